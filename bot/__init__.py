@@ -1,0 +1,1 @@
+"""xero-bot: connects Cloud POS stores to Xero organisations from Slack."""

@@ -1,0 +1,68 @@
+"""Domain errors.
+
+Each carries a `message` written for the person in front of the bot (a helpdesk agent or a
+customer), saying what went wrong and what to do. Front doors show `message` as it is and
+never anything from a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class DomainError(Exception):
+    """Base of every error the connection domain raises on purpose."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """The customer, store, link or organisation named does not exist (for this customer)."""
+
+
+class AmbiguousCustomer(DomainError):
+    """A name matched several customers; `candidates` lets the caller offer a choice."""
+
+    def __init__(self, message: str, *, candidates: Sequence[object]) -> None:
+        super().__init__(message)
+        self.candidates = tuple(candidates)
+
+
+class InvalidRequest(DomainError):
+    """The input breaks a rule (wrong licence, ineligible plan, store of another customer…)."""
+
+
+class Conflict(DomainError):
+    """The operation clashes with the current state (e.g. a store already linked elsewhere)."""
+
+
+class ConsentLinkUnusable(DomainError):
+    """A consent link is unknown, expired, revoked or already completed."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ExternalServiceError(DomainError):
+    """Xero or Cloud POS failed or timed out; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class CloudPosKeyRejected(DomainError):
+    """Cloud POS answered 401: the API key is unknown or not active."""
+
+
+class XeroGrantRevoked(DomainError):
+    """Xero answered `invalid_grant`: the customer must consent again. Never retried."""
+
+
+class XeroConnectionGone(DomainError):
+    """Xero refused access to an organisation (401/403): it was disconnected on Xero's side."""

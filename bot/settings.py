@@ -1,0 +1,142 @@
+"""Configuration from environment variables.
+
+Every setting is read once, at start-up, into an immutable `Settings`. A command names the
+settings it cannot run without; a missing or malformed one stops it with one line that names
+the variable and says what to put there, instead of a stack trace later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+DEFAULT_XERO_SCOPES = "openid profile email offline_access accounting.settings.read"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: default_database_url(Path.cwd()))
+    public_base_url: str = ""
+    token_encryption_keys: tuple[str, ...] = ()
+    xero_client_id: str = ""
+    xero_client_secret: str = field(default="", repr=False)
+    xero_scopes: tuple[str, ...] = tuple(DEFAULT_XERO_SCOPES.split())
+    xero_authorize_url: str = "https://login.xero.com/identity/connect/authorize"
+    xero_token_url: str = "https://identity.xero.com/connect/token"  # noqa: S105
+    xero_revoke_url: str = "https://identity.xero.com/connect/revocation"
+    xero_api_url: str = "https://api.xero.com"
+    cloudpos_api_url: str = "https://api.cloudpos.example"
+    consent_link_lifetime: timedelta = timedelta(hours=72)
+
+    @property
+    def xero_redirect_uri(self) -> str:
+        """The OAuth redirect URI registered with the Xero app."""
+        return f"{self.public_base_url}/xero/callback"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, required: Iterable[str] = ()
+    ) -> Settings:
+        """Read settings from `environ` (default: the process environment).
+
+        `required` names the variables the calling command cannot run without.
+        """
+        env = os.environ if environ is None else environ
+        for name in required:
+            if not env.get(name, "").strip():
+                raise SettingsError(f"{name} is not set. {_HINTS.get(name, '')}".strip())
+
+        def get(name: str, default: str) -> str:
+            return env.get(name, "").strip() or default
+
+        defaults = cls()
+        return cls(
+            database_url=get("DATABASE_URL", defaults.database_url),
+            public_base_url=_url("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL", "")).rstrip("/"),
+            token_encryption_keys=_fernet_keys(get("TOKEN_ENCRYPTION_KEYS", "")),
+            xero_client_id=get("XERO_CLIENT_ID", ""),
+            xero_client_secret=get("XERO_CLIENT_SECRET", ""),
+            xero_scopes=tuple(get("XERO_SCOPES", DEFAULT_XERO_SCOPES).replace(",", " ").split()),
+            xero_authorize_url=_url(
+                "XERO_AUTHORIZE_URL", get("XERO_AUTHORIZE_URL", defaults.xero_authorize_url)
+            ),
+            xero_token_url=_url("XERO_TOKEN_URL", get("XERO_TOKEN_URL", defaults.xero_token_url)),
+            xero_revoke_url=_url(
+                "XERO_REVOKE_URL", get("XERO_REVOKE_URL", defaults.xero_revoke_url)
+            ),
+            xero_api_url=_url("XERO_API_URL", get("XERO_API_URL", defaults.xero_api_url)).rstrip(
+                "/"
+            ),
+            cloudpos_api_url=_url(
+                "CLOUDPOS_API_URL", get("CLOUDPOS_API_URL", defaults.cloudpos_api_url)
+            ).rstrip("/"),
+            consent_link_lifetime=_hours("CONSENT_LINK_HOURS", get("CONSENT_LINK_HOURS", "72")),
+        )
+
+
+def default_database_url(directory: Path) -> str:
+    """A SQLite file in `directory`, so the bot runs with no database set up."""
+    return f"sqlite+aiosqlite:///{directory / 'xero-bot.sqlite3'}"
+
+
+def generate_encryption_key() -> str:
+    """A fresh key for TOKEN_ENCRYPTION_KEYS."""
+    return Fernet.generate_key().decode()
+
+
+_HINTS = {
+    "PUBLIC_BASE_URL": "Set it to the https address customers reach the bot at, "
+    "e.g. https://xero-bot.example.com.",
+    "TOKEN_ENCRYPTION_KEYS": "Generate one with `xero-bot generate-key`.",
+    "XERO_CLIENT_ID": "Copy it from your app at developer.xero.com (My Apps).",
+    "XERO_CLIENT_SECRET": "Generate it for your app at developer.xero.com (My Apps).",
+}
+
+ALL_SERVICE_SETTINGS = (
+    "PUBLIC_BASE_URL",
+    "TOKEN_ENCRYPTION_KEYS",
+    "XERO_CLIENT_ID",
+    "XERO_CLIENT_SECRET",
+)
+
+
+def _url(name: str, value: str) -> str:
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}.")
+    return value
+
+
+def _fernet_keys(value: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise SettingsError(
+                f"TOKEN_ENCRYPTION_KEYS key #{position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes). Generate one with `xero-bot generate-key`."
+            ) from None
+    return keys
+
+
+def _hours(name: str, value: str) -> timedelta:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = 0
+    if hours <= 0:
+        raise SettingsError(f"{name} must be a positive number of hours, got {value!r}.")
+    return timedelta(hours=hours)

@@ -1,0 +1,1 @@
+"""Front doors: Slack (`handlers.slack`) and the customer consent pages (`handlers.web`)."""
