@@ -24,8 +24,8 @@ class NotFound(DomainError):
     """The customer, store, link or organisation named does not exist (for this customer)."""
 
 
-class AmbiguousCustomer(DomainError):
-    """A name matched several customers; `candidates` lets the caller offer a choice."""
+class Ambiguous(DomainError):
+    """A name matched several customers or organisations; `candidates` offers the choice."""
 
     def __init__(self, message: str, *, candidates: Sequence[object]) -> None:
         super().__init__(message)

@@ -1,0 +1,93 @@
+"""The `xero-bot` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import DomainError
+from bot.maintenance import rotate_keys
+from bot.settings import Settings, SettingsError, generate_encryption_key
+from bot.vault import Vault, VaultError
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except (SettingsError, VaultError, DomainError) as error:
+        print(f"xero-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xero-bot",
+        description="Slack bot that connects Cloud POS stores to Xero organisations.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.set_defaults(run=_migrate)
+
+    rotate = commands.add_parser(
+        "rotate-keys", help="re-encrypt every stored secret under the first encryption key"
+    )
+    rotate.set_defaults(run=_rotate_keys)
+
+    key = commands.add_parser("generate-key", help="print a new key for TOKEN_ENCRYPTION_KEYS")
+    key.set_defaults(run=_generate_key)
+    return parser
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("Database schema is up to date.")
+    return 0
+
+
+def _rotate_keys(_args: argparse.Namespace) -> int:
+    settings = Settings.from_env(required=["TOKEN_ENCRYPTION_KEYS"])
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            report = await rotate_keys(
+                session_factory(engine), Vault(settings.token_encryption_keys)
+            )
+        finally:
+            await engine.dispose()
+        print(
+            f"Re-encrypted {report.api_keys} Cloud POS API keys and {report.grants} Xero grants "
+            "under the first key. Older keys can now be removed from TOKEN_ENCRYPTION_KEYS."
+        )
+
+    asyncio.run(run())
+    return 0
+
+
+def _generate_key(_args: argparse.Namespace) -> int:
+    print(generate_encryption_key())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""Client for the two Cloud POS API operations the bot relies on: licence and store list.
+
+Cloud POS's public API documentation does not list these operations, so their contract
+(paths, JSON shapes, rate limit, status codes) is an assumption kept entirely in this module:
+if Cloud POS answers differently, this is the one place to adapt.
+
+The customer's API key is a secret. It is sent only in the Authorization header and never put
+in an exception message, a repr or a log line; the throttle table is keyed by its hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from bot.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "xero-bot/0.1"
+
+_LICENCE_PATH = "/api/licence"
+_STORES_PATH = "/api/stores"
+
+_DEFAULT_RETRY_AFTER = 1.0
+_MAX_RETRY_AFTER = 30.0
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
+
+_PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]+")
+_LICENCE_SEPARATORS = re.compile(r"[\s_-]+")
+
+_KEY_REJECTED = (
+    "This Cloud POS API key is not valid or not active. Check it in Cloud POS backoffice "
+    "(Setup → Configuration → External Access To The Cloud POS API) and that it is ticked Active."
+)
+_KEY_MALFORMED = (
+    "This does not look like a Cloud POS API key: it contains spaces or characters an API key "
+    "cannot have. Copy it again from Cloud POS backoffice (Setup → Configuration → External "
+    "Access To The Cloud POS API)."
+)
+_RATE_LIMITED = "Cloud POS is rate limiting requests for this API key; try again in a minute."
+_ASK_MAINTAINERS = "Ask the bot's maintainers to check the Cloud POS integration."
+
+
+@dataclass(frozen=True)
+class Licence:
+    group: str
+    licence: str
+
+    @property
+    def is_pro_plus(self) -> bool:
+        """Cloud POS has spelt the tier several ways ("ProPlus", "Pro Plus"), so compare loosely."""
+        return _LICENCE_SEPARATORS.sub("", self.licence).casefold() == "proplus"
+
+
+@dataclass(frozen=True)
+class CloudPosStore:
+    code: str
+    name: str
+    active: bool
+
+
+class _KeySlot:
+    """Serialises one API key's requests so Cloud POS's one-per-second limit is never hit."""
+
+    __slots__ = ("lock", "not_before")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.not_before = -math.inf
+
+
+class CloudPosClient:
+    """Shared by the whole bot, so every customer's key is throttled in one place."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: float = 10.0,
+        min_interval: float = 1.0,
+        max_attempts: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if min_interval < 0:
+            raise ValueError("min_interval must not be negative")
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+        )
+        self._min_interval = min_interval
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._clock = clock
+        self._slots: dict[str, _KeySlot] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def licence(self, api_key: str) -> Licence:
+        """The licence decides whether the customer may use the Xero integration at all."""
+        data = await self._get_json(api_key, _LICENCE_PATH, "the licence check")
+        if not isinstance(data, dict):
+            raise _unreadable("the licence check", "expected an object")
+        group, licence = data.get("group"), data.get("licence")
+        if not isinstance(group, str) or not isinstance(licence, str):
+            raise _unreadable("the licence check", "'group' or 'licence' is missing or not text")
+        return Licence(group=group, licence=licence)
+
+    async def stores(self, api_key: str) -> list[CloudPosStore]:
+        """Every store of the key's group, closed ones included, so closures can be flagged."""
+        data = await self._get_json(api_key, _STORES_PATH, "the store list")
+        if not isinstance(data, list):
+            raise _unreadable("the store list", "expected a list")
+        stores = []
+        for position, entry in enumerate(data, start=1):
+            if not isinstance(entry, dict):
+                raise _unreadable("the store list", f"entry {position} is not an object")
+            code, name, active = (
+                entry.get("storeClientCode"),
+                entry.get("name"),
+                entry.get("active"),
+            )
+            if not isinstance(code, str) or not isinstance(name, str):
+                raise _unreadable(
+                    "the store list", f"entry {position} has no text 'storeClientCode' or 'name'"
+                )
+            if not isinstance(active, bool):
+                raise _unreadable("the store list", f"entry {position} has no true/false 'active'")
+            stores.append(CloudPosStore(code=code, name=name, active=active))
+        return stores
+
+    async def _get_json(self, api_key: str, path: str, purpose: str) -> object:
+        """GET with the key's throttle, retrying only what waiting can fix."""
+        if not _PLAUSIBLE_KEY.fullmatch(api_key):
+            # httpx/h11 would reject such a header with an error quoting the value: the key.
+            raise InvalidRequest(_KEY_MALFORMED)
+        slot = self._slots.setdefault(_key_hash(api_key), _KeySlot())
+        not_before = -math.inf
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._take_turn(slot, not_before)
+            cause: BaseException | None = None
+            try:
+                response = await self._http.get(path, headers={"Authorization": api_key})
+            except httpx.TransportError as exc:
+                cause, outcome = exc, type(exc).__name__
+                failure = _unavailable(purpose, _describe_transport_error(exc))
+                delay = _backoff(attempt)
+            except httpx.DecodingError as exc:
+                raise _unreadable(purpose, "the response could not be decoded") from exc
+            else:
+                status = response.status_code
+                if response.is_success:
+                    return _parse_json(response, purpose)
+                if status == httpx.codes.UNAUTHORIZED:
+                    raise CloudPosKeyRejected(_KEY_REJECTED)
+                outcome = f"HTTP {status}"
+                if status == httpx.codes.TOO_MANY_REQUESTS:
+                    failure = ExternalServiceError(_RATE_LIMITED, retryable=True)
+                    delay = _retry_after(response)
+                    slot.not_before = max(slot.not_before, self._clock() + delay)
+                elif status >= httpx.codes.INTERNAL_SERVER_ERROR:
+                    failure = _unavailable(purpose, f"it answered HTTP {status}")
+                    delay = _backoff(attempt)
+                else:
+                    raise ExternalServiceError(
+                        f"Cloud POS answered HTTP {status} to {purpose}; trying again will not "
+                        f"help. {_ASK_MAINTAINERS}",
+                        retryable=False,
+                    )
+            if attempt >= self._max_attempts:
+                logger.warning(
+                    "Cloud POS GET %s: %s on attempt %d of %d; giving up",
+                    path,
+                    outcome,
+                    attempt,
+                    self._max_attempts,
+                )
+                raise failure from cause
+            logger.warning(
+                "Cloud POS GET %s: %s on attempt %d of %d; retrying in %.1fs",
+                path,
+                outcome,
+                attempt,
+                self._max_attempts,
+                delay,
+            )
+            not_before = self._clock() + delay
+
+    async def _take_turn(self, slot: _KeySlot, not_before: float) -> None:
+        """Wait until this key may send again; callers sharing a key queue on its lock."""
+        async with slot.lock:
+            wait = max(slot.not_before, not_before) - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            slot.not_before = self._clock() + self._min_interval
+
+
+def _key_hash(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _backoff(attempt: int) -> float:
+    return min(_FIRST_BACKOFF * 2 ** (attempt - 1), _MAX_BACKOFF)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Only the seconds form is expected from Cloud POS; anything else gets the default."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return _DEFAULT_RETRY_AFTER
+    if not math.isfinite(seconds) or seconds < 0:
+        return _DEFAULT_RETRY_AFTER
+    return min(seconds, _MAX_RETRY_AFTER)
+
+
+def _parse_json(response: httpx.Response, purpose: str) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        raise _unreadable(purpose, "the response is not JSON") from None
+
+
+def _describe_transport_error(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "it did not answer in time"
+    return "the bot could not reach it"
+
+
+def _unavailable(purpose: str, detail: str) -> ExternalServiceError:
+    return ExternalServiceError(
+        f"Cloud POS is not answering right now ({detail} during {purpose}); "
+        "try again in a few minutes.",
+        retryable=True,
+    )
+
+
+def _unreadable(purpose: str, detail: str) -> ExternalServiceError:
+    return ExternalServiceError(
+        f"Cloud POS sent an answer the bot could not read for {purpose} ({detail}). "
+        f"{_ASK_MAINTAINERS}",
+        retryable=False,
+    )

@@ -1,0 +1,189 @@
+"""What every part of the connection service shares: its dependencies, audit, lookups."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence, Sized
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import contains_eager
+
+from bot.errors import NotFound
+from bot.plans import PlanPolicy
+from bot.vault import Vault
+from storage.engine import transaction
+from storage.models import (
+    AuditEvent,
+    ConsentRequest,
+    ConsentStatus,
+    Customer,
+    Store,
+    StoreLink,
+    StoreStatus,
+    XeroConnection,
+    consent_request_stores,
+    utcnow,
+)
+
+from .results import CustomerView, StoreView
+
+if TYPE_CHECKING:
+    from bot.cloudpos import CloudPosClient
+    from bot.xero import XeroClient
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependencies:
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    cloudpos: CloudPosClient
+    xero: XeroClient
+    public_base_url: str
+    plans: PlanPolicy = field(default_factory=PlanPolicy)
+    consent_link_lifetime: timedelta = timedelta(hours=72)
+    clock: Callable[[], datetime] = utcnow
+
+
+class ServiceBase:
+    def __init__(self, dependencies: Dependencies) -> None:
+        self._deps = dependencies
+        self._grant_locks: dict[int, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+        async with transaction(self._deps.sessions, write_lock=write_lock) as session:
+            yield session
+
+    def _now(self) -> datetime:
+        return self._deps.clock()
+
+    def _audit(
+        self,
+        session: AsyncSession,
+        *,
+        actor: str,
+        action: str,
+        customer_id: int | None = None,
+        store_id: int | None = None,
+        connection_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        session.add(
+            AuditEvent(
+                occurred_at=self._now(),
+                actor=actor,
+                action=action,
+                customer_id=customer_id,
+                store_id=store_id,
+                connection_id=connection_id,
+                detail=detail,
+            )
+        )
+
+    async def _customer(self, session: AsyncSession, customer_id: int) -> Customer:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(
+                f"There is no customer #{customer_id}. Look customers up by name instead."
+            )
+        return customer
+
+    async def _stores(self, session: AsyncSession, customer_id: int) -> list[Store]:
+        result = await session.scalars(
+            select(Store).where(Store.customer_id == customer_id).order_by(Store.code)
+        )
+        return list(result)
+
+    async def _snapshot(self, session: AsyncSession, customer_id: int) -> Snapshot:
+        """A customer's stores, active links and open consents in three statements."""
+        stores = await self._stores(session, customer_id)
+        links = await session.scalars(
+            select(StoreLink)
+            .join(StoreLink.store)
+            .join(StoreLink.connection)
+            .join(XeroConnection.grant)
+            .where(Store.customer_id == customer_id, StoreLink.active.is_(True))
+            .options(contains_eager(StoreLink.connection).contains_eager(XeroConnection.grant))
+        )
+        open_consent_store_ids = await session.scalars(
+            select(consent_request_stores.c.store_id)
+            .join(ConsentRequest)
+            .where(
+                ConsentRequest.customer_id == customer_id,
+                ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
+                ConsentRequest.expires_at > self._now(),
+            )
+        )
+        return Snapshot(
+            stores=stores,
+            links={link.store_id: link for link in links},
+            open_consent_store_ids=frozenset(open_consent_store_ids),
+        )
+
+    async def _customer_view(self, session: AsyncSession, customer: Customer) -> CustomerView:
+        return customer_view(customer, await self._snapshot(session, customer.id))
+
+
+def customer_view(customer: Customer, snapshot: Snapshot) -> CustomerView:
+    return CustomerView(
+        id=customer.id,
+        name=customer.name,
+        cloudpos_group=customer.cloudpos_group,
+        licence=customer.licence,
+        stores=tuple(snapshot.view(store) for store in snapshot.stores),
+    )
+
+
+OPEN_CONSENT_STATUSES = (ConsentStatus.ISSUED, ConsentStatus.AUTHORISED)
+WAITING_FOR_CONSENT = (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    stores: list[Store]
+    links: dict[int, StoreLink]
+    open_consent_store_ids: frozenset[int]
+
+    def view(self, store: Store) -> StoreView:
+        """The store as people should see it: a lapsed consent link no longer counts."""
+        link = self.links.get(store.id)
+        status = store.status
+        if status in WAITING_FOR_CONSENT and store.id not in self.open_consent_store_ids:
+            status = StoreStatus.CONNECTED if link else StoreStatus.NOT_CONNECTED
+        return store_view(
+            store,
+            status=status,
+            organisation_name=link.connection.tenant_name if link else None,
+        )
+
+
+def token_hash(token: str) -> str:
+    """The only form in which a consent token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def store_view(
+    store: Store, *, status: StoreStatus | None = None, organisation_name: str | None = None
+) -> StoreView:
+    return StoreView(
+        id=store.id,
+        code=store.code,
+        name=store.name,
+        status=status or store.status,
+        active_in_cloudpos=store.active_in_cloudpos,
+        organisation_name=organisation_name,
+    )
+
+
+def listing(items: Sequence[str]) -> str:
+    return ", ".join(items)
+
+
+def is_are(items: Sized) -> str:
+    return "is" if len(items) == 1 else "are"

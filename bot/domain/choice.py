@@ -1,0 +1,388 @@
+"""After consent at Xero: recording what the customer authorised, then which store goes where."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.errors import (
+    Conflict,
+    ConsentLinkUnusable,
+    ExternalServiceError,
+    InvalidRequest,
+    XeroConnectionGone,
+)
+from bot.xero import Organisation, TokenSet, XeroTenantConnection
+from storage.models import (
+    ConnectionStatus,
+    ConsentRequest,
+    ConsentStatus,
+    GrantStatus,
+    Store,
+    StoreLink,
+    StoreStatus,
+    XeroConnection,
+    XeroGrant,
+)
+
+from .base import is_are, listing, token_hash
+from .consent import ConsentOperations
+from .results import Confirmation, ConsentView
+
+
+class ChoiceOperations(ConsentOperations):
+    async def complete_consent(
+        self, *, token: str, tokens: TokenSet, actor: str = "customer"
+    ) -> ConsentView:
+        """Store the grant from a code exchange and the organisations this consent authorised.
+
+        The organisations are those of the access token's `authentication_event_id`, never
+        "the first connection": a Xero user may have connected others before.
+        """
+        async with self._transaction() as session:
+            await self._usable_request(session, token)
+        if not tokens.auth_event_id:
+            raise ExternalServiceError(
+                "Xero did not say which organisations were just authorised. "
+                "Press Connect to Xero again.",
+                retryable=True,
+            )
+        tenants = await self._deps.xero.connections(
+            access_token=tokens.access_token, auth_event_id=tokens.auth_event_id
+        )
+        organisations = await self._organisations(tokens.access_token, tenants)
+        for attempt in (1, 2):
+            try:
+                return await self._record_consent(token, tokens, tenants, organisations, actor)
+            except IntegrityError:
+                if attempt == 2:
+                    raise Conflict(
+                        "This consent was recorded twice at the same moment; reload the page."
+                    ) from None
+        raise AssertionError("unreachable")
+
+    async def confirm_organisations(
+        self,
+        *,
+        choices: Mapping[str, int],
+        actor: str,
+        token: str | None = None,
+        consent_request_id: int | None = None,
+        replace: bool = False,
+    ) -> Confirmation:
+        """Link each chosen store (by code) to an organisation (connection id) of this consent.
+
+        Repeating the same confirmation changes nothing. A store already linked to another
+        organisation moves only when `replace` says so.
+        """
+        if (token is None) == (consent_request_id is None):
+            raise ValueError("give exactly one of token and consent_request_id")
+        async with self._transaction() as session:
+            request = await self._request_for_choice(session, token, consent_request_id)
+            stores = self._stores_of_request(request, choices)
+            connections = await self._chosen_connections(session, request, set(choices.values()))
+            current = await self._active_links(session, [store.id for store in stores])
+            wanted = {
+                store.id: connections[choices_by_code(choices)[store.code.casefold()]]
+                for store in stores
+            }
+            if request.status == ConsentStatus.COMPLETED:
+                if all(
+                    store.id in current and current[store.id].connection_id == wanted[store.id].id
+                    for store in stores
+                ):
+                    return _confirmation(request, stores, wanted, unchanged=True)
+                raise ConsentLinkUnusable(
+                    "This link has already been used to connect the stores. "
+                    "Ask your helpdesk contact for a new link to change them.",
+                    reason="completed",
+                )
+            for store in stores:
+                self._link(
+                    session,
+                    store,
+                    wanted[store.id],
+                    current.get(store.id),
+                    request=request,
+                    actor=actor,
+                    replace=replace,
+                )
+            await session.flush()
+            for store in stores:
+                self._set_status(store, StoreStatus.CONNECTED)
+            self._close(request, ConsentStatus.COMPLETED)
+            for store in request.stores:
+                if store.status in (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE):
+                    self._set_status(store, StoreStatus.NOT_CONNECTED)
+            self._audit(
+                session,
+                actor=actor,
+                action="consent.completed",
+                customer_id=request.customer_id,
+                consent_request_id=request.id,
+                choices={store.code: wanted[store.id].tenant_name for store in stores},
+            )
+            return _confirmation(request, stores, wanted, unchanged=False)
+
+    async def _organisations(
+        self, access_token: str, tenants: list[XeroTenantConnection]
+    ) -> dict[str, Organisation | None]:
+        async def read(tenant: XeroTenantConnection) -> Organisation | None:
+            if tenant.tenant_type.upper() != "ORGANISATION":
+                return None
+            try:
+                return await self._deps.xero.organisation(
+                    access_token=access_token, tenant_id=tenant.tenant_id
+                )
+            except XeroConnectionGone:
+                return None
+
+        found = await asyncio.gather(*(read(tenant) for tenant in tenants))
+        return {tenant.tenant_id: org for tenant, org in zip(tenants, found, strict=True)}
+
+    async def _record_consent(
+        self,
+        token: str,
+        tokens: TokenSet,
+        tenants: list[XeroTenantConnection],
+        organisations: Mapping[str, Organisation | None],
+        actor: str,
+    ) -> ConsentView:
+        vault = self._deps.vault
+        async with self._transaction() as session:
+            request = await self._usable_request(session, token)
+            grant = await session.scalar(
+                select(XeroGrant).where(XeroGrant.xero_user_id == tokens.xero_user_id)
+            )
+            if grant is None:
+                grant = XeroGrant(xero_user_id=tokens.xero_user_id, created_at=self._now())
+                session.add(grant)
+            grant.user_name = tokens.user_name or grant.user_name or ""
+            grant.user_email = tokens.user_email or grant.user_email or ""
+            grant.access_token_encrypted = vault.encrypt(tokens.access_token)
+            grant.refresh_token_encrypted = vault.encrypt(tokens.refresh_token)
+            grant.access_token_expires_at = tokens.expires_at
+            grant.scopes = " ".join(tokens.scopes)
+            grant.status = GrantStatus.ACTIVE
+            grant.refreshed_at = self._now()
+            await session.flush()
+
+            for tenant in tenants:
+                await self._upsert_connection(
+                    session, grant, tenant, organisations[tenant.tenant_id]
+                )
+            await self._restore_reconnected_stores(session, grant)
+            request.status = ConsentStatus.AUTHORISED
+            request.grant_id = grant.id
+            request.auth_event_id = tokens.auth_event_id
+            for store in request.stores:
+                if store.status == StoreStatus.CONSENT_SENT:
+                    self._set_status(store, StoreStatus.AWAITING_CHOICE)
+            self._audit(
+                session,
+                actor=actor,
+                action="consent.authorised",
+                customer_id=request.customer_id,
+                consent_request_id=request.id,
+                xero_user=grant.user_email or grant.xero_user_id,
+                organisations=[tenant.tenant_name for tenant in tenants],
+            )
+            await session.flush()
+            return await self._consent_view(session, request)
+
+    async def _upsert_connection(
+        self,
+        session: AsyncSession,
+        grant: XeroGrant,
+        tenant: XeroTenantConnection,
+        organisation: Organisation | None,
+    ) -> None:
+        connection = await session.scalar(
+            select(XeroConnection).where(
+                XeroConnection.grant_id == grant.id, XeroConnection.tenant_id == tenant.tenant_id
+            )
+        )
+        if connection is None:
+            connection = XeroConnection(grant_id=grant.id, tenant_id=tenant.tenant_id)
+            session.add(connection)
+        connection.xero_connection_id = tenant.id
+        connection.tenant_name = organisation.name if organisation else tenant.tenant_name
+        connection.tenant_type = tenant.tenant_type
+        connection.auth_event_id = tenant.auth_event_id
+        connection.status = ConnectionStatus.ACTIVE
+        connection.updated_at = self._now()
+        if organisation is not None:
+            connection.plan_class = organisation.plan_class
+            connection.edition = organisation.edition
+            connection.is_demo_company = organisation.is_demo_company
+        else:
+            connection.plan_class = connection.plan_class or ""
+            connection.edition = connection.edition or ""
+            connection.is_demo_company = bool(connection.is_demo_company)
+
+    async def _restore_reconnected_stores(self, session: AsyncSession, grant: XeroGrant) -> None:
+        stores = await session.scalars(
+            select(Store)
+            .join(StoreLink, StoreLink.store_id == Store.id)
+            .join(XeroConnection, StoreLink.connection_id == XeroConnection.id)
+            .where(
+                XeroConnection.grant_id == grant.id,
+                XeroConnection.status == ConnectionStatus.ACTIVE,
+                StoreLink.active.is_(True),
+                Store.status == StoreStatus.NEEDS_RECONNECT,
+            )
+        )
+        for store in stores:
+            self._set_status(store, StoreStatus.CONNECTED)
+
+    async def _request_for_choice(
+        self, session: AsyncSession, token: str | None, consent_request_id: int | None
+    ) -> ConsentRequest:
+        if token is not None:
+            request = await session.scalar(
+                select(ConsentRequest)
+                .where(ConsentRequest.token_hash == token_hash(token))
+                .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
+            )
+            if request is None or request.status != ConsentStatus.COMPLETED:
+                request = await self._usable_request(session, token)
+        else:
+            assert consent_request_id is not None
+            request = await self._request_by_id(session, consent_request_id)
+            if request.status in (ConsentStatus.REVOKED,) or (
+                request.status != ConsentStatus.COMPLETED and request.expires_at <= self._now()
+            ):
+                state = "revoked" if request.status == ConsentStatus.REVOKED else "expired"
+                raise ConsentLinkUnusable(
+                    f"Link #{request.id} is {state}; issue a new one.", reason=state
+                )
+        if request.status == ConsentStatus.ISSUED or request.grant_id is None:
+            raise InvalidRequest(
+                "The customer has not connected to Xero with this link yet, so there is no "
+                "organisation to choose from."
+            )
+        return request
+
+    @staticmethod
+    def _stores_of_request(request: ConsentRequest, choices: Mapping[str, int]) -> list[Store]:
+        if not choices:
+            raise InvalidRequest("Choose an organisation for at least one store.")
+        by_code = {store.code.casefold(): store for store in request.stores}
+        unknown = [code for code in choices if code.casefold() not in by_code]
+        if unknown:
+            raise InvalidRequest(
+                f"{listing(unknown)} {is_are(unknown)} not among the stores this link is for."
+            )
+        return [by_code[code.casefold()] for code in choices]
+
+    async def _chosen_connections(
+        self, session: AsyncSession, request: ConsentRequest, connection_ids: set[int]
+    ) -> dict[int, XeroConnection]:
+        found = await session.scalars(
+            select(XeroConnection).where(
+                XeroConnection.id.in_(connection_ids),
+                XeroConnection.grant_id == request.grant_id,
+                XeroConnection.status == ConnectionStatus.ACTIVE,
+            )
+        )
+        connections = {connection.id: connection for connection in found}
+        if set(connections) != connection_ids:
+            raise InvalidRequest(
+                "That organisation was not authorised with this link. "
+                "Choose one from the list, or connect to Xero again to add it."
+            )
+        for connection in connections.values():
+            option = self._option(connection)
+            if not option.eligible:
+                raise InvalidRequest(
+                    f"{connection.tenant_name} cannot be connected: {option.reason}. "
+                    "Choose an organisation on a standard plan or above."
+                )
+        return connections
+
+    async def _active_links(
+        self, session: AsyncSession, store_ids: list[int]
+    ) -> dict[int, StoreLink]:
+        links = await session.scalars(
+            select(StoreLink)
+            .where(StoreLink.store_id.in_(store_ids), StoreLink.active.is_(True))
+            .options(selectinload(StoreLink.connection))
+        )
+        return {link.store_id: link for link in links}
+
+    def _link(
+        self,
+        session: AsyncSession,
+        store: Store,
+        connection: XeroConnection,
+        current: StoreLink | None,
+        *,
+        request: ConsentRequest,
+        actor: str,
+        replace: bool,
+    ) -> None:
+        if current is not None and current.connection_id == connection.id:
+            return
+        if current is not None:
+            if not replace:
+                raise Conflict(
+                    f"{store.name} ({store.code}) is already connected to "
+                    f"{current.connection.tenant_name}. Confirm again choosing to replace that "
+                    "connection to move it."
+                )
+            current.active = False
+            current.unlinked_at = self._now()
+            current.unlinked_by = actor
+            self._audit(
+                session,
+                actor=actor,
+                action="store.unlinked",
+                customer_id=store.customer_id,
+                store_id=store.id,
+                connection_id=current.connection_id,
+                organisation=current.connection.tenant_name,
+                reason="replaced",
+            )
+        session.add(
+            StoreLink(
+                store_id=store.id,
+                connection_id=connection.id,
+                consent_request_id=request.id,
+                active=True,
+                linked_by=actor,
+                linked_at=self._now(),
+            )
+        )
+        self._audit(
+            session,
+            actor=actor,
+            action="store.linked",
+            customer_id=store.customer_id,
+            store_id=store.id,
+            connection_id=connection.id,
+            organisation=connection.tenant_name,
+        )
+
+
+def choices_by_code(choices: Mapping[str, int]) -> dict[str, int]:
+    return {code.casefold(): connection_id for code, connection_id in choices.items()}
+
+
+def _confirmation(
+    request: ConsentRequest,
+    stores: list[Store],
+    wanted: Mapping[int, XeroConnection],
+    *,
+    unchanged: bool,
+) -> Confirmation:
+    return Confirmation(
+        consent_request_id=request.id,
+        customer_id=request.customer_id,
+        linked=tuple((store.code, wanted[store.id].tenant_name) for store in stores),
+        unchanged=unchanged,
+    )

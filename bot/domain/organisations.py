@@ -1,0 +1,240 @@
+"""Stores grouped by Xero organisation, and disconnecting a whole group."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.errors import (
+    Ambiguous,
+    ExternalServiceError,
+    NotFound,
+    XeroConnectionGone,
+    XeroGrantRevoked,
+)
+from storage.models import (
+    ConnectionStatus,
+    GrantStatus,
+    StoreLink,
+    StoreStatus,
+    XeroConnection,
+    XeroGrant,
+)
+
+from .base import Snapshot, customer_view
+from .grants import GrantOperations
+from .results import Disconnection, OrganisationGroup, Summary
+
+log = logging.getLogger(__name__)
+
+
+class OrganisationOperations(GrantOperations):
+    async def summary(self, *, customer_id: int) -> Summary:
+        """The customer's stores grouped by organisation, then the stores not connected.
+
+        A fixed number of statements whatever the number of stores and organisations.
+        """
+        async with self._transaction() as session:
+            customer = await self._customer(session, customer_id)
+            snapshot = await self._snapshot(session, customer_id)
+        return Summary(
+            customer=customer_view(customer, snapshot),
+            groups=self._groups(snapshot),
+            not_connected=tuple(
+                snapshot.view(store) for store in snapshot.stores if store.id not in snapshot.links
+            ),
+        )
+
+    async def find_organisation_group(self, *, customer_id: int, name: str) -> OrganisationGroup:
+        """The customer's organisation group an agent named, matched case-insensitively."""
+        groups = (await self.summary(customer_id=customer_id)).groups
+        wanted = " ".join(name.split()).casefold()
+        exact = [group for group in groups if group.tenant_name.casefold() == wanted]
+        matches = exact or [group for group in groups if wanted in group.tenant_name.casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise Ambiguous(
+                f"{len(matches)} organisations match {name!r}; use the full name.",
+                candidates=matches,
+            )
+        names = ", ".join(group.tenant_name for group in groups) or "none"
+        raise NotFound(f"No organisation of this customer matches {name!r}. Connected: {names}.")
+
+    async def disconnect_organisation(
+        self, *, customer_id: int, connection_id: int, actor: str
+    ) -> Disconnection:
+        """Disconnect every store linked to this organisation, removing the connection at Xero.
+
+        Xero first: if Xero does not confirm, nothing changes here and the error says so.
+        The refresh token is revoked when the grant has no other active organisation.
+        """
+        async with self._transaction() as session:
+            customer = await self._customer(session, customer_id)
+            connection = await session.get(XeroConnection, connection_id)
+            links = await self._group_links(session, connection_id)
+            if connection is None or not any(
+                link.store.customer_id == customer_id for link in links
+            ):
+                raise NotFound(
+                    f"That organisation has no stores of {customer.name} connected; "
+                    "there is nothing to disconnect. Check the summary."
+                )
+            grant_id, tenant_name = connection.grant_id, connection.tenant_name
+            xero_connection_id = connection.xero_connection_id
+
+        removed_at_xero, grant_usable = await self._remove_at_xero(
+            customer_id, connection_id, grant_id, xero_connection_id, tenant_name, actor
+        )
+        token_revoked = False
+        if grant_usable and not await self._grant_has_other_connections(grant_id, connection_id):
+            token_revoked = await self._revoke_grant(grant_id)
+
+        async with self._transaction() as session:
+            connection = await session.get(XeroConnection, connection_id)
+            assert connection is not None
+            connection.status = ConnectionStatus.DISCONNECTED
+            links = await self._group_links(session, connection_id)
+            for link in links:
+                link.active = False
+                link.unlinked_at = self._now()
+                link.unlinked_by = actor
+                link.store.status = StoreStatus.DISCONNECTED
+                link.store.status_changed_at = self._now()
+            if token_revoked:
+                grant = await session.get(XeroGrant, grant_id)
+                assert grant is not None
+                grant.status = GrantStatus.REVOKED
+            store_codes = tuple(sorted(link.store.code for link in links))
+            for affected in sorted({link.store.customer_id for link in links}):
+                self._audit(
+                    session,
+                    actor=actor,
+                    action="organisation.disconnected",
+                    customer_id=affected,
+                    connection_id=connection_id,
+                    organisation=tenant_name,
+                    stores=[
+                        link.store.code for link in links if link.store.customer_id == affected
+                    ],
+                    removed_at_xero=removed_at_xero,
+                    token_revoked=token_revoked,
+                )
+        return Disconnection(
+            tenant_name=tenant_name,
+            store_codes=store_codes,
+            removed_at_xero=removed_at_xero,
+            token_revoked=token_revoked,
+        )
+
+    async def _remove_at_xero(
+        self,
+        customer_id: int,
+        connection_id: int,
+        grant_id: int,
+        xero_connection_id: str,
+        tenant_name: str,
+        actor: str,
+    ) -> tuple[bool, bool]:
+        """(removed by this call, grant still usable). Raises if Xero did not confirm."""
+        try:
+            access_token = await self.access_token(grant_id=grant_id)
+            return (
+                await self._deps.xero.delete_connection(
+                    access_token=access_token, connection_id=xero_connection_id
+                ),
+                True,
+            )
+        except XeroGrantRevoked:
+            return False, False
+        except XeroConnectionGone:
+            return False, True
+        except ExternalServiceError as error:
+            async with self._transaction() as session:
+                self._audit(
+                    session,
+                    actor=actor,
+                    action="organisation.disconnect_failed",
+                    customer_id=customer_id,
+                    connection_id=connection_id,
+                    organisation=tenant_name,
+                    error=error.message,
+                )
+            raise ExternalServiceError(
+                f"Xero did not confirm the disconnect, so {tenant_name} is still connected and "
+                f"nothing was changed. {error.message}",
+                retryable=error.retryable,
+            ) from error
+
+    async def _grant_has_other_connections(self, grant_id: int, connection_id: int) -> bool:
+        async with self._transaction() as session:
+            others = await session.scalar(
+                select(func.count())
+                .select_from(XeroConnection)
+                .where(
+                    XeroConnection.grant_id == grant_id,
+                    XeroConnection.id != connection_id,
+                    XeroConnection.status == ConnectionStatus.ACTIVE,
+                )
+            )
+        return bool(others)
+
+    async def _revoke_grant(self, grant_id: int) -> bool:
+        async with self._transaction() as session:
+            grant = await session.get(XeroGrant, grant_id)
+            assert grant is not None
+            refresh_token = self._deps.vault.decrypt(grant.refresh_token_encrypted)
+        try:
+            await self._deps.xero.revoke(refresh_token=refresh_token)
+        except (ExternalServiceError, XeroGrantRevoked) as error:
+            log.warning("could not revoke Xero grant %s: %s", grant_id, type(error).__name__)
+            return False
+        return True
+
+    async def _group_links(self, session: AsyncSession, connection_id: int) -> list[StoreLink]:
+        return list(
+            await session.scalars(
+                select(StoreLink)
+                .where(StoreLink.connection_id == connection_id, StoreLink.active.is_(True))
+                .options(selectinload(StoreLink.store))
+            )
+        )
+
+    def _groups(self, snapshot: Snapshot) -> tuple[OrganisationGroup, ...]:
+        by_connection: dict[int, list[StoreLink]] = defaultdict(list)
+        for link in snapshot.links.values():
+            by_connection[link.connection_id].append(link)
+        stores = {store.id: store for store in snapshot.stores}
+        groups = []
+        for links in by_connection.values():
+            connection = links[0].connection
+            grant = connection.grant
+            assessment = self._deps.plans.assess(
+                plan_class=connection.plan_class,
+                edition=connection.edition,
+                is_demo_company=connection.is_demo_company,
+                tenant_type=connection.tenant_type,
+            )
+            groups.append(
+                OrganisationGroup(
+                    connection_id=connection.id,
+                    tenant_name=connection.tenant_name,
+                    plan_label=assessment.label,
+                    plan_recognised=assessment.recognised,
+                    eligible=assessment.eligible,
+                    grant_status=grant.status,
+                    connected_by=grant.user_name or grant.user_email or "a Xero user",
+                    linked_at=min(link.linked_at for link in links),
+                    stores=tuple(
+                        sorted(
+                            (snapshot.view(stores[link.store_id]) for link in links),
+                            key=lambda view: view.code,
+                        )
+                    ),
+                )
+            )
+        return tuple(sorted(groups, key=lambda group: group.tenant_name.casefold()))

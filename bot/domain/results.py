@@ -1,0 +1,121 @@
+"""Plain values the connection domain returns; front doors render them and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from storage.models import GrantStatus, StoreStatus
+
+
+@dataclass(frozen=True)
+class StoreView:
+    id: int
+    code: str
+    name: str
+    status: StoreStatus
+    active_in_cloudpos: bool = True
+    organisation_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    id: int
+    name: str
+    cloudpos_group: str
+    licence: str
+    stores: tuple[StoreView, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerCandidate:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ReplacedLink:
+    consent_request_id: int
+    store_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentLink:
+    """A freshly issued link. `url` holds the secret token: show it once, never log it."""
+
+    consent_request_id: int
+    customer_id: int
+    customer_name: str
+    url: str = field(repr=False)
+    expires_at: datetime
+    store_codes: tuple[str, ...]
+    replaced: tuple[ReplacedLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrganisationOption:
+    connection_id: int
+    tenant_name: str
+    plan_label: str
+    eligible: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """What a consent link stands for, as its landing and choice pages show it."""
+
+    consent_request_id: int
+    customer_id: int
+    customer_name: str
+    status: str
+    expires_at: datetime
+    stores: tuple[StoreView, ...]
+    organisations: tuple[OrganisationOption, ...] = ()
+    slack_channel_id: str | None = None
+    slack_message_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationGroup:
+    connection_id: int
+    tenant_name: str
+    plan_label: str
+    plan_recognised: bool
+    eligible: bool
+    grant_status: GrantStatus
+    connected_by: str
+    linked_at: datetime
+    stores: tuple[StoreView, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    customer: CustomerView
+    groups: tuple[OrganisationGroup, ...]
+    not_connected: tuple[StoreView, ...]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    consent_request_id: int
+    customer_id: int
+    linked: tuple[tuple[str, str], ...]
+    """(store code, organisation name) for every store this confirmation linked."""
+    unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class Disconnection:
+    tenant_name: str
+    store_codes: tuple[str, ...]
+    removed_at_xero: bool
+    token_revoked: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    occurred_at: datetime
+    actor: str
+    action: str
+    detail: dict[str, object]
