@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
+from bot.plans import DEFAULT_INELIGIBLE_CLASSES, DEFAULT_INELIGIBLE_EDITIONS, PlanPolicy
+
 DEFAULT_XERO_SCOPES = "openid profile email offline_access accounting.settings.read"
 
 
@@ -37,6 +39,14 @@ class Settings:
     xero_api_url: str = "https://api.xero.com"
     cloudpos_api_url: str = "https://api.cloudpos.example"
     consent_link_lifetime: timedelta = timedelta(hours=72)
+    ineligible_plans: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_CLASSES))
+    ineligible_editions: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_EDITIONS))
+
+    @property
+    def plan_policy(self) -> PlanPolicy:
+        return PlanPolicy.from_names(
+            classes=self.ineligible_plans, editions=self.ineligible_editions
+        )
 
     @property
     def xero_redirect_uri(self) -> str:
@@ -81,6 +91,12 @@ class Settings:
                 "CLOUDPOS_API_URL", get("CLOUDPOS_API_URL", defaults.cloudpos_api_url)
             ).rstrip("/"),
             consent_link_lifetime=_hours("CONSENT_LINK_HOURS", get("CONSENT_LINK_HOURS", "72")),
+            ineligible_plans=_names(
+                env.get("XERO_INELIGIBLE_PLANS", ",".join(defaults.ineligible_plans))
+            ),
+            ineligible_editions=_names(
+                env.get("XERO_INELIGIBLE_EDITIONS", ",".join(defaults.ineligible_editions))
+            ),
         )
 
 
@@ -130,6 +146,10 @@ def _fernet_keys(value: str) -> tuple[str, ...]:
                 "(32 url-safe base64-encoded bytes). Generate one with `xero-bot generate-key`."
             ) from None
     return keys
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name.strip().upper() for name in value.split(",") if name.strip())
 
 
 def _hours(name: str, value: str) -> timedelta:

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ALL_SERVICE_SETTINGS, Settings, SettingsError, generate_encryption_key
+
+KEY = generate_encryption_key()
+COMPLETE = {
+    "PUBLIC_BASE_URL": "https://bot.example.com/",
+    "TOKEN_ENCRYPTION_KEYS": KEY,
+    "XERO_CLIENT_ID": "client",
+    "XERO_CLIENT_SECRET": "secret",
+}
+
+
+def test_defaults_need_nothing_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'xero-bot.sqlite3'}"
+    assert settings.xero_token_url == "https://identity.xero.com/connect/token"
+    assert settings.xero_api_url == "https://api.xero.com"
+    assert "offline_access" in settings.xero_scopes
+    assert settings.consent_link_lifetime == timedelta(hours=72)
+
+
+def test_every_external_url_is_configurable() -> None:
+    env = COMPLETE | {
+        "XERO_AUTHORIZE_URL": "http://127.0.0.1:9/authorize",
+        "XERO_TOKEN_URL": "http://127.0.0.1:9/token",
+        "XERO_REVOKE_URL": "http://127.0.0.1:9/revoke",
+        "XERO_API_URL": "http://127.0.0.1:9/api/",
+        "CLOUDPOS_API_URL": "http://127.0.0.1:8/",
+        "XERO_SCOPES": "offline_access,accounting.settings.read",
+        "CONSENT_LINK_HOURS": "24",
+    }
+    settings = Settings.from_env(env, required=ALL_SERVICE_SETTINGS)
+    assert settings.public_base_url == "https://bot.example.com"
+    assert settings.xero_redirect_uri == "https://bot.example.com/xero/callback"
+    assert settings.xero_authorize_url == "http://127.0.0.1:9/authorize"
+    assert settings.xero_token_url == "http://127.0.0.1:9/token"
+    assert settings.xero_revoke_url == "http://127.0.0.1:9/revoke"
+    assert settings.xero_api_url == "http://127.0.0.1:9/api"
+    assert settings.cloudpos_api_url == "http://127.0.0.1:8"
+    assert settings.xero_scopes == ("offline_access", "accounting.settings.read")
+    assert settings.consent_link_lifetime == timedelta(hours=24)
+
+
+@pytest.mark.parametrize("missing", ALL_SERVICE_SETTINGS)
+def test_a_missing_required_setting_is_named(missing: str) -> None:
+    env = {name: value for name, value in COMPLETE.items() if name != missing}
+    with pytest.raises(SettingsError, match=f"^{missing} is not set"):
+        Settings.from_env(env, required=ALL_SERVICE_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TOKEN_ENCRYPTION_KEYS", "not-a-key", "key #1 is not a valid Fernet key"),
+        ("TOKEN_ENCRYPTION_KEYS", f"{KEY},nope", "key #2 is not a valid Fernet key"),
+        ("PUBLIC_BASE_URL", "bot.example.com", "PUBLIC_BASE_URL must be an http"),
+        ("XERO_API_URL", "ftp://x", "XERO_API_URL must be an http"),
+        ("CONSENT_LINK_HOURS", "-1", "CONSENT_LINK_HOURS must be a positive number"),
+    ],
+)
+def test_malformed_settings_are_refused(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(COMPLETE | {name: value})
+
+
+def test_secret_is_not_in_repr() -> None:
+    assert "secret" not in repr(Settings.from_env(COMPLETE))
+
+
+def test_cli_reports_a_missing_setting_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "rotate-keys"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "xero-bot: TOKEN_ENCRYPTION_KEYS is not set. Generate one with `xero-bot generate-key`."
+    ]
+
+
+def test_plan_policy_comes_from_settings() -> None:
+    default = Settings.from_env(COMPLETE).plan_policy
+    assert not default.assess(plan_class="STARTER").eligible
+    assert not default.assess(plan_class="STANDARD", edition="PARTNER").eligible
+    custom = Settings.from_env(
+        COMPLETE | {"XERO_INELIGIBLE_PLANS": "trial, standard", "XERO_INELIGIBLE_EDITIONS": ""}
+    ).plan_policy
+    assert custom.assess(plan_class="STARTER").eligible
+    assert not custom.assess(plan_class="STANDARD").eligible
+    assert custom.assess(plan_class="PREMIUM", edition="PARTNER").eligible
