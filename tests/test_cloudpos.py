@@ -186,23 +186,23 @@ async def test_429_retry_after_defaults_and_cap(
     assert fake_time.sleeps == [expected_wait]
 
 
-async def test_429_holds_back_other_callers_with_same_key(
-    client: CloudPosClient, api: respx.MockRouter, fake_time: FakeTime
+async def test_429_holds_back_later_calls_with_same_key(
+    api: respx.MockRouter, fake_time: FakeTime
 ) -> None:
-    route = api.get("/api/licence")
-    route.side_effect = [
-        httpx.Response(429, headers={"Retry-After": "5"}),
-        httpx.Response(200, json=licence_json()),
-    ]
+    api.get("/api/licence").respond(429, headers={"Retry-After": "5"})
     api.get("/api/stores").respond(json=[])
-    await client.licence(KEY)
-    sent_licence_at = fake_time.now
-    fake_time.sleeps.clear()
+    async with CloudPosClient(
+        base_url=BASE_URL, max_attempts=1, sleep=fake_time.sleep, clock=fake_time.clock
+    ) as cloudpos:
+        with pytest.raises(ExternalServiceError):
+            await cloudpos.licence(KEY)
+        assert fake_time.sleeps == []
 
-    await client.stores(KEY)
+        await cloudpos.stores(OTHER_KEY)
+        assert fake_time.sleeps == []
 
-    assert sent_licence_at == 1005.0
-    assert fake_time.sleeps == [1.0]
+        await cloudpos.stores(KEY)
+        assert fake_time.sleeps == [5.0]
 
 
 async def test_429_forever_gives_up(
@@ -521,3 +521,4 @@ async def test_key_never_leaks_into_errors_or_logs(
         assert KEY not in str(error.__cause__)
     assert KEY not in caplog.text
     assert KEY not in repr(client)
+    assert KEY not in str(vars(client))
