@@ -1,0 +1,362 @@
+"""Consent links from issue to the organisation choice, including every way one goes wrong."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService, token_hash
+from bot.errors import Conflict, ConsentLinkUnusable, InvalidRequest, NotFound
+from storage.engine import session_factory, transaction
+from storage.models import (
+    Base,
+    ConsentRequest,
+    StoreLink,
+    StoreStatus,
+    XeroConnection,
+    XeroGrant,
+)
+from tests.conftest import PUBLIC_BASE_URL, Clock
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered, token_of
+from tests.fakes import FakeCloudPos, FakeXero
+
+
+async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to show an operation changed nothing."""
+    async with engine.connect() as connection:
+        return {
+            table.name: [tuple(row) for row in await connection.execute(table.select())]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+async def test_issue_returns_a_url_whose_token_is_stored_only_as_a_hash(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine, clock: Clock
+) -> None:
+    customer = await registered(service, cloudpos)
+
+    link = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["s001", "S002"], actor=AGENT
+    )
+
+    token = token_of(link.url)
+    assert link.url == f"{PUBLIC_BASE_URL}/connect/{token}"
+    assert len(token) >= 43  # 32 random bytes: 256 bits
+    assert link.store_codes == ("S001", "S002")
+    assert link.expires_at == clock.now + timedelta(hours=72)
+    assert token not in repr(link)
+    rows = await snapshot(engine)
+    assert token not in repr(rows)
+    async with transaction(session_factory(engine)) as session:
+        request = await session.scalar(select(ConsentRequest))
+    assert request is not None
+    assert request.token_hash == token_hash(token)
+    stores = (await service.get_customer(customer_id=customer.id)).stores
+    assert [s.status for s in stores] == [
+        StoreStatus.CONSENT_SENT, StoreStatus.CONSENT_SENT, StoreStatus.NOT_CONNECTED,
+    ]  # fmt: skip
+
+
+async def test_two_links_never_have_the_same_token(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    customer = await registered(service, cloudpos)
+    first = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S001"], actor=AGENT
+    )
+    second = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S002"], actor=AGENT
+    )
+    assert token_of(first.url) != token_of(second.url)
+
+
+async def test_issue_refuses_bad_input_and_writes_nothing(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    acme = await registered(service, cloudpos, name="Acme", stores=2)
+    await registered(service, cloudpos, name="Other", stores=4)
+    before = await snapshot(engine)
+
+    with pytest.raises(NotFound, match="S004 is not among the stores of Acme"):
+        await service.issue_consent_link(customer_id=acme.id, store_codes=["S004"], actor=AGENT)
+    with pytest.raises(NotFound, match="no customer #99"):
+        await service.issue_consent_link(customer_id=99, store_codes=None, actor=AGENT)
+    with pytest.raises(InvalidRequest, match="at least one store"):
+        await service.issue_consent_link(customer_id=acme.id, store_codes=[" "], actor=AGENT)
+
+    assert await snapshot(engine) == before
+
+
+async def test_a_new_link_for_a_store_replaces_the_older_open_link(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    customer = await registered(service, cloudpos)
+    first = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
+    )
+    second = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S002", "S003"], actor=AGENT
+    )
+
+    assert [(r.consent_request_id, r.store_codes) for r in second.replaced] == [
+        (first.consent_request_id, ("S001", "S002"))
+    ]
+    with pytest.raises(ConsentLinkUnusable) as raised:
+        await service.open_consent(token=token_of(first.url))
+    assert raised.value.reason == "revoked"
+    stores = {
+        s.code: s.status for s in (await service.get_customer(customer_id=customer.id)).stores
+    }
+    assert stores == {
+        "S001": StoreStatus.NOT_CONNECTED,
+        "S002": StoreStatus.CONSENT_SENT,
+        "S003": StoreStatus.CONSENT_SENT,
+    }
+
+
+async def test_opening_a_link_changes_nothing(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    before = await snapshot(engine)
+
+    view = await service.open_consent(token=token_of(link.url))
+
+    assert view.customer_name == "Acme"
+    assert [s.code for s in view.stores] == ["S001", "S002", "S003"]
+    assert await snapshot(engine) == before
+
+
+async def test_unknown_expired_and_revoked_links_are_refused(
+    service: ConnectionService, cloudpos: FakeCloudPos, clock: Clock
+) -> None:
+    customer = await registered(service, cloudpos)
+    with pytest.raises(ConsentLinkUnusable, match=r"not valid\. Ask your helpdesk") as unknown:
+        await service.open_consent(token="made-up-token")
+    assert unknown.value.reason == "unknown"
+
+    revoked = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S001"], actor=AGENT
+    )
+    await service.revoke_consent_link(consent_request_id=revoked.consent_request_id, actor=AGENT)
+    with pytest.raises(ConsentLinkUnusable, match="withdrawn") as withdrawn:
+        await service.open_consent(token=token_of(revoked.url))
+    assert withdrawn.value.reason == "revoked"
+    with pytest.raises(InvalidRequest, match="already revoked"):
+        await service.revoke_consent_link(
+            consent_request_id=revoked.consent_request_id, actor=AGENT
+        )
+
+    expiring = await service.issue_consent_link(
+        customer_id=customer.id, store_codes=["S002"], actor=AGENT
+    )
+    clock.advance(hours=72, seconds=1)
+    with pytest.raises(ConsentLinkUnusable, match="expired") as expired:
+        await service.open_consent(token=token_of(expiring.url))
+    assert expired.value.reason == "expired"
+    statuses = {
+        s.code: s.status for s in (await service.get_customer(customer_id=customer.id)).stores
+    }
+    assert statuses["S002"] == StoreStatus.NOT_CONNECTED
+
+
+async def test_complete_consent_stores_the_grant_encrypted_and_the_organisations_of_this_consent(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    earlier = xero.add_organisation("Earlier Org", "PREMIUM")
+    xero.consent("xero-user-1", [earlier])  # connected before: not part of this consent
+    standard = xero.add_organisation("Acme Ltd", "STANDARD")
+    starter = xero.add_organisation("Acme Starter", "STARTER")
+
+    _, view = await consented(service, xero, customer, [standard, starter], codes=["S001"])
+
+    assert view.status == "authorised"
+    assert [(o.tenant_name, o.plan_label, o.eligible) for o in view.organisations] == [
+        ("Acme Ltd", "Standard", True),
+        ("Acme Starter", "Starter", False),
+    ]
+    assert view.organisations[1].reason.startswith("Starter plan — trial, starter and demo")
+    assert [s.status for s in view.stores] == [StoreStatus.AWAITING_CHOICE]
+    async with transaction(session_factory(engine)) as session:
+        grant = await session.scalar(select(XeroGrant))
+        connections = (await session.scalars(select(XeroConnection))).all()
+    assert grant is not None
+    assert grant.xero_user_id == "xero-user-1"
+    assert grant.user_email == "xero-user-1@example.com"
+    assert "refresh-" not in grant.refresh_token_encrypted
+    assert sorted(c.tenant_name for c in connections) == ["Acme Ltd", "Acme Starter"]
+    assert {c.plan_class for c in connections} == {"STANDARD", "STARTER"}
+    log = [entry.action for entry in await service.audit_log(customer_id=customer.id)]
+    assert log[:2] == ["consent.authorised", "consent.issued"]
+
+
+async def test_confirm_links_stores_and_completes_the_link(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    first = xero.add_organisation("First Org", "STANDARD")
+    second = xero.add_organisation("Second Org", "PREMIUM")
+    token, view = await consented(service, xero, customer, [first, second], codes=["S001", "S002"])
+
+    result = await service.confirm_organisations(
+        token=token,
+        choices={"S001": option_id(view, "First Org"), "S002": option_id(view, "Second Org")},
+        actor=CUSTOMER,
+    )
+
+    assert result.linked == (("S001", "First Org"), ("S002", "Second Org"))
+    assert not result.unchanged
+    stores = (await service.get_customer(customer_id=customer.id)).stores
+    assert [(s.code, s.status, s.organisation_name) for s in stores] == [
+        ("S001", StoreStatus.CONNECTED, "First Org"),
+        ("S002", StoreStatus.CONNECTED, "Second Org"),
+        ("S003", StoreStatus.NOT_CONNECTED, None),
+    ]
+    with pytest.raises(ConsentLinkUnusable) as reused:
+        await service.open_consent(token=token)
+    assert reused.value.reason == "completed"
+
+
+async def test_confirming_again_is_a_no_op(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org", "STANDARD")
+    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    choices = {"S001": option_id(view, "Org")}
+    await service.confirm_organisations(token=token, choices=choices, actor=CUSTOMER)
+    before = await snapshot(engine)
+
+    again = await service.confirm_organisations(token=token, choices=choices, actor=CUSTOMER)
+
+    assert again.unchanged
+    assert again.linked == (("S001", "Org"),)
+    assert await snapshot(engine) == before
+
+
+async def test_confirming_an_ineligible_organisation_is_refused(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    trial = xero.add_organisation("Trial Org", "TRIAL")
+    token, view = await consented(service, xero, customer, [trial], codes=["S001"])
+    before = await snapshot(engine)
+
+    with pytest.raises(InvalidRequest, match="Trial Org cannot be connected: Trial plan"):
+        await service.confirm_organisations(
+            token=token, choices={"S001": option_id(view, "Trial Org")}, actor=CUSTOMER
+        )
+    assert await snapshot(engine) == before
+
+
+async def test_moving_a_connected_store_needs_an_explicit_replace(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    old, new = xero.add_organisation("Old Org"), xero.add_organisation("New Org")
+    token, view = await consented(service, xero, customer, [old], codes=["S001"])
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Old Org")}, actor=CUSTOMER
+    )
+    token, view = await consented(service, xero, customer, [new], codes=["S001"])
+
+    with pytest.raises(Conflict, match="already connected to Old Org"):
+        await service.confirm_organisations(
+            token=token, choices={"S001": option_id(view, "New Org")}, actor=CUSTOMER
+        )
+    moved = await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "New Org")}, actor=CUSTOMER, replace=True
+    )
+
+    assert moved.linked == (("S001", "New Org"),)
+    store = (await service.get_customer(customer_id=customer.id)).stores[0]
+    assert (store.status, store.organisation_name) == (StoreStatus.CONNECTED, "New Org")
+
+
+async def test_reconsent_by_the_same_xero_user_reuses_the_grant_row(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    await consented(service, xero, customer, [org], codes=["S001"])
+    await consented(service, xero, customer, [org], codes=["S002"])
+    async with transaction(session_factory(engine)) as session:
+        grants = (await session.scalars(select(XeroGrant))).all()
+        connections = (await session.scalars(select(XeroConnection))).all()
+    assert len(grants) == 1
+    assert len(connections) == 1
+
+
+async def test_one_customers_link_cannot_touch_another_customers_stores(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    acme = await registered(service, cloudpos, name="Acme")
+    other = await registered(service, cloudpos, name="Other")
+    acme_org, other_org = xero.add_organisation("Acme Org"), xero.add_organisation("Other Org")
+    acme_token, acme_view = await consented(service, xero, acme, [acme_org], codes=["S001"])
+    other_token, other_view = await consented(
+        service, xero, other, [other_org], codes=["S002"], user="xero-user-2"
+    )
+    before = await snapshot(engine)
+
+    with pytest.raises(InvalidRequest, match="S002 is not among the stores this link is for"):
+        await service.confirm_organisations(
+            token=acme_token, choices={"S002": option_id(acme_view, "Acme Org")}, actor=CUSTOMER
+        )
+    with pytest.raises(InvalidRequest, match="not authorised with this link"):
+        await service.confirm_organisations(
+            token=acme_token, choices={"S001": option_id(other_view, "Other Org")}, actor=CUSTOMER
+        )
+    assert await snapshot(engine) == before
+    assert other_token != acme_token
+
+
+async def test_confirm_before_consent_or_with_no_choice_is_refused(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    with pytest.raises(InvalidRequest, match="has not connected to Xero with this link yet"):
+        await service.confirm_organisations(
+            token=token_of(link.url), choices={"S001": 1}, actor=AGENT
+        )
+    org = xero.add_organisation("Org")
+    token, _ = await consented(service, xero, customer, [org])
+    with pytest.raises(InvalidRequest, match="at least one store"):
+        await service.confirm_organisations(token=token, choices={}, actor=CUSTOMER)
+
+
+async def test_an_agent_can_confirm_from_slack_by_request_id(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    _, view = await consented(service, xero, customer, [org], codes=["S003"])
+    result = await service.confirm_organisations(
+        consent_request_id=view.consent_request_id,
+        choices={"S003": option_id(view, "Org")},
+        actor=AGENT,
+    )
+    assert result.linked == (("S003", "Org"),)
+    async with transaction(service._deps.sessions) as session:
+        link = await session.scalar(select(StoreLink))
+    assert link is not None
+    assert link.linked_by == AGENT
+
+
+async def test_a_completed_link_cannot_be_consented_again(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
+    )
+    with pytest.raises(ConsentLinkUnusable, match="already been used"):
+        await service.complete_consent(token=token, tokens=xero.consent("xero-user-1", [org]))

@@ -1,0 +1,151 @@
+"""Registering and finding customers, and keeping their stores in line with Cloud POS."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService
+from bot.errors import Ambiguous, CloudPosKeyRejected, Conflict, InvalidRequest, NotFound
+from storage.engine import session_factory, transaction
+from storage.models import AuditEvent, Customer, Store, StoreStatus
+from tests.fakes import FakeCloudPos
+
+AGENT = "slack:U001"
+
+
+async def table_counts(engine: AsyncEngine) -> dict[str, int]:
+    async with transaction(session_factory(engine)) as session:
+        return {
+            model.__name__: len((await session.scalars(select(model))).all())
+            for model in (Customer, Store, AuditEvent)
+        }
+
+
+async def test_register_validates_the_key_and_syncs_stores(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    cloudpos.add("key-acme", group="acme-group", stores=3)
+
+    customer = await service.register_customer(
+        name="  Acme   Bikes ", api_key="key-acme", actor=AGENT
+    )
+
+    assert (customer.name, customer.cloudpos_group, customer.licence) == (
+        "Acme Bikes", "acme-group", "ProPlus",
+    )  # fmt: skip
+    assert [s.code for s in customer.stores] == ["S001", "S002", "S003"]
+    assert {s.status for s in customer.stores} == {StoreStatus.NOT_CONNECTED}
+    async with transaction(session_factory(engine)) as session:
+        stored = await session.scalar(select(Customer))
+        audit = await session.scalar(select(AuditEvent))
+    assert stored is not None
+    assert "key-acme" not in stored.api_key_encrypted
+    assert audit is not None
+    assert (audit.actor, audit.action, audit.customer_id) == (AGENT, "customer.registered", 1)
+
+
+async def test_register_refuses_a_licence_other_than_pro_plus(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    cloudpos.add("key-pro", group="small-shop", licence="Pro")
+    with pytest.raises(InvalidRequest, match="Cloud POS Pro licence; the Xero integration needs"):
+        await service.register_customer(name="Small", api_key="key-pro", actor=AGENT)
+    assert await table_counts(engine) == {"Customer": 0, "Store": 0, "AuditEvent": 0}
+
+
+async def test_register_with_a_rejected_key_writes_nothing(
+    service: ConnectionService, engine: AsyncEngine
+) -> None:
+    with pytest.raises(CloudPosKeyRejected, match="not valid or not active") as raised:
+        await service.register_customer(name="Nobody", api_key="wrong-key", actor=AGENT)
+    assert "wrong-key" not in raised.value.message
+    assert await table_counts(engine) == {"Customer": 0, "Store": 0, "AuditEvent": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "api_key", "message"),
+    [("  ", "k", "Give the customer a name"), ("Acme", " ", "Paste the customer's Cloud POS")],
+)
+async def test_register_needs_a_name_and_a_key(
+    service: ConnectionService, name: str, api_key: str, message: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=message):
+        await service.register_customer(name=name, api_key=api_key, actor=AGENT)
+
+
+async def test_register_refuses_duplicates(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    cloudpos.add("key-1", group="acme")
+    cloudpos.add("key-2", group="acme")
+    cloudpos.add("key-3", group="other")
+    await service.register_customer(name="Acme", api_key="key-1", actor=AGENT)
+    with pytest.raises(Conflict, match="group 'acme' is already registered as Acme"):
+        await service.register_customer(name="Acme Two", api_key="key-2", actor=AGENT)
+    with pytest.raises(Conflict, match=r"named Acme \(#1\) already exists"):
+        await service.register_customer(name="ACME", api_key="key-3", actor=AGENT)
+
+
+@pytest.fixture
+async def three_customers(service: ConnectionService, cloudpos: FakeCloudPos) -> None:
+    for name in ("Acme Bikes", "Acme Outdoor", "Zephyr Cycles"):
+        key = f"key-{name.replace(' ', '-')}"
+        cloudpos.add(key, group=name.lower())
+        await service.register_customer(name=name, api_key=key, actor=AGENT)
+
+
+@pytest.mark.usefixtures("three_customers")
+async def test_find_by_id_or_name_case_insensitively(service: ConnectionService) -> None:
+    assert (await service.find_customer(query="2")).name == "Acme Outdoor"
+    assert (await service.find_customer(query="#3")).name == "Zephyr Cycles"
+    assert (await service.find_customer(query="acme BIKES")).name == "Acme Bikes"
+    assert (await service.find_customer(query="zephyr")).name == "Zephyr Cycles"
+
+
+@pytest.mark.usefixtures("three_customers")
+async def test_an_ambiguous_name_offers_candidates(service: ConnectionService) -> None:
+    with pytest.raises(Ambiguous, match="2 customers match 'acme'") as raised:
+        await service.find_customer(query="acme")
+    assert [c.name for c in raised.value.candidates] == ["Acme Bikes", "Acme Outdoor"]
+
+
+@pytest.mark.usefixtures("three_customers")
+async def test_an_unknown_customer_suggests_the_closest_names(service: ConnectionService) -> None:
+    with pytest.raises(NotFound, match=r"No customer matches 'Zephir Cycle'\. Did you mean Zephyr"):
+        await service.find_customer(query="Zephir Cycle")
+    with pytest.raises(NotFound, match="no customer #42"):
+        await service.find_customer(query="42")
+    with pytest.raises(InvalidRequest, match="Say which customer"):
+        await service.find_customer(query="   ")
+
+
+@pytest.mark.usefixtures("three_customers")
+async def test_like_wildcards_in_a_query_match_literally(service: ConnectionService) -> None:
+    with pytest.raises(NotFound):
+        await service.find_customer(query="%")
+
+
+async def test_refresh_stores_adds_renames_and_flags_closed_stores(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    cloudpos.add("key", group="acme", stores=3)
+    customer = await service.register_customer(name="Acme", api_key="key", actor=AGENT)
+    stores = cloudpos.accounts["key"]["stores"]
+    assert isinstance(stores, list)
+    stores[0]["name"] = "Renamed"
+    del stores[1]
+    stores.append({"storeClientCode": "S009", "name": "New", "active": True})
+
+    refreshed = await service.refresh_stores(customer_id=customer.id, actor=AGENT)
+
+    assert [(s.code, s.name, s.active_in_cloudpos) for s in refreshed.stores] == [
+        ("S001", "Renamed", True),
+        ("S002", "acme store 2", False),
+        ("S003", "acme store 3", True),
+        ("S009", "New", True),
+    ]
+    latest = (await service.audit_log(customer_id=customer.id))[0]
+    assert latest.action == "stores.refreshed"
+    assert latest.detail == {"added": ["S009"], "renamed": ["S001"], "deactivated": ["S002"]}

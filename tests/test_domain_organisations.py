@@ -1,0 +1,264 @@
+"""Summaries grouped by organisation, and disconnecting a group: all of it or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService
+from bot.domain.results import CustomerView
+from bot.errors import Ambiguous, ExternalServiceError, NotFound
+from storage.engine import session_factory, transaction
+from storage.models import (
+    ConnectionStatus,
+    Customer,
+    GrantStatus,
+    Store,
+    StoreLink,
+    StoreStatus,
+    XeroConnection,
+    XeroGrant,
+)
+from tests.conftest import Clock
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
+from tests.fakes import FakeCloudPos, FakeXero
+from tests.test_domain_consent import snapshot
+
+
+async def connect(
+    service: ConnectionService,
+    xero: FakeXero,
+    customer: CustomerView,
+    plan: dict[str, list[str]],
+    *,
+    user: str = "xero-user-1",
+) -> None:
+    """Connect stores to organisations by name in one consent: {"Org": ["S001", ...]}."""
+    tenants = [xero.add_organisation(name) for name in plan]
+    codes = [code for codes in plan.values() for code in codes]
+    token, view = await consented(service, xero, customer, tenants, codes=codes, user=user)
+    await service.confirm_organisations(
+        token=token,
+        choices={code: option_id(view, name) for name, codes in plan.items() for code in codes},
+        actor=CUSTOMER,
+    )
+
+
+async def test_summary_groups_stores_by_organisation(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos, stores=4)
+    await connect(service, xero, customer, {"Zeta Ltd": ["S001"], "Alpha Ltd": ["S002", "S003"]})
+
+    summary = await service.summary(customer_id=customer.id)
+
+    assert [(g.tenant_name, [s.code for s in g.stores]) for g in summary.groups] == [
+        ("Alpha Ltd", ["S002", "S003"]),
+        ("Zeta Ltd", ["S001"]),
+    ]
+    alpha = summary.groups[0]
+    assert (alpha.plan_label, alpha.eligible, alpha.grant_status) == (
+        "Standard", True, GrantStatus.ACTIVE,
+    )  # fmt: skip
+    assert alpha.connected_by == "xero-user-1@example.com"
+    assert [(s.code, s.status) for s in summary.not_connected] == [
+        ("S004", StoreStatus.NOT_CONNECTED)
+    ]
+
+
+async def test_an_unknown_plan_is_flagged_not_fatal(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    future = xero.add_organisation("Future Org", "HYPER_PLAN_2030")
+    token, view = await consented(service, xero, customer, [future], codes=["S001"])
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Future Org")}, actor=CUSTOMER
+    )
+    group = (await service.summary(customer_id=customer.id)).groups[0]
+    assert (group.plan_label, group.plan_recognised, group.eligible) == (
+        "Hyper Plan 2030", False, True,
+    )  # fmt: skip
+
+
+async def test_find_an_organisation_group_by_name(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"Acme North": ["S001"], "Acme South": ["S002"]})
+    group = await service.find_organisation_group(customer_id=customer.id, name="acme north")
+    assert group.tenant_name == "Acme North"
+    with pytest.raises(Ambiguous, match="2 organisations match 'acme'"):
+        await service.find_organisation_group(customer_id=customer.id, name="acme")
+    with pytest.raises(NotFound, match="Connected: Acme North, Acme South"):
+        await service.find_organisation_group(customer_id=customer.id, name="Globex")
+
+
+async def test_disconnect_removes_the_connection_at_xero_and_every_store_of_the_group(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"Org": ["S001", "S002"]})
+    group = (await service.summary(customer_id=customer.id)).groups[0]
+    connection_ids = xero.connection_ids("xero-user-1")
+
+    result = await service.disconnect_organisation(
+        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+    )
+
+    assert (result.tenant_name, result.store_codes) == ("Org", ("S001", "S002"))
+    assert result.removed_at_xero
+    assert result.token_revoked  # the grant had no other organisation
+    assert xero.connection_ids("xero-user-1") == []
+    assert len(connection_ids) == 1
+    assert len(xero.revocations) == 1
+    summary = await service.summary(customer_id=customer.id)
+    assert summary.groups == ()
+    assert [(s.code, s.status) for s in summary.not_connected] == [
+        ("S001", StoreStatus.DISCONNECTED),
+        ("S002", StoreStatus.DISCONNECTED),
+        ("S003", StoreStatus.NOT_CONNECTED),
+    ]
+    async with transaction(session_factory(engine)) as session:
+        grant = await session.scalar(select(XeroGrant))
+    assert grant is not None
+    assert grant.status == GrantStatus.REVOKED
+    latest = (await service.audit_log(customer_id=customer.id))[0]
+    assert (latest.actor, latest.action) == (AGENT, "organisation.disconnected")
+
+
+async def test_the_token_stays_when_the_grant_has_another_organisation(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"One": ["S001"], "Two": ["S002"]})
+    one = await service.find_organisation_group(customer_id=customer.id, name="One")
+
+    result = await service.disconnect_organisation(
+        customer_id=customer.id, connection_id=one.connection_id, actor=AGENT
+    )
+
+    assert result.removed_at_xero
+    assert not result.token_revoked
+    assert xero.revocations == []
+    assert len(xero.connection_ids("xero-user-1")) == 1
+    assert [g.tenant_name for g in (await service.summary(customer_id=customer.id)).groups] == [
+        "Two"
+    ]
+
+
+async def test_disconnecting_an_organisation_with_no_stores_is_refused(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    acme = await registered(service, cloudpos, name="Acme")
+    other = await registered(service, cloudpos, name="Other")
+    await connect(service, xero, acme, {"Acme Org": ["S001"]})
+    group = (await service.summary(customer_id=acme.id)).groups[0]
+    before = await snapshot(engine)
+
+    with pytest.raises(NotFound, match="no stores of Other connected"):
+        await service.disconnect_organisation(
+            customer_id=other.id, connection_id=group.connection_id, actor=AGENT
+        )
+    with pytest.raises(NotFound, match="nothing to disconnect"):
+        await service.disconnect_organisation(customer_id=acme.id, connection_id=999, actor=AGENT)
+    assert await snapshot(engine) == before
+    assert len(xero.connection_ids("xero-user-1")) == 1
+
+
+async def test_xero_failing_mid_disconnect_leaves_the_group_connected(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"Org": ["S001", "S002"]})
+    group = (await service.summary(customer_id=customer.id)).groups[0]
+    xero.fail_deletes_with = 503
+    before = await snapshot(engine)
+
+    with pytest.raises(ExternalServiceError, match="Org is still connected") as raised:
+        await service.disconnect_organisation(
+            customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+        )
+
+    assert raised.value.retryable
+    after = await snapshot(engine)
+    assert after["audit_events"][: len(before["audit_events"])] == before["audit_events"]
+    assert {k: v for k, v in after.items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
+    assert (await service.audit_log(customer_id=customer.id))[0].action == (
+        "organisation.disconnect_failed"
+    )
+    assert xero.revocations == []
+    assert [s.code for s in (await service.summary(customer_id=customer.id)).groups[0].stores] == [
+        "S001", "S002",
+    ]  # fmt: skip
+
+
+async def test_a_revoked_grant_is_disconnected_here_without_calling_xero(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"Org": ["S001"]})
+    group = (await service.summary(customer_id=customer.id)).groups[0]
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(hours=1)  # the access token is stale, so a refresh is attempted
+
+    result = await service.disconnect_organisation(
+        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+    )
+
+    assert not result.removed_at_xero
+    assert not result.token_revoked
+    assert (await service.summary(customer_id=customer.id)).groups == ()
+
+
+async def test_summary_uses_a_fixed_number_of_statements(
+    service: ConnectionService, engine: AsyncEngine
+) -> None:
+    """2,000 stores over 100 organisations: no statement per store or per organisation."""
+    async with transaction(session_factory(engine)) as session:
+        customer = Customer(
+            name="Big", name_key="big", cloudpos_group="big", licence="ProPlus",
+            api_key_encrypted="x",
+        )  # fmt: skip
+        stores = [
+            Store(code=f"S{n:04}", name=f"Store {n}", status=StoreStatus.CONNECTED)
+            for n in range(2000)
+        ]
+        customer.stores = stores
+        grant = XeroGrant(
+            xero_user_id="u", access_token_encrypted="a", refresh_token_encrypted="r",
+            access_token_expires_at=service._now(), status=GrantStatus.ACTIVE,
+        )  # fmt: skip
+        organisations = [
+            XeroConnection(
+                grant=grant, xero_connection_id=f"c{n}", tenant_id=f"t{n}",
+                tenant_name=f"Org {n:03}", plan_class="STANDARD", auth_event_id="e",
+                status=ConnectionStatus.ACTIVE,
+            )
+            for n in range(100)
+        ]  # fmt: skip
+        session.add_all([customer, grant, *organisations])
+        session.add_all(
+            StoreLink(store=store, connection=organisations[n % 100], linked_by="a")
+            for n, store in enumerate(stores)
+        )
+
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        summary = await service.summary(customer_id=customer.id)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+    assert len(summary.groups) == 100
+    assert sum(len(group.stores) for group in summary.groups) == 2000
+    assert summary.groups[0].tenant_name == "Org 000"
+    assert len(statements) == 4, statements
