@@ -81,6 +81,8 @@ class FakeXero:
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     revocations: list[str] = field(default_factory=list)
     fail_deletes_with: int | None = None
+    lose_token_responses: int = 0
+    """Answers to drop after Xero has acted on them, as when a response is lost in transit."""
 
     def __post_init__(self) -> None:
         self.router.post(XERO_TOKEN_URL).mock(side_effect=self._token)
@@ -143,6 +145,9 @@ class FakeXero:
         if user is None or user in self.revoked_users:
             return httpx.Response(400, json={"error": "invalid_grant"})
         tokens = self._issue(user, None)
+        if self.lose_token_responses:
+            self.lose_token_responses -= 1
+            raise httpx.ReadTimeout("response lost", request=request)
         return httpx.Response(
             200,
             json={

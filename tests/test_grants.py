@@ -1,0 +1,191 @@
+"""Access tokens stay fresh, and one token set is never refreshed twice, even across processes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService
+from bot.errors import XeroGrantRevoked
+from bot.vault import Vault
+from storage.engine import create_engine, session_factory, transaction
+from storage.migrate import upgrade
+from storage.models import GrantStatus, StoreStatus, XeroGrant
+from tests.conftest import ENCRYPTION_KEY, Clock, make_service
+from tests.domain_helpers import CUSTOMER, consented, option_id, registered
+from tests.fakes import FakeCloudPos, FakeXero
+
+
+async def connected_grant(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> tuple[int, str]:
+    """A customer with one store connected; returns the grant id and its refresh token."""
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
+    )
+    grant = await stored_grant(service)
+    return grant.id, Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
+
+
+async def stored_grant(service: ConnectionService) -> XeroGrant:
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.scalar(select(XeroGrant))
+    assert grant is not None
+    return grant
+
+
+async def expire_soon(service: ConnectionService, *, minutes: float) -> None:
+    """Bring the stored access token close to expiry (Xero stamps expiry with real time)."""
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.scalar(select(XeroGrant))
+        assert grant is not None
+        grant.access_token_expires_at = service._now() + timedelta(minutes=minutes)
+
+
+def refreshes(xero: FakeXero) -> list[str]:
+    """The refresh tokens Xero's token endpoint was sent, in order."""
+    return [
+        form["refresh_token"][0]
+        for form in xero.token_requests
+        if form.get("grant_type") == ["refresh_token"]
+    ]
+
+
+async def test_a_fresh_token_is_used_as_it_is(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    grant = await stored_grant(service)
+
+    token = await service.access_token(grant_id=grant_id)
+
+    assert token == Vault([ENCRYPTION_KEY]).decrypt(grant.access_token_encrypted)
+    assert refreshes(xero) == []
+
+
+async def test_a_token_near_expiry_is_refreshed_and_the_rotated_token_stored(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=4)  # inside the 5-minute margin
+
+    token = await service.access_token(grant_id=grant_id)
+
+    assert refreshes(xero) == [old_refresh]
+    grant = await stored_grant(service)
+    vault = Vault([ENCRYPTION_KEY])
+    assert vault.decrypt(grant.access_token_encrypted) == token
+    new_refresh = vault.decrypt(grant.refresh_token_encrypted)
+    assert new_refresh != old_refresh
+    assert xero.refresh_tokens[new_refresh] == "xero-user-1"
+
+
+async def test_a_lost_refresh_response_is_retried_with_the_old_token(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=1)
+    xero.lose_token_responses = 1
+
+    await service.access_token(grant_id=grant_id)
+
+    assert refreshes(xero) == [old_refresh, old_refresh]
+    grant = await stored_grant(service)
+    assert Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted) in xero.refresh_tokens
+
+
+async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(hours=1)
+
+    with pytest.raises(XeroGrantRevoked, match="Send the customer a new consent link"):
+        await service.access_token(grant_id=grant_id)
+    with pytest.raises(XeroGrantRevoked):
+        await service.access_token(grant_id=grant_id)
+
+    assert len(refreshes(xero)) == 1
+    assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT
+    summary = await service.summary(customer_id=1)
+    assert summary.groups[0].grant_status == GrantStatus.NEEDS_RECONNECT
+    assert [s.status for s in summary.groups[0].stores] == [StoreStatus.NEEDS_RECONNECT]
+    assert (await service.audit_log(customer_id=1))[0].action == "grant.needs_reconnect"
+
+
+async def test_reconsent_heals_a_grant_that_needed_reconnecting(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(hours=1)
+    with pytest.raises(XeroGrantRevoked):
+        await service.access_token(grant_id=grant_id)
+
+    customer = await service.get_customer(customer_id=1)
+    tenant = next(iter(xero.organisations))
+    await consented(service, xero, customer, [tenant], codes=["S002"])
+
+    assert (await stored_grant(service)).status == GrantStatus.ACTIVE
+    store = (await service.get_customer(customer_id=1)).stores[0]
+    assert (store.code, store.status) == ("S001", StoreStatus.CONNECTED)
+
+
+WORKERS = 8
+
+
+async def test_eight_workers_refresh_one_grant_once(
+    engine: AsyncEngine,
+    database_url: str,
+    cloudpos: FakeCloudPos,
+    xero: FakeXero,
+    clock: Clock,
+) -> None:
+    """Each worker has its own engine, as separate processes would: the row lock decides."""
+    service = make_service(engine, clock)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=2)
+    engines = [create_engine(database_url) for _ in range(WORKERS)]
+    try:
+        workers = [make_service(worker_engine, clock) for worker_engine in engines]
+        tokens = await asyncio.gather(
+            *(worker.access_token(grant_id=grant_id) for worker in workers)
+        )
+    finally:
+        await asyncio.gather(*(worker_engine.dispose() for worker_engine in engines))
+
+    assert refreshes(xero) == [old_refresh]
+    assert len(set(tokens)) == 1
+    async with transaction(session_factory(engine)) as session:
+        grant = await session.scalar(select(XeroGrant))
+    assert grant is not None
+    vault = Vault([ENCRYPTION_KEY])
+    assert vault.decrypt(grant.access_token_encrypted) == tokens[0]
+    stored_refresh = vault.decrypt(grant.refresh_token_encrypted)
+    assert stored_refresh != old_refresh
+    assert xero.refresh_tokens[stored_refresh] == "xero-user-1"
+
+
+async def test_workers_in_one_process_share_a_lock(
+    tmp_path: Path, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite3'}")
+    await upgrade(engine)
+    service = make_service(engine, clock)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=2)
+
+    tokens = await asyncio.gather(*(service.access_token(grant_id=grant_id) for _ in range(5)))
+
+    await engine.dispose()
+    assert refreshes(xero) == [old_refresh]
+    assert len(set(tokens)) == 1
