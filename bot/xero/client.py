@@ -13,115 +13,53 @@ bodies and headers and never appear in an exception message, a repr or a log lin
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
-import math
 import re
-import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.oauth2.client import OAuth2Client
 
-from bot.errors import (
-    ExternalServiceError,
-    InvalidRequest,
-    XeroConnectionGone,
-    XeroGrantRevoked,
-)
+from bot.errors import InvalidRequest, XeroConnectionGone
 from bot.settings import Settings
 
-# authlib 1.9 prefers the httpx2 fork and warns when it falls back to httpx, which this project
-# uses on purpose (respx mocks it); tests assert the fallback still yields an httpx client.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
+from ._failures import (
+    CONNECT_AGAIN_LATER,
+    TRY_LATER,
+    Retry,
+    backoff,
+    describe,
+    oauth_failure,
+    parse_json,
+    raise_token_endpoint_error,
+    status_failure,
+    unavailable,
+    unreadable,
+)
+from ._oauth import AsyncOAuth2Client, OAuthError
+from .models import (
+    Organisation,
+    TokenSet,
+    XeroTenantConnection,
+    connections_from,
+    organisation_from,
+    token_set_from,
+)
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
 USER_AGENT = "xero-bot/0.1"
-
-_OAuthError = AsyncOAuth2Client.oauth_error_class
-
 _CONNECTIONS_PATH = "/connections"
 _ORGANISATION_PATH = "/api.xro/2.0/Organisation"
-
 # Xero accepts the client credentials in the body or as HTTP Basic; Basic keeps them out of forms.
 _CLIENT_AUTH = "client_secret_basic"
-
-_FIRST_BACKOFF = 0.5
-_MAX_BACKOFF = 8.0
-_DEFAULT_RETRY_AFTER = 5.0
-
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
-_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_RATE_LIMIT_NAMES = {
-    "day": "daily",
-    "minute": "per-minute",
-    "concurrent": "concurrent-request",
-    "appminute": "app-wide per-minute",
-}
-
-_GRANT_REVOKED = (
-    "Xero no longer accepts this connection's authorisation; the customer needs to connect to "
-    "Xero again."
-)
-_TRY_LATER = "try again in a few minutes."
-_CONNECT_AGAIN_LATER = "the customer needs to connect to Xero again in a few minutes."
-_ASK_MAINTAINERS = "Ask the bot's maintainers to check the Xero integration."
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: datetime
-    scopes: tuple[str, ...]
-    xero_user_id: str
-    auth_event_id: str | None
-    user_name: str
-    user_email: str
-
-
-@dataclass(frozen=True)
-class XeroTenantConnection:
-    id: str
-    tenant_id: str
-    tenant_name: str
-    tenant_type: str
-    auth_event_id: str
-
-
-@dataclass(frozen=True)
-class Organisation:
-    name: str
-    plan_class: str
-    edition: str
-    is_demo_company: bool
-    status: str
-
-
-class _Retry(Exception):
-    """A failure that waiting may cure; `failure` is raised once no attempt is left.
-
-    `delay` is the wait Xero asked for, or None for the usual exponential backoff.
-    """
-
-    def __init__(self, outcome: str, failure: ExternalServiceError, delay: float | None) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
-        self.failure = failure
-        self.delay = delay
 
 
 class _BorrowedTransport(httpx.AsyncBaseTransport):
@@ -241,8 +179,8 @@ class XeroClient:
             )
 
         purpose = "connecting to Xero"
-        token = await self._token_call(purpose, call, attempts=1, advice=_CONNECT_AGAIN_LATER)
-        return self._token_set(token, purpose)
+        token = await self._token_call(purpose, call, attempts=1, advice=CONNECT_AGAIN_LATER)
+        return token_set_from(token, default_scopes=self._scopes, purpose=purpose)
 
     async def refresh(self, *, refresh_token: str) -> TokenSet:
         """Renew an expired access token; Xero rotates the refresh token, so store the new one.
@@ -257,10 +195,8 @@ class XeroClient:
             return await oauth.refresh_token(self._token_url, refresh_token=refresh_token)
 
         purpose = "renewing the Xero authorisation"
-        token = await self._token_call(
-            purpose, call, attempts=self._max_attempts, advice=_TRY_LATER
-        )
-        return self._token_set(token, purpose)
+        token = await self._token_call(purpose, call, attempts=self._max_attempts, advice=TRY_LATER)
+        return token_set_from(token, default_scopes=self._scopes, purpose=purpose)
 
     async def revoke(self, *, refresh_token: str) -> None:
         """Disconnect a Xero user from the app: revokes the grant and all its connections."""
@@ -270,10 +206,10 @@ class XeroClient:
         async def call(oauth: AsyncOAuth2Client) -> None:
             response = await oauth.revoke_token(self._revoke_url, token=refresh_token)
             if not response.is_success:
-                _raise_token_endpoint_error(response)
+                raise_token_endpoint_error(response)
 
         await self._token_call(
-            "disconnecting from Xero", call, attempts=self._max_attempts, advice=_TRY_LATER
+            "disconnecting from Xero", call, attempts=self._max_attempts, advice=TRY_LATER
         )
 
     async def connections(
@@ -287,28 +223,8 @@ class XeroClient:
         response = await self._api(
             "GET", _CONNECTIONS_PATH, purpose=purpose, access_token=access_token, params=params
         )
-        data = _parse_json(response, purpose)
-        if not isinstance(data, list):
-            raise _unreadable(purpose, "expected a list")
-        connections = []
-        for position, entry in enumerate(data, start=1):
-            if not isinstance(entry, dict):
-                raise _unreadable(purpose, f"entry {position} is not an object")
-            connection_id, tenant_id = entry.get("id"), entry.get("tenantId")
-            if not isinstance(connection_id, str) or not connection_id:
-                raise _unreadable(purpose, f"entry {position} has no text 'id'")
-            if not isinstance(tenant_id, str) or not tenant_id:
-                raise _unreadable(purpose, f"entry {position} has no text 'tenantId'")
-            connections.append(
-                XeroTenantConnection(
-                    id=connection_id,
-                    tenant_id=tenant_id,
-                    tenant_name=_optional_text(entry, "tenantName", purpose),
-                    tenant_type=_optional_text(entry, "tenantType", purpose),
-                    auth_event_id=_optional_text(entry, "authEventId", purpose),
-                )
-            )
-        return connections
+        data = parse_json(response, purpose)
+        return connections_from(data, purpose)
 
     async def delete_connection(self, *, access_token: str, connection_id: str) -> bool:
         """Disconnect one organisation but keep the grant; False if it was already gone."""
@@ -338,26 +254,8 @@ class XeroClient:
             access_token=access_token,
             tenant_id=tenant_id,
         )
-        data = _parse_json(response, purpose)
-        organisations = data.get("Organisations") if isinstance(data, dict) else None
-        if not isinstance(organisations, list) or not organisations:
-            raise _unreadable(purpose, "no 'Organisations' list")
-        entry = organisations[0]
-        if not isinstance(entry, dict):
-            raise _unreadable(purpose, "the organisation is not an object")
-        name = entry.get("Name")
-        if not isinstance(name, str):
-            raise _unreadable(purpose, "the organisation has no text 'Name'")
-        is_demo = entry.get("IsDemoCompany", False)
-        if not isinstance(is_demo, bool):
-            raise _unreadable(purpose, "'IsDemoCompany' is not true/false")
-        return Organisation(
-            name=name,
-            plan_class=_optional_text(entry, "Class", purpose),
-            edition=_optional_text(entry, "Edition", purpose),
-            is_demo_company=is_demo,
-            status=_optional_text(entry, "OrganisationStatus", purpose),
-        )
+        data = parse_json(response, purpose)
+        return organisation_from(data, purpose)
 
     def _oauth_client(self) -> AsyncOAuth2Client:
         """A fresh authlib client per call, so no token state is ever shared between users."""
@@ -384,19 +282,21 @@ class XeroClient:
             try:
                 async with self._oauth_client() as oauth:
                     return await call(oauth)
-            except _OAuthError as exc:
-                raise _oauth_failure(exc, purpose) from None
+            except OAuthError as exc:
+                raise oauth_failure(exc, purpose) from None
             except httpx.HTTPStatusError as exc:
-                raise self._status_failure(exc.response, purpose, advice) from exc
+                raise status_failure(
+                    exc.response, purpose, advice, max_retry_after=self._max_retry_after
+                ) from exc
             except httpx.TransportError as exc:
-                raise _Retry(
-                    type(exc).__name__, _unavailable(purpose, _describe(exc), advice), None
+                raise Retry(
+                    type(exc).__name__, unavailable(purpose, describe(exc), advice), None
                 ) from exc
             except httpx.RequestError as exc:
-                raise _unreadable(purpose, "the response could not be read") from exc
+                raise unreadable(purpose, "the response could not be read") from exc
             except (ValueError, TypeError, KeyError, ArithmeticError):
                 # authlib raises these for a body that is not a JSON object or has odd fields.
-                raise _unreadable(
+                raise unreadable(
                     purpose, "the token response is not a usable JSON object"
                 ) from None
 
@@ -428,11 +328,11 @@ class XeroClient:
                         method, path, params=params, headers=headers
                     )
                 except httpx.TransportError as exc:
-                    raise _Retry(
-                        type(exc).__name__, _unavailable(purpose, _describe(exc), _TRY_LATER), None
+                    raise Retry(
+                        type(exc).__name__, unavailable(purpose, describe(exc), TRY_LATER), None
                     ) from exc
                 except httpx.RequestError as exc:
-                    raise _unreadable(purpose, "the response could not be read") from exc
+                    raise unreadable(purpose, "the response could not be read") from exc
             status = response.status_code
             if response.is_success or status in accept:
                 return response
@@ -442,7 +342,9 @@ class XeroClient:
                     "disconnected on Xero's side or the user's access was withdrawn. The "
                     "customer needs to connect to Xero again."
                 )
-            raise self._status_failure(response, purpose, _TRY_LATER)
+            raise status_failure(
+                response, purpose, TRY_LATER, max_retry_after=self._max_retry_after
+            )
 
         return await self._retrying(method, path, once, self._max_attempts)
 
@@ -463,7 +365,7 @@ class XeroClient:
             attempt += 1
             try:
                 return await once()
-            except _Retry as retry:
+            except Retry as retry:
                 if attempt >= attempts:
                     logger.warning(
                         "Xero %s %s: %s on attempt %d of %d; giving up",
@@ -474,7 +376,7 @@ class XeroClient:
                         attempts,
                     )
                     raise retry.failure from retry.__cause__
-                delay = retry.delay if retry.delay is not None else _backoff(attempt)
+                delay = retry.delay if retry.delay is not None else backoff(attempt)
                 logger.warning(
                     "Xero %s %s: %s on attempt %d of %d; retrying in %.1fs",
                     method,
@@ -485,197 +387,3 @@ class XeroClient:
                     delay,
                 )
             await self._sleep(delay)
-
-    def _status_failure(self, response: httpx.Response, purpose: str, advice: str) -> Exception:
-        """The error for an HTTP failure status other than 401/403: a `_Retry` if waiting helps."""
-        status = response.status_code
-        outcome = f"HTTP {status}"
-        if status == httpx.codes.TOO_MANY_REQUESTS:
-            delay = _retry_after(response)
-            limit = _RATE_LIMIT_NAMES.get(response.headers.get("X-Rate-Limit-Problem", "").lower())
-            failure = ExternalServiceError(
-                f"Xero's {limit + ' ' if limit else ''}request limit has been reached while "
-                f"{purpose}; try again in {_describe_wait(delay)}.",
-                retryable=True,
-            )
-            if delay > self._max_retry_after:
-                return failure
-            return _Retry(f"{outcome} ({limit or 'rate limit'})", failure, delay)
-        if status >= httpx.codes.INTERNAL_SERVER_ERROR:
-            failure = _unavailable(purpose, f"it answered HTTP {status}", advice)
-            return _Retry(outcome, failure, None)
-        return ExternalServiceError(
-            f"Xero answered HTTP {status} while {purpose}; trying again will not help. "
-            f"{_ASK_MAINTAINERS}",
-            retryable=False,
-        )
-
-    def _token_set(self, token: Mapping[str, object], purpose: str) -> TokenSet:
-        access_token, refresh_token = token.get("access_token"), token.get("refresh_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise _unreadable(purpose, "the token response has no access token")
-        if not isinstance(refresh_token, str) or not refresh_token:
-            raise _unreadable(
-                purpose, "the token response has no refresh token; is offline_access requested?"
-            )
-        expires_at = _expiry(token.get("expires_at"))
-        if expires_at is None:
-            raise _unreadable(purpose, "the token response says nothing valid about expiry")
-        scope = token.get("scope")
-        if scope is None:
-            scopes = self._scopes
-        elif isinstance(scope, str):
-            scopes = tuple(scope.split())
-        elif isinstance(scope, list) and all(isinstance(item, str) for item in scope):
-            scopes = tuple(scope)
-        else:
-            raise _unreadable(purpose, "the token response's scope is not text")
-        access_claims = _jwt_claims(access_token)
-        id_claims = _jwt_claims(token.get("id_token"))
-        xero_user_id = _first_text(
-            access_claims.get("xero_userid"),
-            id_claims.get("xero_userid"),
-            id_claims.get("sub"),
-            access_claims.get("sub"),
-        )
-        if not xero_user_id:
-            raise _unreadable(purpose, "the tokens do not say which Xero user they belong to")
-        given_and_family = " ".join(
-            part
-            for part in (
-                _first_text(id_claims.get("given_name")),
-                _first_text(id_claims.get("family_name")),
-            )
-            if part
-        )
-        return TokenSet(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            expires_at=expires_at,
-            scopes=scopes,
-            xero_user_id=xero_user_id,
-            auth_event_id=_first_text(access_claims.get("authentication_event_id")) or None,
-            user_name=_first_text(id_claims.get("name")) or given_and_family,
-            user_email=_first_text(id_claims.get("email")),
-        )
-
-
-def _raise_token_endpoint_error(response: httpx.Response) -> None:
-    """Raise for a failed answer the way authlib does for token requests."""
-    if response.status_code < httpx.codes.INTERNAL_SERVER_ERROR:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            raise _OAuthError(error=body["error"])
-    response.raise_for_status()
-
-
-def _oauth_failure(exc: Exception, purpose: str) -> Exception:
-    code = getattr(exc, "error", None)
-    if code == "invalid_grant":
-        return XeroGrantRevoked(_GRANT_REVOKED)
-    if not isinstance(code, str) or not _ERROR_CODE.fullmatch(code):
-        code = "unknown"
-    return ExternalServiceError(
-        f"Xero refused the bot's request while {purpose} (error '{code}'). Ask the bot's "
-        "maintainers to check the Xero app's client id, secret and redirect URI.",
-        retryable=False,
-    )
-
-
-def _jwt_claims(token: object) -> dict[str, object]:
-    """The payload of a JWT, unverified: it comes straight from Xero's token endpoint over TLS.
-
-    Anything that is not a JWT gives no claims rather than an error.
-    """
-    if not isinstance(token, str):
-        return {}
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    payload = parts[1]
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, RecursionError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
-def _first_text(*values: object) -> str:
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
-
-
-def _optional_text(entry: Mapping[str, object], key: str, purpose: str) -> str:
-    value = entry.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _unreadable(purpose, f"'{key}' is not text")
-    return value
-
-
-def _expiry(value: object) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _backoff(attempt: int) -> float:
-    return min(_FIRST_BACKOFF * 2 ** (attempt - 1), _MAX_BACKOFF)
-
-
-def _retry_after(response: httpx.Response) -> float:
-    """Xero sends whole seconds; anything else gets a short default wait."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return _DEFAULT_RETRY_AFTER
-    if not math.isfinite(seconds) or seconds < 0:
-        return _DEFAULT_RETRY_AFTER
-    return seconds
-
-
-def _describe_wait(seconds: float) -> str:
-    if seconds < 90:
-        count, unit = max(1, math.ceil(seconds)), "second"
-    elif seconds < 90 * 60:
-        count, unit = math.ceil(seconds / 60), "minute"
-    else:
-        count, unit = math.ceil(seconds / 3600), "hour"
-    return f"about {count} {unit}{'' if count == 1 else 's'}"
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "it did not answer in time"
-    return "the bot could not reach it"
-
-
-def _parse_json(response: httpx.Response, purpose: str) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        raise _unreadable(purpose, "the response is not JSON") from None
-
-
-def _unavailable(purpose: str, detail: str, advice: str) -> ExternalServiceError:
-    return ExternalServiceError(
-        f"Xero is not answering right now ({detail} while {purpose}); {advice}",
-        retryable=True,
-    )
-
-
-def _unreadable(purpose: str, detail: str) -> ExternalServiceError:
-    return ExternalServiceError(
-        f"Xero sent an answer the bot could not read while {purpose} ({detail}). "
-        f"{_ASK_MAINTAINERS}",
-        retryable=False,
-    )
