@@ -14,6 +14,7 @@ from storage.engine import session_factory, transaction
 from storage.models import (
     Base,
     ConsentRequest,
+    ConsentStatus,
     StoreLink,
     StoreStatus,
     XeroConnection,
@@ -360,3 +361,20 @@ async def test_a_completed_link_cannot_be_consented_again(
     )
     with pytest.raises(ConsentLinkUnusable, match="already been used"):
         await service.complete_consent(token=token, tokens=xero.consent("xero-user-1", [org]))
+
+
+async def test_cancelling_at_xero_is_audited_and_the_link_stays_usable(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    customer = await registered(service, cloudpos)
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    token = token_of(link.url)
+
+    view = await service.record_consent_outcome(
+        token=token, outcome=ConsentStatus.CANCELLED, actor=CUSTOMER, reason="access_denied"
+    )
+
+    assert view.status == "issued"
+    assert (await service.open_consent(token=token)).consent_request_id == link.consent_request_id
+    latest = (await service.audit_log(customer_id=customer.id))[0]
+    assert (latest.action, latest.detail["reason"]) == ("consent.cancelled", "access_denied")

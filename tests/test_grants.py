@@ -189,3 +189,19 @@ async def test_workers_in_one_process_share_a_lock(
     await engine.dispose()
     assert refreshes(xero) == [old_refresh]
     assert len(set(tokens)) == 1
+
+
+async def test_a_store_needing_reconnect_keeps_its_group_while_a_new_link_is_out(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(hours=1)
+    with pytest.raises(XeroGrantRevoked):
+        await service.access_token(grant_id=grant_id)
+
+    link = await service.issue_consent_link(customer_id=1, store_codes=["S001"], actor="agent")
+    await service.revoke_consent_link(consent_request_id=link.consent_request_id, actor="agent")
+
+    group = (await service.summary(customer_id=1)).groups[0]
+    assert [(s.code, s.status) for s in group.stores] == [("S001", StoreStatus.NEEDS_RECONNECT)]

@@ -73,7 +73,7 @@ class ConsentOperations(ServiceBase):
             )
             session.add(request)
             for store in stores:
-                if store.status != StoreStatus.CONNECTED:
+                if store.status not in (StoreStatus.CONNECTED, StoreStatus.NEEDS_RECONNECT):
                     self._set_status(store, StoreStatus.CONSENT_SENT)
             await session.flush()
             self._audit(
