@@ -7,10 +7,18 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
+from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
 from bot.maintenance import rotate_keys
-from bot.settings import Settings, SettingsError, generate_encryption_key
+from bot.services import connection_service
+from bot.settings import (
+    ALL_SERVICE_SETTINGS,
+    Settings,
+    SettingsError,
+    generate_encryption_key,
+)
 from bot.vault import Vault, VaultError
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
@@ -46,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
 
     key = commands.add_parser("generate-key", help="print a new key for TOKEN_ENCRYPTION_KEYS")
     key.set_defaults(run=_generate_key)
+
+    keep_alive = commands.add_parser(
+        "keep-alive",
+        help="refresh Xero grants unused for a while (run daily: Xero drops them after 60 days)",
+    )
+    keep_alive.add_argument(
+        "--days", type=_positive_int, default=30, help="refresh grants unused this long (30)"
+    )
+    keep_alive.set_defaults(run=_keep_alive)
     return parser
 
 
@@ -82,6 +99,28 @@ def _rotate_keys(_args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def _keep_alive(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(required=ALL_SERVICE_SETTINGS)
+
+    async def run() -> KeepAliveReport:
+        async with connection_service(settings) as service:
+            return await service.keep_grants_alive(unused_for=timedelta(days=args.days))
+
+    report = asyncio.run(run())
+    print(
+        f"Refreshed {report.refreshed} Xero grants; {report.needs_reconnect} need the customer "
+        f"to reconnect; {report.failed} failed and will be tried again next run."
+    )
+    return 1 if report.failed else 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return number
 
 
 def _generate_key(_args: argparse.Namespace) -> int:

@@ -205,3 +205,33 @@ async def test_a_store_needing_reconnect_keeps_its_group_while_a_new_link_is_out
 
     group = (await service.summary(customer_id=1)).groups[0]
     assert [(s.code, s.status) for s in group.stores] == [("S001", StoreStatus.NEEDS_RECONNECT)]
+
+
+async def test_keep_alive_refreshes_only_grants_unused_for_a_while(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+
+    quiet = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    assert (quiet.refreshed, quiet.needs_reconnect, quiet.failed) == (0, 0, 0)
+
+    clock.advance(days=31)
+    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+
+    assert (report.refreshed, report.needs_reconnect, report.failed) == (1, 0, 0)
+    assert refreshes(xero) == [old_refresh]
+    assert (await stored_grant(service)).refreshed_at == clock.now
+    assert grant_id == (await stored_grant(service)).id
+
+
+async def test_keep_alive_reports_grants_xero_no_longer_accepts(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    await connected_grant(service, cloudpos, xero)
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(days=61)
+
+    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+
+    assert (report.refreshed, report.needs_reconnect, report.failed) == (0, 1, 0)
+    assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotFound, XeroGrantRevoked
+from bot.errors import ExternalServiceError, NotFound, XeroGrantRevoked
 from storage.models import (
     ConnectionStatus,
     GrantStatus,
@@ -38,9 +39,47 @@ RECONNECT_MESSAGE = (
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class KeepAliveReport:
+    refreshed: int
+    needs_reconnect: int
+    failed: int
+
+
 class GrantOperations(ServiceBase):
     async def access_token(self, *, grant_id: int) -> str:
         """A Xero access token for this grant valid for at least five more minutes."""
+        return await self._fresh_access_token(grant_id, refreshed_before=None)
+
+    async def keep_grants_alive(self, *, unused_for: timedelta) -> KeepAliveReport:
+        """Refresh every active grant not refreshed for `unused_for`.
+
+        Xero forgets a refresh token unused for 60 days, and the customer would have to
+        consent again; running this daily with 30 days keeps quiet grants alive.
+        """
+        cutoff = self._now() - unused_for
+        async with self._transaction() as session:
+            grant_ids = list(
+                await session.scalars(
+                    select(XeroGrant.id).where(
+                        XeroGrant.status == GrantStatus.ACTIVE, XeroGrant.refreshed_at < cutoff
+                    )
+                )
+            )
+        refreshed, lost, failed = 0, 0, 0
+        for grant_id in grant_ids:
+            try:
+                await self._fresh_access_token(grant_id, refreshed_before=cutoff)
+            except XeroGrantRevoked:
+                lost += 1
+            except ExternalServiceError as error:
+                log.warning("keep-alive of Xero grant %s failed: %s", grant_id, error.message)
+                failed += 1
+            else:
+                refreshed += 1
+        return KeepAliveReport(refreshed=refreshed, needs_reconnect=lost, failed=failed)
+
+    async def _fresh_access_token(self, grant_id: int, *, refreshed_before: datetime | None) -> str:
         lock = self._grant_locks.setdefault(grant_id, asyncio.Lock())
         revoked = False
         async with lock, self._transaction(write_lock=True) as session:
@@ -52,7 +91,9 @@ class GrantOperations(ServiceBase):
             if grant.status != GrantStatus.ACTIVE:
                 raise XeroGrantRevoked(RECONNECT_MESSAGE)
             vault = self._deps.vault
-            if grant.access_token_expires_at - self._now() > REFRESH_MARGIN:
+            expiring = grant.access_token_expires_at - self._now() <= REFRESH_MARGIN
+            stale = refreshed_before is not None and grant.refreshed_at < refreshed_before
+            if not (expiring or stale):
                 return vault.decrypt(grant.access_token_encrypted)
             try:
                 tokens = await self._deps.xero.refresh(
