@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager
 
@@ -20,6 +20,7 @@ from bot.vault import Vault
 from storage.engine import transaction
 from storage.models import (
     AuditEvent,
+    ConnectionStatus,
     ConsentRequest,
     ConsentStatus,
     Customer,
@@ -178,6 +179,20 @@ def store_view(
         status=status or store.status,
         active_in_cloudpos=store.active_in_cloudpos,
         organisation_name=organisation_name,
+    )
+
+
+def linked_stores_of_grant(grant_id: int) -> Select[tuple[Store]]:
+    """Stores linked to any active organisation of a Xero grant."""
+    return (
+        select(Store)
+        .join(StoreLink, StoreLink.store_id == Store.id)
+        .join(XeroConnection, StoreLink.connection_id == XeroConnection.id)
+        .where(
+            XeroConnection.grant_id == grant_id,
+            XeroConnection.status == ConnectionStatus.ACTIVE,
+            StoreLink.active.is_(True),
+        )
     )
 
 

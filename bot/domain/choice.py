@@ -30,7 +30,7 @@ from storage.models import (
     XeroGrant,
 )
 
-from .base import is_are, listing, token_hash
+from .base import is_are, linked_stores_of_grant, listing, token_hash
 from .consent import ConsentOperations
 from .results import Confirmation, ConsentView
 
@@ -227,15 +227,7 @@ class ChoiceOperations(ConsentOperations):
 
     async def _restore_reconnected_stores(self, session: AsyncSession, grant: XeroGrant) -> None:
         stores = await session.scalars(
-            select(Store)
-            .join(StoreLink, StoreLink.store_id == Store.id)
-            .join(XeroConnection, StoreLink.connection_id == XeroConnection.id)
-            .where(
-                XeroConnection.grant_id == grant.id,
-                XeroConnection.status == ConnectionStatus.ACTIVE,
-                StoreLink.active.is_(True),
-                Store.status == StoreStatus.NEEDS_RECONNECT,
-            )
+            linked_stores_of_grant(grant.id).where(Store.status == StoreStatus.NEEDS_RECONNECT)
         )
         for store in stores:
             self._set_status(store, StoreStatus.CONNECTED)

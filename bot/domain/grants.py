@@ -19,16 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ExternalServiceError, NotFound, XeroGrantRevoked
 from storage.models import (
-    ConnectionStatus,
     GrantStatus,
-    Store,
-    StoreLink,
     StoreStatus,
-    XeroConnection,
     XeroGrant,
 )
 
-from .base import ServiceBase
+from .base import ServiceBase, linked_stores_of_grant
 
 REFRESH_MARGIN = timedelta(minutes=5)
 RECONNECT_MESSAGE = (
@@ -115,18 +111,7 @@ class GrantOperations(ServiceBase):
 
     async def _mark_needs_reconnect(self, session: AsyncSession, grant: XeroGrant) -> None:
         grant.status = GrantStatus.NEEDS_RECONNECT
-        stores = list(
-            await session.scalars(
-                select(Store)
-                .join(StoreLink, StoreLink.store_id == Store.id)
-                .join(XeroConnection, StoreLink.connection_id == XeroConnection.id)
-                .where(
-                    XeroConnection.grant_id == grant.id,
-                    XeroConnection.status == ConnectionStatus.ACTIVE,
-                    StoreLink.active.is_(True),
-                )
-            )
-        )
+        stores = list(await session.scalars(linked_stores_of_grant(grant.id)))
         for store in stores:
             store.status = StoreStatus.NEEDS_RECONNECT
             store.status_changed_at = self._now()
