@@ -48,6 +48,14 @@ class ConsentLinkUnusable(DomainError):
         self.reason = reason
 
 
+class OAuthStateRejected(DomainError):
+    """The `state` on Xero's answer is missing, unknown, used, expired or from another browser."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ExternalServiceError(DomainError):
     """Xero or Cloud POS failed or timed out; `retryable` says whether trying again may help."""
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from bot.cloudpos import CloudPosClient
 from bot.domain import ConnectionService, Dependencies
+from bot.notify import LoggingNotifier, Notifier
 from bot.settings import Settings
 from bot.vault import Vault
 from bot.xero import XeroClient
@@ -14,7 +15,9 @@ from storage.engine import create_engine, session_factory
 
 
 @asynccontextmanager
-async def connection_service(settings: Settings) -> AsyncIterator[ConnectionService]:
+async def connection_service(
+    settings: Settings, *, notifier: Notifier | None = None
+) -> AsyncIterator[ConnectionService]:
     """The service wired to the configured database, Cloud POS and Xero."""
     engine = create_engine(settings.database_url)
     cloudpos = CloudPosClient(base_url=settings.cloudpos_api_url)
@@ -29,6 +32,7 @@ async def connection_service(settings: Settings) -> AsyncIterator[ConnectionServ
                 public_base_url=settings.public_base_url,
                 plans=settings.plan_policy,
                 consent_link_lifetime=settings.consent_link_lifetime,
+                notifier=notifier or LoggingNotifier(),
             )
         )
     finally:

@@ -39,6 +39,7 @@ class Settings:
     xero_api_url: str = "https://api.xero.com"
     cloudpos_api_url: str = "https://api.cloudpos.example"
     consent_link_lifetime: timedelta = timedelta(hours=72)
+    web_rate_limit_per_minute: int = 60
     ineligible_plans: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_CLASSES))
     ineligible_editions: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_EDITIONS))
 
@@ -91,6 +92,9 @@ class Settings:
                 "CLOUDPOS_API_URL", get("CLOUDPOS_API_URL", defaults.cloudpos_api_url)
             ).rstrip("/"),
             consent_link_lifetime=_hours("CONSENT_LINK_HOURS", get("CONSENT_LINK_HOURS", "72")),
+            web_rate_limit_per_minute=_positive_int(
+                "WEB_RATE_LIMIT_PER_MINUTE", get("WEB_RATE_LIMIT_PER_MINUTE", "60")
+            ),
             ineligible_plans=_names(
                 env.get("XERO_INELIGIBLE_PLANS", ",".join(defaults.ineligible_plans))
             ),
@@ -150,6 +154,12 @@ def _fernet_keys(value: str) -> tuple[str, ...]:
 
 def _names(value: str) -> tuple[str, ...]:
     return tuple(name.strip().upper() for name in value.split(",") if name.strip())
+
+
+def _positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise SettingsError(f"{name} must be a positive whole number, got {value!r}.")
+    return int(value)
 
 
 def _hours(name: str, value: str) -> timedelta:

@@ -252,6 +252,27 @@ class ConsentRequest(Base):
     )
 
 
+class OAuthState(Base):
+    """One press of "Connect to Xero": the OAuth `state`, bound to its link and its browser.
+
+    Only hashes of the state and the browser cookie are kept; the link's token is kept
+    encrypted so the callback can send the customer back to their link. Used once.
+    """
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consent_request_id: Mapped[int] = mapped_column(
+        ForeignKey("consent_requests.id", ondelete="CASCADE"), index=True
+    )
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    link_token_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class AuditEvent(Base):
     """Who did what, when, to which customer, store or organisation. Never holds a secret."""
 

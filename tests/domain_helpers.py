@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from bot.domain import ConnectionService
-from bot.domain.results import ConsentView, CustomerView
+from bot.domain.results import ConsentAttempt, ConsentView, CustomerView
 from tests.fakes import FakeCloudPos, FakeXero
 
 AGENT = "slack:U001"
 CUSTOMER = "customer"
+BROWSER = "browser-cookie-1"
 
 
 async def registered(
@@ -36,10 +37,21 @@ async def consented(
     """Issue a link for `codes` and complete consent at Xero for `tenants`; returns the token."""
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=codes, actor=AGENT)
     token = token_of(link.url)
-    view = await service.complete_consent(
-        token=token, tokens=xero.consent(user, tenants, email=f"{user}@example.com")
-    )
+    view = await authorise(service, token, xero.consent(user, tenants, email=f"{user}@example.com"))
     return token, view
+
+
+async def authorise(service: ConnectionService, token: str, code: str) -> ConsentView:
+    """Press Connect to Xero on the link, and come back from Xero with `code`."""
+    attempt = await callback(service, token)
+    return await service.complete_consent(attempt=attempt, code=code)
+
+
+async def callback(service: ConnectionService, token: str) -> ConsentAttempt:
+    """Start consent from a browser and verify the `state` Xero sends back to it."""
+    url = await service.start_consent(token=token, browser_id=BROWSER)
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    return await service.verify_callback(state=state, browser_id=BROWSER)
 
 
 def option_id(view: ConsentView, name: str) -> int:

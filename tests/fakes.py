@@ -81,6 +81,8 @@ class FakeXero:
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     revocations: list[str] = field(default_factory=list)
     fail_deletes_with: int | None = None
+    codes: dict[str, TokenSet] = field(default_factory=dict)
+    issued: list[TokenSet] = field(default_factory=list)
     lose_token_responses: int = 0
     """Answers to drop after Xero has acted on them, as when a response is lost in transit."""
 
@@ -103,8 +105,8 @@ class FakeXero:
         }  # fmt: skip
         return tenant_id
 
-    def consent(self, user: str, tenant_ids: list[str], *, email: str = "") -> TokenSet:
-        """What a code exchange returns after `user` allowed access to `tenant_ids`."""
+    def consent(self, user: str, tenant_ids: list[str], *, email: str = "") -> str:
+        """`user` allows access to `tenant_ids`: the authorisation code Xero sends back."""
         event = str(uuid.uuid4())
         for tenant_id in tenant_ids:
             self.connections = [
@@ -118,7 +120,9 @@ class FakeXero:
                 }
             )  # fmt: skip
         self.revoked_users.discard(user)
-        return self._issue(user, event, email=email)
+        code = f"code-{uuid.uuid4().hex}"
+        self.codes[code] = self._issue(user, event, email=email)
+        return code
 
     def connection_ids(self, user: str) -> list[str]:
         return [c["id"] for c in self.connections if c["user"] == user]
@@ -126,7 +130,7 @@ class FakeXero:
     def _issue(self, user: str, event: str | None, *, email: str = "") -> TokenSet:
         refresh_token = f"refresh-{uuid.uuid4().hex}"
         self.refresh_tokens[refresh_token] = user
-        return TokenSet(
+        tokens = TokenSet(
             access_token=fake_jwt({"xero_userid": user, "authentication_event_id": event,
                                    "jti": uuid.uuid4().hex}),
             refresh_token=refresh_token,
@@ -137,10 +141,17 @@ class FakeXero:
             user_name="",
             user_email=email,
         )  # fmt: skip
+        self.issued.append(tokens)
+        return tokens
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         form = parse_qs(request.content.decode())
         self.token_requests.append(form)
+        if form.get("grant_type") == ["authorization_code"]:
+            issued = self.codes.pop(form.get("code", [""])[0], None)
+            if issued is None:
+                return httpx.Response(400, json={"error": "invalid_grant"})
+            return self._token_response(issued)
         user = self.refresh_tokens.get(form.get("refresh_token", [""])[0])
         if user is None or user in self.revoked_users:
             return httpx.Response(400, json={"error": "invalid_grant"})
@@ -148,11 +159,16 @@ class FakeXero:
         if self.lose_token_responses:
             self.lose_token_responses -= 1
             raise httpx.ReadTimeout("response lost", request=request)
+        return self._token_response(tokens)
+
+    def _token_response(self, tokens: TokenSet) -> httpx.Response:
+        claims = {"xero_userid": tokens.xero_user_id, "email": tokens.user_email}
         return httpx.Response(
             200,
             json={
                 "access_token": tokens.access_token,
                 "refresh_token": tokens.refresh_token,
+                "id_token": fake_jwt(claims),
                 "expires_in": 1800,
                 "token_type": "Bearer",
                 "scope": " ".join(tokens.scopes),

@@ -14,14 +14,22 @@ from storage.engine import session_factory, transaction
 from storage.models import (
     Base,
     ConsentRequest,
-    ConsentStatus,
     StoreLink,
     StoreStatus,
     XeroConnection,
     XeroGrant,
 )
 from tests.conftest import PUBLIC_BASE_URL, Clock
-from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered, token_of
+from tests.domain_helpers import (
+    AGENT,
+    CUSTOMER,
+    authorise,
+    callback,
+    consented,
+    option_id,
+    registered,
+    token_of,
+)
 from tests.fakes import FakeCloudPos, FakeXero
 
 
@@ -193,7 +201,7 @@ async def test_complete_consent_stores_the_grant_encrypted_and_the_organisations
     assert sorted(c.tenant_name for c in connections) == ["Acme Ltd", "Acme Starter"]
     assert {c.plan_class for c in connections} == {"STANDARD", "STARTER"}
     log = [entry.action for entry in await service.audit_log(customer_id=customer.id)]
-    assert log[:2] == ["consent.authorised", "consent.issued"]
+    assert log[:3] == ["consent.authorised", "consent.started", "consent.issued"]
 
 
 async def test_confirm_links_stores_and_completes_the_link(
@@ -360,7 +368,7 @@ async def test_a_completed_link_cannot_be_consented_again(
         token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
     )
     with pytest.raises(ConsentLinkUnusable, match="already been used"):
-        await service.complete_consent(token=token, tokens=xero.consent("xero-user-1", [org]))
+        await authorise(service, token, xero.consent("xero-user-1", [org]))
 
 
 async def test_cancelling_at_xero_is_audited_and_the_link_stays_usable(
@@ -370,8 +378,8 @@ async def test_cancelling_at_xero_is_audited_and_the_link_stays_usable(
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
     token = token_of(link.url)
 
-    view = await service.record_consent_outcome(
-        token=token, outcome=ConsentStatus.CANCELLED, actor=CUSTOMER, reason="access_denied"
+    view = await service.cancel_consent(
+        attempt=await callback(service, token), reason="access_denied"
     )
 
     assert view.status == "issued"

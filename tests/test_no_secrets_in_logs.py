@@ -14,7 +14,7 @@ from bot.vault import Vault
 from storage.engine import transaction
 from storage.models import XeroGrant
 from tests.conftest import ENCRYPTION_KEY
-from tests.domain_helpers import AGENT, CUSTOMER, option_id, token_of
+from tests.domain_helpers import AGENT, CUSTOMER, authorise, option_id, token_of
 from tests.fakes import FakeCloudPos, FakeXero
 
 API_KEY = "cloudpos-key-3f9c2a7d"
@@ -36,8 +36,9 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
     consent_token = token_of(link.url)
     org = xero.add_organisation("Org")
-    tokens = xero.consent("xero-user-1", [org])
-    view = await service.complete_consent(token=consent_token, tokens=tokens)
+    code = xero.consent("xero-user-1", [org])
+    tokens = xero.codes[code]
+    view = await authorise(service, consent_token, code)
     await service.confirm_organisations(
         token=consent_token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
     )
@@ -55,7 +56,7 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
         customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
     )
 
-    secrets += [consent_token, tokens.access_token, tokens.refresh_token]
+    secrets += [consent_token, code, tokens.access_token, tokens.refresh_token]
     secrets += [refreshed_access, refreshed_refresh]
     assert len(caplog.records) > 5, "the journey should have logged something"
     logged = caplog.text + "".join(str(record.args) for record in caplog.records)

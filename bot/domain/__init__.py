@@ -5,13 +5,16 @@ an actor, and get plain results or a `bot.errors.DomainError` whose message is f
 Each operation is one transaction and writes an audit event.
 """
 
+from .authorisation import AuthorisationOperations
 from .base import Dependencies, token_hash
 from .choice import ChoiceOperations
 from .customers import CustomerOperations
 from .organisations import OrganisationOperations
 
 
-class ConnectionService(CustomerOperations, ChoiceOperations, OrganisationOperations):
+class ConnectionService(
+    CustomerOperations, AuthorisationOperations, ChoiceOperations, OrganisationOperations
+):
     """All operations of the connection domain behind one object."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence, Sized
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager
 
 from bot.errors import NotFound
+from bot.notify import ConsentEvent, ConsentEventKind, LoggingNotifier, Notifier
 from bot.plans import PlanPolicy
 from bot.vault import Vault
 from storage.engine import transaction
@@ -32,11 +34,13 @@ from storage.models import (
     utcnow,
 )
 
-from .results import CustomerView, StoreView
+from .results import ConsentView, CustomerView, StoreView
 
 if TYPE_CHECKING:
     from bot.cloudpos import CloudPosClient
     from bot.xero import XeroClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +52,7 @@ class Dependencies:
     public_base_url: str
     plans: PlanPolicy = field(default_factory=PlanPolicy)
     consent_link_lifetime: timedelta = timedelta(hours=72)
+    notifier: Notifier = field(default_factory=LoggingNotifier)
     clock: Callable[[], datetime] = utcnow
 
 
@@ -63,6 +68,13 @@ class ServiceBase:
 
     def _now(self) -> datetime:
         return self._deps.clock()
+
+    async def _notify(self, kind: ConsentEventKind, view: ConsentView, detail: str = "") -> None:
+        """Report progress back; a failing notifier never undoes what the customer did."""
+        try:
+            await self._deps.notifier.consent_changed(ConsentEvent(kind, view, detail))
+        except Exception:
+            log.exception("could not report consent link #%s %s", view.consent_request_id, kind)
 
     def _audit(
         self,

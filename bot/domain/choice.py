@@ -1,71 +1,35 @@
-"""After consent at Xero: recording what the customer authorised, then which store goes where."""
+"""After consent at Xero: which organisation each store connects to."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.errors import (
     Conflict,
     ConsentLinkUnusable,
-    ExternalServiceError,
     InvalidRequest,
-    XeroConnectionGone,
 )
-from bot.xero import Organisation, TokenSet, XeroTenantConnection
+from bot.notify import ConsentEventKind
 from storage.models import (
     ConnectionStatus,
     ConsentRequest,
     ConsentStatus,
-    GrantStatus,
     Store,
     StoreLink,
     StoreStatus,
     XeroConnection,
-    XeroGrant,
 )
 
-from .base import is_are, linked_stores_of_grant, listing, token_hash
+from .base import is_are, listing, token_hash
 from .consent import ConsentOperations
-from .results import Confirmation, ConsentView
+from .results import Confirmation
 
 
 class ChoiceOperations(ConsentOperations):
-    async def complete_consent(
-        self, *, token: str, tokens: TokenSet, actor: str = "customer"
-    ) -> ConsentView:
-        """Store the grant from a code exchange and the organisations this consent authorised.
-
-        The organisations are those of the access token's `authentication_event_id`, never
-        "the first connection": a Xero user may have connected others before.
-        """
-        async with self._transaction() as session:
-            await self._usable_request(session, token)
-        if not tokens.auth_event_id:
-            raise ExternalServiceError(
-                "Xero did not say which organisations were just authorised. "
-                "Press Connect to Xero again.",
-                retryable=True,
-            )
-        tenants = await self._deps.xero.connections(
-            access_token=tokens.access_token, auth_event_id=tokens.auth_event_id
-        )
-        organisations = await self._organisations(tokens.access_token, tenants)
-        for attempt in (1, 2):
-            try:
-                return await self._record_consent(token, tokens, tenants, organisations, actor)
-            except IntegrityError:
-                if attempt == 2:
-                    raise Conflict(
-                        "This consent was recorded twice at the same moment; reload the page."
-                    ) from None
-        raise AssertionError("unreachable")
-
     async def confirm_organisations(
         self,
         *,
@@ -127,110 +91,10 @@ class ChoiceOperations(ConsentOperations):
                 consent_request_id=request.id,
                 choices={store.code: wanted[store.id].tenant_name for store in stores},
             )
-            return _confirmation(request, stores, wanted, unchanged=False)
-
-    async def _organisations(
-        self, access_token: str, tenants: list[XeroTenantConnection]
-    ) -> dict[str, Organisation | None]:
-        async def read(tenant: XeroTenantConnection) -> Organisation | None:
-            if tenant.tenant_type.upper() != "ORGANISATION":
-                return None
-            try:
-                return await self._deps.xero.organisation(
-                    access_token=access_token, tenant_id=tenant.tenant_id
-                )
-            except XeroConnectionGone:
-                return None
-
-        found = await asyncio.gather(*(read(tenant) for tenant in tenants))
-        return {tenant.tenant_id: org for tenant, org in zip(tenants, found, strict=True)}
-
-    async def _record_consent(
-        self,
-        token: str,
-        tokens: TokenSet,
-        tenants: list[XeroTenantConnection],
-        organisations: Mapping[str, Organisation | None],
-        actor: str,
-    ) -> ConsentView:
-        vault = self._deps.vault
-        async with self._transaction() as session:
-            request = await self._usable_request(session, token)
-            grant = await session.scalar(
-                select(XeroGrant).where(XeroGrant.xero_user_id == tokens.xero_user_id)
-            )
-            if grant is None:
-                grant = XeroGrant(xero_user_id=tokens.xero_user_id, created_at=self._now())
-                session.add(grant)
-            grant.user_name = tokens.user_name or grant.user_name or ""
-            grant.user_email = tokens.user_email or grant.user_email or ""
-            grant.access_token_encrypted = vault.encrypt(tokens.access_token)
-            grant.refresh_token_encrypted = vault.encrypt(tokens.refresh_token)
-            grant.access_token_expires_at = tokens.expires_at
-            grant.scopes = " ".join(tokens.scopes)
-            grant.status = GrantStatus.ACTIVE
-            grant.refreshed_at = self._now()
-            await session.flush()
-
-            for tenant in tenants:
-                await self._upsert_connection(
-                    session, grant, tenant, organisations[tenant.tenant_id]
-                )
-            await self._restore_reconnected_stores(session, grant)
-            request.status = ConsentStatus.AUTHORISED
-            request.grant_id = grant.id
-            request.auth_event_id = tokens.auth_event_id
-            for store in request.stores:
-                if store.status == StoreStatus.CONSENT_SENT:
-                    self._set_status(store, StoreStatus.AWAITING_CHOICE)
-            self._audit(
-                session,
-                actor=actor,
-                action="consent.authorised",
-                customer_id=request.customer_id,
-                consent_request_id=request.id,
-                xero_user=grant.user_email or grant.xero_user_id,
-                organisations=[tenant.tenant_name for tenant in tenants],
-            )
-            await session.flush()
-            return await self._consent_view(session, request)
-
-    async def _upsert_connection(
-        self,
-        session: AsyncSession,
-        grant: XeroGrant,
-        tenant: XeroTenantConnection,
-        organisation: Organisation | None,
-    ) -> None:
-        connection = await session.scalar(
-            select(XeroConnection).where(
-                XeroConnection.grant_id == grant.id, XeroConnection.tenant_id == tenant.tenant_id
-            )
-        )
-        if connection is None:
-            connection = XeroConnection(grant_id=grant.id, tenant_id=tenant.tenant_id)
-            session.add(connection)
-        connection.xero_connection_id = tenant.id
-        connection.tenant_name = organisation.name if organisation else tenant.tenant_name
-        connection.tenant_type = tenant.tenant_type
-        connection.auth_event_id = tenant.auth_event_id
-        connection.status = ConnectionStatus.ACTIVE
-        connection.updated_at = self._now()
-        if organisation is not None:
-            connection.plan_class = organisation.plan_class
-            connection.edition = organisation.edition
-            connection.is_demo_company = organisation.is_demo_company
-        else:
-            connection.plan_class = connection.plan_class or ""
-            connection.edition = connection.edition or ""
-            connection.is_demo_company = bool(connection.is_demo_company)
-
-    async def _restore_reconnected_stores(self, session: AsyncSession, grant: XeroGrant) -> None:
-        stores = await session.scalars(
-            linked_stores_of_grant(grant.id).where(Store.status == StoreStatus.NEEDS_RECONNECT)
-        )
-        for store in stores:
-            self._set_status(store, StoreStatus.CONNECTED)
+            result = _confirmation(request, stores, wanted, unchanged=False)
+            view = await self._consent_view(session, request)
+        await self._notify(ConsentEventKind.COMPLETED, view)
+        return result
 
     async def _request_for_choice(
         self, session: AsyncSession, token: str | None, consent_request_id: int | None

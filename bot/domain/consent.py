@@ -125,14 +125,10 @@ class ConsentOperations(ServiceBase):
                 session, await self._request_by_id(session, consent_request_id)
             )
 
-    async def record_consent_outcome(
+    async def _record_outcome(
         self, *, token: str, outcome: ConsentStatus, actor: str, reason: str = ""
     ) -> ConsentView:
-        """Note that the customer cancelled at Xero, or that Xero failed, without closing the link.
-
-        The link stays usable so the customer can try again; the audit log and the report
-        back to Slack say what happened.
-        """
+        """Audit a cancel or a failure at Xero without closing the link, so it can be retried."""
         if outcome not in (ConsentStatus.CANCELLED, ConsentStatus.FAILED):
             raise ValueError(f"not an outcome: {outcome}")
         async with self._transaction() as session:

@@ -18,6 +18,8 @@ from bot.errors import (
 )
 from storage.models import (
     ConnectionStatus,
+    ConsentRequest,
+    ConsentStatus,
     GrantStatus,
     StoreLink,
     StoreStatus,
@@ -25,14 +27,15 @@ from storage.models import (
     XeroGrant,
 )
 
-from .base import Snapshot, customer_view
+from .base import Snapshot, customer_view, token_hash
+from .consent import ConsentOperations
 from .grants import GrantOperations
 from .results import Disconnection, OrganisationGroup, Summary
 
 log = logging.getLogger(__name__)
 
 
-class OrganisationOperations(GrantOperations):
+class OrganisationOperations(GrantOperations, ConsentOperations):
     async def summary(self, *, customer_id: int) -> Summary:
         """The customer's stores grouped by organisation, then the stores not connected.
 
@@ -48,6 +51,17 @@ class OrganisationOperations(GrantOperations):
                 snapshot.view(store) for store in snapshot.stores if store.id not in snapshot.links
             ),
         )
+
+    async def link_summary(self, *, token: str) -> Summary:
+        """The summary a customer sees after using their link, even once it is completed."""
+        async with self._transaction() as session:
+            request = await session.scalar(
+                select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
+            )
+            if request is None or request.status != ConsentStatus.COMPLETED:
+                await self._usable_request(session, token)
+            assert request is not None
+        return await self.summary(customer_id=request.customer_id)
 
     async def find_organisation_group(self, *, customer_id: int, name: str) -> OrganisationGroup:
         """The customer's organisation group an agent named, matched case-insensitively."""

@@ -17,6 +17,23 @@ class StoreView:
     active_in_cloudpos: bool = True
     organisation_name: str | None = None
 
+    @property
+    def state_label(self) -> str:
+        """The store's state in words, the same on every front door."""
+        if self.status == StoreStatus.CONNECTED and self.organisation_name:
+            return f"Connected to {self.organisation_name}"
+        return _STATE_LABELS[self.status]
+
+
+_STATE_LABELS = {
+    StoreStatus.NOT_CONNECTED: "Not connected",
+    StoreStatus.CONSENT_SENT: "Consent link sent",
+    StoreStatus.AWAITING_CHOICE: "Awaiting organisation choice",
+    StoreStatus.CONNECTED: "Connected",
+    StoreStatus.DISCONNECTED: "Disconnected",
+    StoreStatus.NEEDS_RECONNECT: "Needs reconnecting",
+}
+
 
 @dataclass(frozen=True)
 class CustomerView:
@@ -74,6 +91,14 @@ class ConsentView:
     organisations: tuple[OrganisationOption, ...] = ()
     slack_channel_id: str | None = None
     slack_message_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentAttempt:
+    """A verified answer from Xero: which link it belongs to, and that link's token."""
+
+    consent_request_id: int
+    link_token: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,263 @@
+"""The customer's trip to Xero and back: starting consent, the OAuth callback, cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import (
+    Conflict,
+    ExternalServiceError,
+    OAuthStateRejected,
+    XeroConnectionGone,
+)
+from bot.notify import ConsentEventKind
+from bot.xero import Organisation, TokenSet, XeroTenantConnection
+from storage.models import (
+    ConnectionStatus,
+    ConsentStatus,
+    GrantStatus,
+    OAuthState,
+    Store,
+    StoreStatus,
+    XeroConnection,
+    XeroGrant,
+)
+
+from .base import linked_stores_of_grant, token_hash
+from .consent import ConsentOperations
+from .results import ConsentAttempt, ConsentView
+
+STATE_LIFETIME = timedelta(minutes=30)
+START_AGAIN = "Open the link you were sent again and press Connect to Xero."
+
+
+class AuthorisationOperations(ConsentOperations):
+    async def start_consent(self, *, token: str, browser_id: str, actor: str = "customer") -> str:
+        """The Xero address to send the customer to, with a `state` bound to link and browser."""
+        if not browser_id:
+            raise OAuthStateRejected(
+                "Your browser did not keep this page's cookie. Allow cookies for this site, "
+                "then open your link again.",
+                reason="no_cookie",
+            )
+        state = secrets.token_urlsafe(32)
+        async with self._transaction() as session:
+            request = await self._usable_request(session, token)
+            session.add(
+                OAuthState(
+                    state_hash=token_hash(state),
+                    consent_request_id=request.id,
+                    browser_hash=token_hash(browser_id),
+                    link_token_encrypted=self._deps.vault.encrypt(token),
+                    created_at=self._now(),
+                    expires_at=self._now() + STATE_LIFETIME,
+                )
+            )
+            self._audit(
+                session,
+                actor=actor,
+                action="consent.started",
+                customer_id=request.customer_id,
+                consent_request_id=request.id,
+            )
+        return self._deps.xero.authorization_url(state=state)
+
+    async def verify_callback(self, *, state: str, browser_id: str) -> ConsentAttempt:
+        """Check and use up the `state` Xero sent back; it must come from the same browser."""
+        if not state:
+            raise OAuthStateRejected(
+                f"Xero's answer is missing its sign-in check. {START_AGAIN}", reason="missing"
+            )
+        async with self._transaction() as session:
+            row = await session.scalar(
+                select(OAuthState).where(OAuthState.state_hash == token_hash(state))
+            )
+            if row is None:
+                raise OAuthStateRejected(
+                    f"This answer from Xero does not match a sign-in started here. {START_AGAIN}",
+                    reason="unknown",
+                )
+            if row.used_at is not None:
+                raise OAuthStateRejected(
+                    f"This answer from Xero has already been used. {START_AGAIN}", reason="reused"
+                )
+            if not browser_id or row.browser_hash != token_hash(browser_id):
+                raise OAuthStateRejected(
+                    "This sign-in was started in a different browser. Finish it in the browser "
+                    "where you pressed Connect to Xero, or open your link here and start again.",
+                    reason="other_browser",
+                )
+            if row.expires_at <= self._now():
+                raise OAuthStateRejected(
+                    f"This sign-in took too long and has expired. {START_AGAIN}", reason="expired"
+                )
+            row.used_at = self._now()
+            return ConsentAttempt(
+                consent_request_id=row.consent_request_id,
+                link_token=self._deps.vault.decrypt(row.link_token_encrypted),
+            )
+
+    async def complete_consent(
+        self, *, attempt: ConsentAttempt, code: str, actor: str = "customer"
+    ) -> ConsentView:
+        """Exchange Xero's code, then store the grant and the organisations this consent allowed.
+
+        The organisations are those of the access token's `authentication_event_id`, never
+        "the first connection": a Xero user may have connected others before. A failure at
+        Xero leaves the link usable and is reported back.
+        """
+        async with self._transaction() as session:
+            await self._usable_request(session, attempt.link_token)
+        try:
+            tokens = await self._deps.xero.exchange_code(code=code)
+            if not tokens.auth_event_id:
+                raise ExternalServiceError(
+                    "Xero did not say which organisations were just authorised. "
+                    "Press Connect to Xero again.",
+                    retryable=True,
+                )
+            tenants = await self._deps.xero.connections(
+                access_token=tokens.access_token, auth_event_id=tokens.auth_event_id
+            )
+            organisations = await self._organisations(tokens.access_token, tenants)
+        except ExternalServiceError as error:
+            view = await self._record_outcome(
+                token=attempt.link_token,
+                outcome=ConsentStatus.FAILED,
+                actor=actor,
+                reason=error.message,
+            )
+            await self._notify(ConsentEventKind.FAILED, view, error.message)
+            raise
+        for try_number in (1, 2):
+            try:
+                view = await self._record_consent(
+                    attempt.link_token, tokens, tenants, organisations, actor
+                )
+                break
+            except IntegrityError:
+                if try_number == 2:
+                    raise Conflict(
+                        "This consent was recorded twice at the same moment; reload the page."
+                    ) from None
+        await self._notify(ConsentEventKind.AUTHORISED, view)
+        return view
+
+    async def cancel_consent(self, *, attempt: ConsentAttempt, reason: str) -> ConsentView:
+        """The customer pressed Cancel at Xero: noted and reported; the link stays usable."""
+        view = await self._record_outcome(
+            token=attempt.link_token, outcome=ConsentStatus.CANCELLED, actor="customer",
+            reason=reason,
+        )  # fmt: skip
+        await self._notify(ConsentEventKind.CANCELLED, view, "the customer cancelled at Xero")
+        return view
+
+    async def _organisations(
+        self, access_token: str, tenants: list[XeroTenantConnection]
+    ) -> dict[str, Organisation | None]:
+        async def read(tenant: XeroTenantConnection) -> Organisation | None:
+            if tenant.tenant_type.upper() != "ORGANISATION":
+                return None
+            try:
+                return await self._deps.xero.organisation(
+                    access_token=access_token, tenant_id=tenant.tenant_id
+                )
+            except XeroConnectionGone:
+                return None
+
+        found = await asyncio.gather(*(read(tenant) for tenant in tenants))
+        return {tenant.tenant_id: org for tenant, org in zip(tenants, found, strict=True)}
+
+    async def _record_consent(
+        self,
+        token: str,
+        tokens: TokenSet,
+        tenants: list[XeroTenantConnection],
+        organisations: Mapping[str, Organisation | None],
+        actor: str,
+    ) -> ConsentView:
+        vault = self._deps.vault
+        async with self._transaction() as session:
+            request = await self._usable_request(session, token)
+            grant = await session.scalar(
+                select(XeroGrant).where(XeroGrant.xero_user_id == tokens.xero_user_id)
+            )
+            if grant is None:
+                grant = XeroGrant(xero_user_id=tokens.xero_user_id, created_at=self._now())
+                session.add(grant)
+            grant.user_name = tokens.user_name or grant.user_name or ""
+            grant.user_email = tokens.user_email or grant.user_email or ""
+            grant.access_token_encrypted = vault.encrypt(tokens.access_token)
+            grant.refresh_token_encrypted = vault.encrypt(tokens.refresh_token)
+            grant.access_token_expires_at = tokens.expires_at
+            grant.scopes = " ".join(tokens.scopes)
+            grant.status = GrantStatus.ACTIVE
+            grant.refreshed_at = self._now()
+            await session.flush()
+
+            for tenant in tenants:
+                await self._upsert_connection(
+                    session, grant, tenant, organisations[tenant.tenant_id]
+                )
+            await self._restore_reconnected_stores(session, grant)
+            request.status = ConsentStatus.AUTHORISED
+            request.grant_id = grant.id
+            request.auth_event_id = tokens.auth_event_id
+            for store in request.stores:
+                if store.status == StoreStatus.CONSENT_SENT:
+                    self._set_status(store, StoreStatus.AWAITING_CHOICE)
+            self._audit(
+                session,
+                actor=actor,
+                action="consent.authorised",
+                customer_id=request.customer_id,
+                consent_request_id=request.id,
+                xero_user=grant.user_email or grant.xero_user_id,
+                organisations=[tenant.tenant_name for tenant in tenants],
+            )
+            await session.flush()
+            return await self._consent_view(session, request)
+
+    async def _upsert_connection(
+        self,
+        session: AsyncSession,
+        grant: XeroGrant,
+        tenant: XeroTenantConnection,
+        organisation: Organisation | None,
+    ) -> None:
+        connection = await session.scalar(
+            select(XeroConnection).where(
+                XeroConnection.grant_id == grant.id, XeroConnection.tenant_id == tenant.tenant_id
+            )
+        )
+        if connection is None:
+            connection = XeroConnection(grant_id=grant.id, tenant_id=tenant.tenant_id)
+            session.add(connection)
+        connection.xero_connection_id = tenant.id
+        connection.tenant_name = organisation.name if organisation else tenant.tenant_name
+        connection.tenant_type = tenant.tenant_type
+        connection.auth_event_id = tenant.auth_event_id
+        connection.status = ConnectionStatus.ACTIVE
+        connection.updated_at = self._now()
+        if organisation is not None:
+            connection.plan_class = organisation.plan_class
+            connection.edition = organisation.edition
+            connection.is_demo_company = organisation.is_demo_company
+        else:
+            connection.plan_class = connection.plan_class or ""
+            connection.edition = connection.edition or ""
+            connection.is_demo_company = bool(connection.is_demo_company)
+
+    async def _restore_reconnected_stores(self, session: AsyncSession, grant: XeroGrant) -> None:
+        stores = await session.scalars(
+            linked_stores_of_grant(grant.id).where(Store.status == StoreStatus.NEEDS_RECONNECT)
+        )
+        for store in stores:
+            self._set_status(store, StoreStatus.CONNECTED)

@@ -1,0 +1,48 @@
+"""Reporting consent progress back to where the link was issued.
+
+The domain tells a `Notifier` when a customer has consented at Xero, finished choosing
+organisations, cancelled, or hit a failure. The Slack front door implements it to post in
+the thread of the message that issued the link; `LoggingNotifier` just logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.results import ConsentView
+
+log = logging.getLogger(__name__)
+
+
+class ConsentEventKind(StrEnum):
+    AUTHORISED = "authorised"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    kind: ConsentEventKind
+    consent: ConsentView
+    detail: str = ""
+
+
+class Notifier(Protocol):
+    async def consent_changed(self, event: ConsentEvent) -> None: ...
+
+
+class LoggingNotifier:
+    async def consent_changed(self, event: ConsentEvent) -> None:
+        consent = event.consent
+        log.info(
+            "consent link #%s for %s (customer #%s) %s%s",
+            consent.consent_request_id,
+            consent.customer_name,
+            consent.customer_id,
+            event.kind.value,
+            f": {event.detail}" if event.detail else "",
+        )
