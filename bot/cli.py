@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
 from bot.maintenance import rotate_keys
@@ -32,6 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except (SettingsError, VaultError, DomainError) as error:
         print(f"xero-bot: {error}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as error:
+        print(
+            f"xero-bot: cannot use the database in DATABASE_URL ({type(error).__name__}); "
+            "check that it is running and reachable.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -111,9 +120,10 @@ def _keep_alive(args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     print(
         f"Refreshed {report.refreshed} Xero grants; {report.needs_reconnect} need the customer "
-        f"to reconnect; {report.failed} failed and will be tried again next run."
+        f"to reconnect; {report.failed} failed and will be tried again next run. Revoked "
+        f"{report.revoked} grants left with no organisation ({report.not_revoked} could not be)."
     )
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.not_revoked else 0
 
 
 def _positive_int(value: str) -> int:

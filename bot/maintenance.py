@@ -24,7 +24,7 @@ async def rotate_keys(sessions: async_sessionmaker[AsyncSession], vault: Vault) 
     Afterwards the older keys can be removed from TOKEN_ENCRYPTION_KEYS. If any secret
     cannot be decrypted, nothing is changed.
     """
-    async with transaction(sessions, write_lock=True) as session:
+    async with transaction(sessions) as session:
         customers = list(await session.scalars(select(Customer).with_for_update()))
         for customer in customers:
             customer.api_key_encrypted = vault.rotate(customer.api_key_encrypted)

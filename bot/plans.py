@@ -61,6 +61,10 @@ class PlanPolicy:
             return PlanAssessment(
                 False, recognised, label, f"a {tenant_type.lower()} is not an organisation"
             )
+        if not plan or plan == "NONE":
+            return PlanAssessment(
+                False, False, label, "Xero did not tell the bot this organisation's plan"
+            )
         if is_demo_company or plan == "DEMO":
             return PlanAssessment(False, recognised, label, f"Demo company — {RULE}")
         if plan in self.ineligible_classes:

@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.plans import DEFAULT_INELIGIBLE_CLASSES, DEFAULT_INELIGIBLE_EDITIONS, PlanPolicy
 
@@ -27,9 +29,9 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    database_url: str = field(default_factory=lambda: default_database_url(Path.cwd()))
+    database_url: str = field(default_factory=lambda: default_database_url(Path.cwd()), repr=False)
     public_base_url: str = ""
-    token_encryption_keys: tuple[str, ...] = ()
+    token_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     xero_client_id: str = ""
     xero_client_secret: str = field(default="", repr=False)
     xero_scopes: tuple[str, ...] = tuple(DEFAULT_XERO_SCOPES.split())
@@ -72,7 +74,7 @@ class Settings:
 
         defaults = cls()
         return cls(
-            database_url=get("DATABASE_URL", defaults.database_url),
+            database_url=_database_url(get("DATABASE_URL", defaults.database_url)),
             public_base_url=_url("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL", "")).rstrip("/"),
             token_encryption_keys=_fernet_keys(get("TOKEN_ENCRYPTION_KEYS", "")),
             xero_client_id=get("XERO_CLIENT_ID", ""),
@@ -136,6 +138,19 @@ def _url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(f"{name} must be an http(s) URL, got {value!r}.")
+    return value
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        url = None
+    if url is None or url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            "DATABASE_URL must be a SQLAlchemy URL for SQLite or PostgreSQL, e.g. "
+            "sqlite+aiosqlite:///xero-bot.sqlite3 or postgresql+asyncpg://user@host/db."
+        )
     return value
 
 

@@ -15,10 +15,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-WRITE_LOCK = {"sqlite_write_lock": True}
-"""Execution options that make a session's transaction take SQLite's write lock at BEGIN.
+READ_ONLY = {"sqlite_read_only": True}
+"""Execution options for a transaction that only reads.
 
-PostgreSQL ignores them; there `SELECT … FOR UPDATE` takes the row lock instead.
+On SQLite every other transaction takes the write lock at BEGIN (`BEGIN IMMEDIATE`): one
+that reads and then writes would otherwise fail at once with "database is locked" when
+another connection wrote in between. Readers never wait in WAL mode. PostgreSQL ignores
+this; there `SELECT … FOR UPDATE` takes row locks where they matter.
 """
 
 
@@ -38,12 +41,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(
-    sessions: async_sessionmaker[AsyncSession], *, write_lock: bool = False
+    sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """One session in one transaction: committed on success, rolled back on any error."""
     async with sessions() as session, session.begin():
-        if write_lock:
-            await session.connection(execution_options=WRITE_LOCK)
+        await session.connection(execution_options=READ_ONLY if read_only else {})
         yield session
 
 
@@ -65,7 +67,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get("sqlite_write_lock"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if connection.get_execution_options().get("sqlite_read_only"):
             connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

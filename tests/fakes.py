@@ -81,6 +81,7 @@ class FakeXero:
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     revocations: list[str] = field(default_factory=list)
     fail_deletes_with: int | None = None
+    fail_revokes_with: int | None = None
     codes: dict[str, TokenSet] = field(default_factory=dict)
     issued: list[TokenSet] = field(default_factory=list)
     lose_token_responses: int = 0
@@ -176,6 +177,8 @@ class FakeXero:
         )
 
     def _revoke(self, request: httpx.Request) -> httpx.Response:
+        if self.fail_revokes_with is not None:
+            return httpx.Response(self.fail_revokes_with)
         token = parse_qs(request.content.decode()).get("token", [""])[0]
         self.revocations.append(token)
         user = self.refresh_tokens.get(token)

@@ -42,6 +42,7 @@ def test_migrate_then_maintenance_commands(
     assert "Database schema is up to date." in out
     assert "Re-encrypted 0 Cloud POS API keys and 0 Xero grants" in out
     assert "Refreshed 0 Xero grants; 0 need the customer to reconnect; 0 failed" in out
+    assert "Revoked 0 grants left with no organisation (0 could not be)." in out
 
 
 def test_a_missing_setting_is_one_line_and_exit_2(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -386,3 +387,88 @@ async def test_cancelling_at_xero_is_audited_and_the_link_stays_usable(
     assert (await service.open_consent(token=token)).consent_request_id == link.consent_request_id
     latest = (await service.audit_log(customer_id=customer.id))[0]
     assert (latest.action, latest.detail["reason"]) == ("consent.cancelled", "access_denied")
+
+
+async def test_links_for_two_customers_can_be_issued_at_the_same_moment(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    acme = await registered(service, cloudpos, name="Acme")
+    other = await registered(service, cloudpos, name="Other")
+
+    links = await asyncio.gather(
+        *(
+            service.issue_consent_link(customer_id=customer.id, store_codes=[code], actor=AGENT)
+            for customer in (acme, other)
+            for code in ("S001", "S002")
+        )
+    )
+
+    assert len({link.url for link in links}) == 4
+
+
+async def test_only_organisations_of_this_consent_are_offered(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    """One Xero user consents for two customers: each link offers only what it authorised."""
+    acme = await registered(service, cloudpos, name="Acme")
+    other = await registered(service, cloudpos, name="Other")
+    acme_org, other_org = xero.add_organisation("A Ltd"), xero.add_organisation("B Ltd")
+    _, acme_view = await consented(service, xero, acme, [acme_org], codes=["S001"])
+    other_token, other_view = await consented(service, xero, other, [other_org], codes=["S001"])
+
+    assert [o.tenant_name for o in other_view.organisations] == ["B Ltd"]
+    with pytest.raises(InvalidRequest, match="not authorised with this link"):
+        await service.confirm_organisations(
+            token=other_token, choices={"S001": option_id(acme_view, "A Ltd")}, actor=CUSTOMER
+        )
+
+
+async def test_the_same_confirmation_twice_at_once_links_once(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    token, view = await consented(service, xero, customer, [org], codes=["S001", "S002"])
+    choices = {"S001": option_id(view, "Org"), "S002": option_id(view, "Org")}
+
+    results = await asyncio.gather(
+        *(
+            service.confirm_organisations(token=token, choices=choices, actor=CUSTOMER)
+            for _ in range(3)
+        )
+    )
+
+    assert sorted(result.unchanged for result in results) == [False, True, True]
+    async with transaction(session_factory(engine)) as session:
+        links = (await session.scalars(select(StoreLink))).all()
+    assert len(links) == 2
+
+
+async def test_a_store_named_twice_in_one_confirmation_is_refused(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    with pytest.raises(InvalidRequest, match="only once"):
+        await service.confirm_organisations(
+            token=token,
+            choices={"S001": option_id(view, "Org"), "s001": option_id(view, "Org")},
+            actor=CUSTOMER,
+        )
+
+
+async def test_an_organisation_whose_plan_xero_would_not_give_is_not_offered(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    hidden = xero.add_organisation("Hidden Ltd", "STARTER")
+    code = xero.consent("xero-user-1", [hidden])
+    del xero.organisations[hidden]  # Xero now answers 403 for its Organisation
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+
+    view = await authorise(service, token_of(link.url), code)
+
+    assert [(o.tenant_name, o.eligible, o.reason) for o in view.organisations] == [
+        ("Hidden Ltd", False, "Xero did not tell the bot this organisation's plan")
+    ]

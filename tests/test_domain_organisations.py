@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -262,3 +264,59 @@ async def test_summary_uses_a_fixed_number_of_statements(
     assert sum(len(group.stores) for group in summary.groups) == 2000
     assert summary.groups[0].tenant_name == "Org 000"
     assert len(statements) == 4, statements
+
+
+async def test_a_connection_shared_with_another_customer_stays_at_xero(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    """One Xero user connected one organisation for two customers' stores."""
+    acme = await registered(service, cloudpos, name="Acme")
+    other = await registered(service, cloudpos, name="Other")
+    org = xero.add_organisation("Shared Ltd")
+    for customer in (acme, other):
+        token, view = await consented(service, xero, customer, [org], codes=["S001"])
+        await service.confirm_organisations(
+            token=token, choices={"S001": option_id(view, "Shared Ltd")}, actor=CUSTOMER
+        )
+    group = (await service.summary(customer_id=acme.id)).groups[0]
+
+    result = await service.disconnect_organisation(
+        customer_id=acme.id, connection_id=group.connection_id, actor=AGENT
+    )
+
+    assert (result.store_codes, result.removed_at_xero, result.token_revoked) == (
+        ("S001",), False, False,
+    )  # fmt: skip
+    assert result.kept_for_other_customers
+    assert (await service.summary(customer_id=acme.id)).groups == ()
+    assert [g.tenant_name for g in (await service.summary(customer_id=other.id)).groups] == [
+        "Shared Ltd"
+    ]
+    assert len(xero.connection_ids("xero-user-1")) == 1
+    assert xero.revocations == []
+
+
+async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    await connect(service, xero, customer, {"Org": ["S001"]})
+    group = (await service.summary(customer_id=customer.id)).groups[0]
+    xero.fail_revokes_with = 503
+
+    result = await service.disconnect_organisation(
+        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+    )
+
+    assert result.removed_at_xero
+    assert not result.token_revoked
+    actions = [entry.action for entry in await service.audit_log(customer_id=customer.id)]
+    assert actions[:2] == ["organisation.disconnected", "grant.revoke_failed"]
+
+    xero.fail_revokes_with = None
+    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    assert (report.revoked, report.not_revoked, report.refreshed) == (1, 0, 0)
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.scalar(select(XeroGrant))
+    assert grant is not None
+    assert grant.status == GrantStatus.REVOKED

@@ -99,7 +99,9 @@ async def test_a_lost_refresh_response_is_retried_with_the_old_token(
 
     assert refreshes(xero) == [old_refresh, old_refresh]
     grant = await stored_grant(service)
-    assert Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted) in xero.refresh_tokens
+    stored = Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
+    assert stored == xero.issued[-1].refresh_token  # the answer that arrived, not the lost one
+    assert stored != old_refresh
 
 
 async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
@@ -235,3 +237,26 @@ async def test_keep_alive_reports_grants_xero_no_longer_accepts(
 
     assert (report.refreshed, report.needs_reconnect, report.failed) == (0, 1, 0)
     assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT
+
+
+async def test_reconsent_restores_only_the_organisations_allowed_again(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    customer = await registered(service, cloudpos)
+    org_a, org_b = xero.add_organisation("A Ltd"), xero.add_organisation("B Ltd")
+    token, view = await consented(service, xero, customer, [org_a, org_b], codes=["S001", "S002"])
+    await service.confirm_organisations(
+        token=token,
+        choices={"S001": option_id(view, "A Ltd"), "S002": option_id(view, "B Ltd")},
+        actor=CUSTOMER,
+    )
+    xero.revoked_users.add("xero-user-1")
+    clock.advance(hours=1)
+    with pytest.raises(XeroGrantRevoked):
+        await service.access_token(grant_id=(await stored_grant(service)).id)
+
+    await consented(service, xero, customer, [org_b], codes=["S003"])
+
+    statuses = {s.code: s.status for s in (await service.get_customer(customer_id=1)).stores}
+    assert statuses["S001"] == StoreStatus.NEEDS_RECONNECT
+    assert statuses["S002"] == StoreStatus.CONNECTED

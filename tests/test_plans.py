@@ -36,13 +36,20 @@ def test_partner_edition_and_demo_company_are_not() -> None:
 
 
 def test_a_practice_tenant_is_not_an_organisation() -> None:
-    assessment = POLICY.assess(plan_class="", tenant_type="PRACTICE")
+    assessment = POLICY.assess(plan_class="STANDARD", tenant_type="PRACTICE")
     assert not assessment.eligible
     assert assessment.reason == "a practice is not an organisation"
 
 
-@pytest.mark.parametrize("plan", ["FUTURE_PLAN", "", None, "None"])
-def test_an_unknown_plan_is_eligible_but_flagged(plan: str | None) -> None:
+@pytest.mark.parametrize("plan", ["", None, "None"])
+def test_a_plan_xero_did_not_give_is_not_eligible(plan: str | None) -> None:
+    assessment = POLICY.assess(plan_class=plan)
+    assert not assessment.eligible
+    assert assessment.reason == "Xero did not tell the bot this organisation's plan"
+
+
+@pytest.mark.parametrize("plan", ["FUTURE_PLAN", "ultra_2031"])
+def test_an_unknown_plan_is_eligible_but_flagged(plan: str) -> None:
     assessment = POLICY.assess(plan_class=plan)
     assert assessment.eligible
     assert not assessment.recognised

@@ -65,6 +65,9 @@ def test_a_missing_required_setting_is_named(missing: str) -> None:
         ("PUBLIC_BASE_URL", "bot.example.com", "PUBLIC_BASE_URL must be an http"),
         ("XERO_API_URL", "ftp://x", "XERO_API_URL must be an http"),
         ("CONSENT_LINK_HOURS", "-1", "CONSENT_LINK_HOURS must be a positive number"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL must be a SQLAlchemy URL"),
+        ("DATABASE_URL", "mysql://localhost/db", "DATABASE_URL must be a SQLAlchemy URL"),
+        ("WEB_RATE_LIMIT_PER_MINUTE", "0", "WEB_RATE_LIMIT_PER_MINUTE must be a positive"),
     ],
 )
 def test_malformed_settings_are_refused(name: str, value: str, message: str) -> None:
@@ -72,8 +75,13 @@ def test_malformed_settings_are_refused(name: str, value: str, message: str) -> 
         Settings.from_env(COMPLETE | {name: value})
 
 
-def test_secret_is_not_in_repr() -> None:
-    assert "secret" not in repr(Settings.from_env(COMPLETE))
+def test_secrets_are_not_in_repr() -> None:
+    settings = Settings.from_env(
+        COMPLETE | {"DATABASE_URL": "postgresql+asyncpg://bot:db-password@db/bot"}
+    )
+    assert "secret" not in repr(settings)
+    assert KEY not in repr(settings)
+    assert "db-password" not in repr(settings)
 
 
 def test_cli_reports_a_missing_setting_in_one_line(tmp_path: Path) -> None:

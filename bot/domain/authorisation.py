@@ -113,7 +113,7 @@ class AuthorisationOperations(ConsentOperations):
         "the first connection": a Xero user may have connected others before. A failure at
         Xero leaves the link usable and is reported back.
         """
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             await self._usable_request(session, attempt.link_token)
         try:
             tokens = await self._deps.xero.exchange_code(code=code)
@@ -206,7 +206,9 @@ class AuthorisationOperations(ConsentOperations):
                 await self._upsert_connection(
                     session, grant, tenant, organisations[tenant.tenant_id]
                 )
-            await self._restore_reconnected_stores(session, grant)
+            await self._restore_reconnected_stores(
+                session, grant, [tenant.tenant_id for tenant in tenants]
+            )
             request.status = ConsentStatus.AUTHORISED
             request.grant_id = grant.id
             request.auth_event_id = tokens.auth_event_id
@@ -255,9 +257,15 @@ class AuthorisationOperations(ConsentOperations):
             connection.edition = connection.edition or ""
             connection.is_demo_company = bool(connection.is_demo_company)
 
-    async def _restore_reconnected_stores(self, session: AsyncSession, grant: XeroGrant) -> None:
+    async def _restore_reconnected_stores(
+        self, session: AsyncSession, grant: XeroGrant, tenant_ids: list[str]
+    ) -> None:
+        """Stores waiting on this grant work again, if their organisation was just allowed."""
         stores = await session.scalars(
-            linked_stores_of_grant(grant.id).where(Store.status == StoreStatus.NEEDS_RECONNECT)
+            linked_stores_of_grant(grant.id).where(
+                Store.status == StoreStatus.NEEDS_RECONNECT,
+                XeroConnection.tenant_id.in_(tenant_ids),
+            )
         )
         for store in stores:
             self._set_status(store, StoreStatus.CONNECTED)

@@ -62,8 +62,8 @@ class ServiceBase:
         self._grant_locks: dict[int, asyncio.Lock] = {}
 
     @asynccontextmanager
-    async def _transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
-        async with transaction(self._deps.sessions, write_lock=write_lock) as session:
+    async def _transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        async with transaction(self._deps.sessions, read_only=read_only) as session:
             yield session
 
     def _now(self) -> datetime:

@@ -104,11 +104,17 @@ class ChoiceOperations(ConsentOperations):
                 select(ConsentRequest)
                 .where(ConsentRequest.token_hash == token_hash(token))
                 .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
+                .with_for_update(of=ConsentRequest)
             )
             if request is None or request.status != ConsentStatus.COMPLETED:
                 request = await self._usable_request(session, token)
         else:
             assert consent_request_id is not None
+            await session.scalar(
+                select(ConsentRequest.id)
+                .where(ConsentRequest.id == consent_request_id)
+                .with_for_update()
+            )
             request = await self._request_by_id(session, consent_request_id)
             if request.status in (ConsentStatus.REVOKED,) or (
                 request.status != ConsentStatus.COMPLETED and request.expires_at <= self._now()
@@ -129,6 +135,8 @@ class ChoiceOperations(ConsentOperations):
         if not choices:
             raise InvalidRequest("Choose an organisation for at least one store.")
         by_code = {store.code.casefold(): store for store in request.stores}
+        if len({code.casefold() for code in choices}) != len(choices):
+            raise InvalidRequest("Each store can be chosen only once.")
         unknown = [code for code in choices if code.casefold() not in by_code]
         if unknown:
             raise InvalidRequest(
@@ -143,6 +151,7 @@ class ChoiceOperations(ConsentOperations):
             select(XeroConnection).where(
                 XeroConnection.id.in_(connection_ids),
                 XeroConnection.grant_id == request.grant_id,
+                XeroConnection.auth_event_id == request.auth_event_id,
                 XeroConnection.status == ConnectionStatus.ACTIVE,
             )
         )

@@ -115,12 +115,12 @@ class ConsentOperations(ServiceBase):
 
     async def open_consent(self, *, token: str) -> ConsentView:
         """What a link stands for, for its pages. Changes nothing: scanners fetch links too."""
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             request = await self._usable_request(session, token)
             return await self._consent_view(session, request)
 
     async def consent_for_request(self, *, consent_request_id: int) -> ConsentView:
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             return await self._consent_view(
                 session, await self._request_by_id(session, consent_request_id)
             )
@@ -262,7 +262,10 @@ class ConsentOperations(ServiceBase):
         if request.grant_id is not None:
             connections = await session.scalars(
                 select(XeroConnection)
-                .where(XeroConnection.grant_id == request.grant_id)
+                .where(
+                    XeroConnection.grant_id == request.grant_id,
+                    XeroConnection.auth_event_id == request.auth_event_id,
+                )
                 .order_by(XeroConnection.tenant_name)
             )
             organisations = tuple(

@@ -83,7 +83,7 @@ class CustomerOperations(ServiceBase):
         text = " ".join(query.split())
         if not text:
             raise InvalidRequest("Say which customer: their name or their number.")
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             if text.lstrip("#").isdigit():
                 customer = await self._customer(session, int(text.lstrip("#")))
             else:
@@ -91,13 +91,13 @@ class CustomerOperations(ServiceBase):
             return await self._customer_view(session, customer)
 
     async def get_customer(self, *, customer_id: int) -> CustomerView:
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
             return await self._customer_view(session, customer)
 
     async def refresh_stores(self, *, customer_id: int, actor: str) -> CustomerView:
         """Bring the store list in line with Cloud POS: new stores added, closed ones flagged."""
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
             api_key = self._deps.vault.decrypt(customer.api_key_encrypted)
         remote_stores = await self._deps.cloudpos.stores(api_key)
@@ -146,7 +146,7 @@ class CustomerOperations(ServiceBase):
 
     async def audit_log(self, *, customer_id: int, limit: int = 20) -> list[AuditEntry]:
         """The latest things done to a customer, newest first."""
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             await self._customer(session, customer_id)
             events = await session.scalars(
                 select(AuditEvent)

@@ -14,13 +14,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ExternalServiceError, NotFound, XeroGrantRevoked
 from storage.models import (
+    ConnectionStatus,
     GrantStatus,
     StoreStatus,
+    XeroConnection,
     XeroGrant,
 )
 
@@ -40,6 +42,9 @@ class KeepAliveReport:
     refreshed: int
     needs_reconnect: int
     failed: int
+    revoked: int
+    """Grants left with no organisation (a revoke that failed before) revoked now."""
+    not_revoked: int
 
 
 class GrantOperations(ServiceBase):
@@ -48,22 +53,44 @@ class GrantOperations(ServiceBase):
         return await self._fresh_access_token(grant_id, refreshed_before=None)
 
     async def keep_grants_alive(self, *, unused_for: timedelta) -> KeepAliveReport:
-        """Refresh every active grant not refreshed for `unused_for`.
+        """Refresh every active grant not refreshed for `unused_for`; revoke orphaned ones.
 
         Xero forgets a refresh token unused for 60 days, and the customer would have to
-        consent again; running this daily with 30 days keeps quiet grants alive.
+        consent again; running this daily with 30 days keeps quiet grants alive. A grant
+        with no organisation left (its revoke failed at disconnect) is revoked again.
         """
         cutoff = self._now() - unused_for
-        async with self._transaction() as session:
-            grant_ids = list(
+        has_organisation = (
+            select(XeroConnection.id)
+            .where(
+                XeroConnection.grant_id == XeroGrant.id,
+                XeroConnection.status == ConnectionStatus.ACTIVE,
+            )
+            .exists()
+        )
+        async with self._transaction(read_only=True) as session:
+            orphans = list(
                 await session.scalars(
                     select(XeroGrant.id).where(
-                        XeroGrant.status == GrantStatus.ACTIVE, XeroGrant.refreshed_at < cutoff
+                        XeroGrant.status == GrantStatus.ACTIVE, ~has_organisation
                     )
                 )
             )
+            stale = list(
+                await session.scalars(
+                    select(XeroGrant.id).where(
+                        XeroGrant.status == GrantStatus.ACTIVE,
+                        XeroGrant.refreshed_at < cutoff,
+                        has_organisation,
+                    )
+                )
+            )
+        revoked = 0
+        for grant_id in orphans:
+            if await self._revoke_if_unused(grant_id, except_connection_id=None, customer_id=None):
+                revoked += 1
         refreshed, lost, failed = 0, 0, 0
-        for grant_id in grant_ids:
+        for grant_id in stale:
             try:
                 await self._fresh_access_token(grant_id, refreshed_before=cutoff)
             except XeroGrantRevoked:
@@ -73,12 +100,18 @@ class GrantOperations(ServiceBase):
                 failed += 1
             else:
                 refreshed += 1
-        return KeepAliveReport(refreshed=refreshed, needs_reconnect=lost, failed=failed)
+        return KeepAliveReport(
+            refreshed=refreshed,
+            needs_reconnect=lost,
+            failed=failed,
+            revoked=revoked,
+            not_revoked=len(orphans) - revoked,
+        )
 
     async def _fresh_access_token(self, grant_id: int, *, refreshed_before: datetime | None) -> str:
         lock = self._grant_locks.setdefault(grant_id, asyncio.Lock())
         revoked = False
-        async with lock, self._transaction(write_lock=True) as session:
+        async with lock, self._transaction() as session:
             grant = await session.scalar(
                 select(XeroGrant).where(XeroGrant.id == grant_id).with_for_update()
             )
@@ -108,6 +141,52 @@ class GrantOperations(ServiceBase):
         if revoked:
             raise XeroGrantRevoked(RECONNECT_MESSAGE)
         return tokens.access_token
+
+    async def _revoke_if_unused(
+        self, grant_id: int, *, except_connection_id: int | None, customer_id: int | None
+    ) -> bool:
+        """Revoke the grant at Xero if no other organisation of it is active.
+
+        Under the grant's lock, so a consent or refresh by the same Xero user in the meantime
+        is seen, and a token refreshed a moment ago is the one revoked.
+        """
+        lock = self._grant_locks.setdefault(grant_id, asyncio.Lock())
+        async with lock, self._transaction() as session:
+            grant = await session.scalar(
+                select(XeroGrant).where(XeroGrant.id == grant_id).with_for_update()
+            )
+            if grant is None or grant.status != GrantStatus.ACTIVE:
+                return False
+            others = await session.scalar(
+                select(func.count())
+                .select_from(XeroConnection)
+                .where(
+                    XeroConnection.grant_id == grant_id,
+                    XeroConnection.id != (except_connection_id or 0),
+                    XeroConnection.status == ConnectionStatus.ACTIVE,
+                )
+            )
+            if others:
+                return False
+            try:
+                await self._deps.xero.revoke(
+                    refresh_token=self._deps.vault.decrypt(grant.refresh_token_encrypted)
+                )
+            except XeroGrantRevoked:
+                pass  # Xero had already dropped it: nothing left to revoke.
+            except ExternalServiceError as error:
+                self._audit(
+                    session,
+                    actor="system",
+                    action="grant.revoke_failed",
+                    customer_id=customer_id,
+                    xero_user=grant.user_email or grant.xero_user_id,
+                    error=error.message,
+                )
+                log.warning("could not revoke Xero grant %s: %s", grant_id, error.message)
+                return False
+            grant.status = GrantStatus.REVOKED
+            return True
 
     async def _mark_needs_reconnect(self, session: AsyncSession, grant: XeroGrant) -> None:
         grant.status = GrantStatus.NEEDS_RECONNECT

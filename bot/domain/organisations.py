@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,11 +20,9 @@ from storage.models import (
     ConnectionStatus,
     ConsentRequest,
     ConsentStatus,
-    GrantStatus,
     StoreLink,
     StoreStatus,
     XeroConnection,
-    XeroGrant,
 )
 
 from .base import Snapshot, customer_view, token_hash
@@ -41,7 +39,7 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
 
         A fixed number of statements whatever the number of stores and organisations.
         """
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
             snapshot = await self._snapshot(session, customer_id)
         return Summary(
@@ -54,7 +52,7 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
 
     async def link_summary(self, *, token: str) -> Summary:
         """The summary a customer sees after using their link, even once it is completed."""
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             request = await session.scalar(
                 select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
             )
@@ -82,12 +80,14 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
     async def disconnect_organisation(
         self, *, customer_id: int, connection_id: int, actor: str
     ) -> Disconnection:
-        """Disconnect every store linked to this organisation, removing the connection at Xero.
+        """Disconnect every store of this customer linked to this organisation.
 
-        Xero first: if Xero does not confirm, nothing changes here and the error says so.
-        The refresh token is revoked when the grant has no other active organisation.
+        Xero first: the connection is removed at Xero, and if Xero does not confirm, nothing
+        changes here and the error says so. The refresh token is revoked when the Xero user
+        has no other organisation connected. If stores of another customer use the same
+        connection, it is kept at Xero for them and only this customer's stores are unlinked.
         """
-        async with self._transaction() as session:
+        async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
             connection = await session.get(XeroConnection, connection_id)
             links = await self._group_links(session, connection_id)
@@ -98,51 +98,55 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                     f"That organisation has no stores of {customer.name} connected; "
                     "there is nothing to disconnect. Check the summary."
                 )
+            shared = any(link.store.customer_id != customer_id for link in links)
             grant_id, tenant_name = connection.grant_id, connection.tenant_name
             xero_connection_id = connection.xero_connection_id
 
-        removed_at_xero, grant_usable = await self._remove_at_xero(
-            customer_id, connection_id, grant_id, xero_connection_id, tenant_name, actor
-        )
-        token_revoked = False
-        if grant_usable and not await self._grant_has_other_connections(grant_id, connection_id):
-            token_revoked = await self._revoke_grant(grant_id)
+        removed_at_xero = token_revoked = False
+        if not shared:
+            removed_at_xero, grant_usable = await self._remove_at_xero(
+                customer_id, connection_id, grant_id, xero_connection_id, tenant_name, actor
+            )
+            if grant_usable:
+                token_revoked = await self._revoke_if_unused(
+                    grant_id, except_connection_id=connection_id, customer_id=customer_id
+                )
 
         async with self._transaction() as session:
             connection = await session.get(XeroConnection, connection_id)
             assert connection is not None
-            connection.status = ConnectionStatus.DISCONNECTED
-            links = await self._group_links(session, connection_id)
+            if not shared:
+                connection.status = ConnectionStatus.DISCONNECTED
+            links = [
+                link
+                for link in await self._group_links(session, connection_id)
+                if link.store.customer_id == customer_id
+            ]
             for link in links:
                 link.active = False
                 link.unlinked_at = self._now()
                 link.unlinked_by = actor
                 link.store.status = StoreStatus.DISCONNECTED
                 link.store.status_changed_at = self._now()
-            if token_revoked:
-                grant = await session.get(XeroGrant, grant_id)
-                assert grant is not None
-                grant.status = GrantStatus.REVOKED
             store_codes = tuple(sorted(link.store.code for link in links))
-            for affected in sorted({link.store.customer_id for link in links}):
-                self._audit(
-                    session,
-                    actor=actor,
-                    action="organisation.disconnected",
-                    customer_id=affected,
-                    connection_id=connection_id,
-                    organisation=tenant_name,
-                    stores=[
-                        link.store.code for link in links if link.store.customer_id == affected
-                    ],
-                    removed_at_xero=removed_at_xero,
-                    token_revoked=token_revoked,
-                )
+            self._audit(
+                session,
+                actor=actor,
+                action="organisation.disconnected",
+                customer_id=customer_id,
+                connection_id=connection_id,
+                organisation=tenant_name,
+                stores=list(store_codes),
+                removed_at_xero=removed_at_xero,
+                token_revoked=token_revoked,
+                kept_for_other_customers=shared,
+            )
         return Disconnection(
             tenant_name=tenant_name,
             store_codes=store_codes,
             removed_at_xero=removed_at_xero,
             token_revoked=token_revoked,
+            kept_for_other_customers=shared,
         )
 
     async def _remove_at_xero(
@@ -183,31 +187,6 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                 f"nothing was changed. {error.message}",
                 retryable=error.retryable,
             ) from error
-
-    async def _grant_has_other_connections(self, grant_id: int, connection_id: int) -> bool:
-        async with self._transaction() as session:
-            others = await session.scalar(
-                select(func.count())
-                .select_from(XeroConnection)
-                .where(
-                    XeroConnection.grant_id == grant_id,
-                    XeroConnection.id != connection_id,
-                    XeroConnection.status == ConnectionStatus.ACTIVE,
-                )
-            )
-        return bool(others)
-
-    async def _revoke_grant(self, grant_id: int) -> bool:
-        async with self._transaction() as session:
-            grant = await session.get(XeroGrant, grant_id)
-            assert grant is not None
-            refresh_token = self._deps.vault.decrypt(grant.refresh_token_encrypted)
-        try:
-            await self._deps.xero.revoke(refresh_token=refresh_token)
-        except (ExternalServiceError, XeroGrantRevoked) as error:
-            log.warning("could not revoke Xero grant %s: %s", grant_id, type(error).__name__)
-            return False
-        return True
 
     async def _group_links(self, session: AsyncSession, connection_id: int) -> list[StoreLink]:
         return list(

@@ -136,6 +136,7 @@ class Disconnection:
     store_codes: tuple[str, ...]
     removed_at_xero: bool
     token_revoked: bool
+    kept_for_other_customers: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""Fault injection: the next calls of an endpoint answer an error status, slowly if asked."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Endpoint = Literal["token", "revoke", "connections", "delete", "organisation"]
+ENDPOINTS: frozenset[str] = frozenset(get_args(Endpoint))
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int
+    retry_after: int | None
+    delay: float
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._fault_lock = threading.Lock()
+        self._faults: dict[str, deque[tuple[Fault, int]]] = {name: deque() for name in ENDPOINTS}
+
+    def fail_next(
+        self,
+        endpoint: Endpoint,
+        *,
+        status: int = 503,
+        times: int = 1,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer the next `times` calls of `endpoint` with `status` after waiting `delay`
+        seconds. A status below 400 only delays them: they are then handled normally.
+        """
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {sorted(ENDPOINTS)}")
+        if not 100 <= status <= 599 or times < 1 or delay < 0:
+            raise ValueError("status must be 100-599, times at least 1, delay not negative")
+        if retry_after is not None and retry_after < 0:
+            raise ValueError("retry_after must not be negative")
+        with self._fault_lock:
+            self._faults[endpoint].append((Fault(status, retry_after, delay), times))
+
+    def take_fault(self, endpoint: Endpoint) -> Fault | None:
+        with self._fault_lock:
+            queue = self._faults[endpoint]
+            if not queue:
+                return None
+            fault, remaining = queue.popleft()
+            if remaining > 1:
+                queue.appendleft((fault, remaining - 1))
+            return fault

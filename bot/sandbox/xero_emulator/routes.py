@@ -1,0 +1,77 @@
+"""The emulator's Starlette app: identity and API routes, plus a status page at "/".
+
+Every URL the emulator renders is built from `root_path`, so the app works mounted under a
+prefix and behind any host name. Tokens never reach a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from jinja2 import Environment, PackageLoader
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from .answers import Sleep, root
+from .api import Api, xero_datetime
+from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
+from .state import EmulatorState
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(
+        loader=PackageLoader(__package__, "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+class _StatusPage:
+    def __init__(self, state: EmulatorState, templates: Jinja2Templates) -> None:
+        self._state = state
+        self._templates = templates
+
+    async def home(self, request: Request) -> Response:
+        base = f"{request.url.scheme}://{request.url.netloc}{root(request)}"
+        state = self._state
+        users = {user.user_id: user for user in state.users}
+        organisations = {org.tenant_id: org for org in state.organisations}
+        context = {
+            "app_name": state.app_name,
+            "client_id": state.client_id,
+            "settings": {
+                "XERO_AUTHORIZE_URL": base + AUTHORIZE_PATH,
+                "XERO_TOKEN_URL": base + TOKEN_PATH,
+                "XERO_REVOKE_URL": base + REVOKE_PATH,
+                "XERO_API_URL": base + "/api",
+            },
+            "users": list(users.values()),
+            "organisations": organisations,
+            "connections": state.connections,
+            "users_by_id": users,
+            "format_time": xero_datetime,
+        }
+        return self._templates.TemplateResponse(request, "home.html", context)
+
+
+def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlette:
+    templates = _templates()
+    identity, api = Identity(state, sleep, templates), Api(state, sleep)
+    status = _StatusPage(state, templates)
+    return Starlette(
+        routes=[
+            Route("/", status.home, methods=["GET"]),
+            Route(AUTHORIZE_PATH, identity.authorize_page, methods=["GET"]),
+            Route(AUTHORIZE_PATH, identity.authorize_submit, methods=["POST"]),
+            Route(TOKEN_PATH, identity.token, methods=["POST"]),
+            Route(REVOKE_PATH, identity.revoke, methods=["POST"]),
+            Route("/api/connections", api.list_connections, methods=["GET"]),
+            Route("/api/connections/{connection_id}", api.delete_connection, methods=["DELETE"]),
+            Route("/api/api.xro/2.0/Organisation", api.organisation, methods=["GET"]),
+        ]
+    )
