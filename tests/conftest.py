@@ -165,3 +165,6 @@ def service(
     engine: AsyncEngine, clock: Clock, cloudpos: FakeCloudPos, xero: FakeXero
 ) -> ConnectionService:
     return make_service(engine, clock)
+
+
+pytest_plugins = ["tests.web_fixtures"]

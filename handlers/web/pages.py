@@ -1,0 +1,189 @@
+"""The customer's pages: landing, start, Xero callback, organisation choice, summary.
+
+Each handler reads the request, calls one domain operation and renders the result; the
+rules live in `bot.domain`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.domain import ConnectionService
+from bot.domain.results import ConsentView
+from bot.errors import ExternalServiceError, InvalidRequest
+
+from .rendering import message_page, page
+from .security import BrowserCookie, CsrfTokens
+
+CUSTOMER = "customer"
+
+
+def _service(request: Request) -> ConnectionService:
+    return request.app.state.service
+
+
+def _cookie(request: Request) -> BrowserCookie:
+    return request.app.state.browser_cookie
+
+
+def _csrf(request: Request) -> CsrfTokens:
+    return request.app.state.csrf
+
+
+def _url(request: Request, name: str, **params: str) -> str:
+    return str(request.url_for(name, **params).path)
+
+
+async def landing(request: Request) -> Response:
+    """What the link is for. Changes nothing: link previews and scanners open links too."""
+    token = request.path_params["token"]
+    consent = await _service(request).open_consent(token=token)
+    return _with_form(request, "landing.html", "Connect your stores to Xero", token, consent)
+
+
+async def start(request: Request) -> Response:
+    token = request.path_params["token"]
+    if refusal := await _refuse_forgery(request, token):
+        return refusal
+    url = await _service(request).start_consent(
+        token=token, browser_id=_cookie(request).read(request)
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+async def xero_callback(request: Request) -> Response:
+    """Where Xero sends the customer back, with a code, or an error if they cancelled."""
+    service = _service(request)
+    params = request.query_params
+    attempt = await service.verify_callback(
+        state=params.get("state", ""), browser_id=_cookie(request).read(request)
+    )
+    back = _url(request, "landing", token=attempt.link_token)
+    if "error" in params:
+        await service.cancel_consent(attempt=attempt, reason=params["error"][:100])
+        return message_page(
+            request,
+            title="Connection cancelled",
+            message="You cancelled at Xero, so nothing was connected. You can start again "
+            "whenever you are ready.",
+            status=200,
+            action_url=back,
+            action_label="Back to your stores",
+        )
+    try:
+        await service.complete_consent(attempt=attempt, code=params.get("code", ""))
+    except ExternalServiceError as error:
+        return message_page(
+            request,
+            title="Xero did not finish connecting",
+            message=f"{error.message} Your link still works.",
+            status=502,
+            action_url=back,
+            action_label="Try again",
+        )
+    return RedirectResponse(_url(request, "choose", token=attempt.link_token), status_code=303)
+
+
+async def choose(request: Request) -> Response:
+    token = request.path_params["token"]
+    if request.method == "POST":
+        return await _confirm(request, token)
+    consent = await _service(request).open_consent(token=token)
+    if consent.status != "authorised":
+        return RedirectResponse(_url(request, "landing", token=token), status_code=303)
+    if not any(option.eligible for option in consent.organisations):
+        return _with_form(
+            request, "none_eligible.html", "No organisation can be connected", token, consent
+        )
+    return _with_form(request, "choose.html", "Select an organisation", token, consent)
+
+
+async def done(request: Request) -> Response:
+    summary = await _service(request).link_summary(token=request.path_params["token"])
+    return page(request, "done.html", title="Your stores are connected", summary=summary)
+
+
+async def health(_request: Request) -> Response:
+    return Response("ok", media_type="text/plain")
+
+
+async def _confirm(request: Request, token: str) -> Response:
+    if refusal := await _refuse_forgery(request, token):
+        return refusal
+    form = await request.form()
+    choices: dict[str, int] = {}
+    for field, value in form.multi_items():
+        if field.startswith("store:") and isinstance(value, str) and value.strip():
+            if not value.strip().isdigit():
+                raise InvalidRequest("That choice is not one of the organisations offered.")
+            choices[field.removeprefix("store:")] = int(value)
+    service = _service(request)
+    try:
+        await service.confirm_organisations(
+            token=token, choices=choices, actor=CUSTOMER, replace=True
+        )
+    except InvalidRequest as error:
+        consent = await service.open_consent(token=token)
+        return _with_form(
+            request, "choose.html", "Select an organisation", token, consent,
+            status=400, error=error.message,
+        )  # fmt: skip
+    return RedirectResponse(_url(request, "done", token=token), status_code=303)
+
+
+def _with_form(
+    request: Request,
+    template: str,
+    title: str,
+    token: str,
+    consent: ConsentView,
+    *,
+    status: int = 200,
+    error: str = "",
+) -> HTMLResponse:
+    cookie = _cookie(request)
+    browser_id = cookie.read_or_new(request)
+    response = page(
+        request,
+        template,
+        title=title,
+        status=status,
+        token=token,
+        consent=consent,
+        error=error,
+        preselected=_preselected(consent),
+        csrf_token=_csrf(request).issue(browser_id, token),
+    )
+    cookie.set(response, browser_id)
+    return response
+
+
+def _preselected(consent: ConsentView) -> dict[str, int]:
+    """Each store's current organisation, or the only eligible one when there is just one."""
+    eligible = [option for option in consent.organisations if option.eligible]
+    by_name = {option.tenant_name: option.connection_id for option in eligible}
+    only = eligible[0].connection_id if len(eligible) == 1 else None
+    chosen = {}
+    for store in consent.stores:
+        current = by_name.get(store.organisation_name or "")
+        if current or only:
+            chosen[store.code] = current or only
+    return {code: connection_id for code, connection_id in chosen.items() if connection_id}
+
+
+async def _refuse_forgery(request: Request, token: str) -> Response | None:
+    form = await request.form()
+    submitted = form.get("csrf_token")
+    browser_id = _cookie(request).read(request)
+    if isinstance(submitted, str) and _csrf(request).valid(submitted, browser_id, token):
+        return None
+    return message_page(
+        request,
+        title="Please reload the page",
+        message="This form could not be accepted: it was not sent from the page we showed "
+        "you, or your browser blocked its cookie. Open your link again and retry.",
+        status=403,
+        action_url=_url(request, "landing", token=token),
+        action_label="Open your link again",
+    )

@@ -1,0 +1,151 @@
+"""What keeps the customer pages safe: a browser cookie, CSRF tokens, headers, rate limits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+BROWSER_COOKIE = "xero_bot_browser"
+SECURE_BROWSER_COOKIE = "__Host-xero_bot_browser"
+
+
+class BrowserCookie:
+    """A random id per browser, so OAuth `state` and CSRF tokens belong to one browser."""
+
+    def __init__(self, *, secure: bool) -> None:
+        self.secure = secure
+        self.name = SECURE_BROWSER_COOKIE if secure else BROWSER_COOKIE
+
+    def read(self, request: Request) -> str:
+        return request.cookies.get(self.name, "")
+
+    def read_or_new(self, request: Request) -> str:
+        return self.read(request) or secrets.token_urlsafe(32)
+
+    def set(self, response: Response, browser_id: str) -> None:
+        response.set_cookie(
+            self.name,
+            browser_id,
+            max_age=7 * 24 * 3600,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+
+class CsrfTokens:
+    """HMAC tokens tying a form to the browser that loaded it and to what the form is for."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = hashlib.sha256(b"xero-bot csrf\0" + key).digest()
+
+    def issue(self, browser_id: str, purpose: str) -> str:
+        digest = hmac.new(self._key, f"{browser_id}\0{purpose}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def valid(self, token: str, browser_id: str, purpose: str) -> bool:
+        return bool(browser_id) and hmac.compare_digest(token, self.issue(browser_id, purpose))
+
+
+def content_security_policy(*, xero_authorize_url: str) -> str:
+    """Only our own stylesheet; forms may post here and be redirected on to Xero's login."""
+    parts = urlsplit(xero_authorize_url)
+    xero_origin = f"{parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"form-action 'self' {xero_origin}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ]
+    )
+
+
+class SecurityHeaders:
+    """Headers on every response: no referrer (links carry tokens), strict CSP, no caching."""
+
+    def __init__(self, app: ASGIApp, *, csp: str) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"cache-control", b"no-store"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (name, value) for name, value in self.headers if name not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RateLimit:
+    """At most `limit` requests a minute per client address on the public customer paths."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        prefixes: tuple[str, ...] = ("/connect", "/xero"),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.prefixes = prefixes
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        now = self.clock()
+        hits = self._hits.setdefault(address, deque())
+        while hits and hits[0] <= now - 60:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            retry_after = max(1, int(60 - (now - hits[0])) + 1)
+            response = Response(
+                "Too many requests from your address. Wait a minute, then try again.",
+                status_code=429,
+                headers={"Retry-After": str(retry_after)},
+                media_type="text/plain",
+            )
+            await response(scope, receive, send)
+            return
+        hits.append(now)
+        if len(self._hits) > 10_000:
+            self._forget_idle(now)
+        await self.app(scope, receive, send)
+
+    def _forget_idle(self, now: float) -> None:
+        for address in [a for a, hits in self._hits.items() if not hits or hits[-1] <= now - 60]:
+            del self._hits[address]
