@@ -45,7 +45,7 @@ async def test_the_whole_journey_through_the_pages(
     assert "Acme" in landing.text
     assert "acme store 1" in landing.text
     assert "acme store 3" not in landing.text
-    assert "Consent link sent" in landing.text
+    assert "Ready to connect" in landing.text
 
     started = await browser.post(link_path, data={"csrf_token": csrf_of(landing)})
     assert started.status_code == 303
