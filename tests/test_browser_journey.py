@@ -73,12 +73,13 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
     async for database_url in new_database_url("sqlite", tmp_path):
         engine = create_engine(database_url)
         await upgrade(engine)
+        xero = XeroClient.from_settings(settings)
         service = ConnectionService(
             Dependencies(
                 sessions=session_factory(engine),
                 vault=Vault([ENCRYPTION_KEY]),
                 cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, min_interval=0),
-                xero=XeroClient.from_settings(settings),
+                xero=xero,
                 public_base_url=bot_url,
             )
         )
@@ -122,6 +123,7 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
 
         async with transaction(session_factory(engine)) as session:
             links = (await session.scalars(select(StoreLink).where(StoreLink.active))).all()
+        await xero.aclose()
         await engine.dispose()
     assert sorted(link.store_id for link in links) == [1, 2]
     assert sorted(path.name for path in shots.iterdir()) == [
