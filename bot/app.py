@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from bot.domain import ConnectionService
 from bot.errors import DomainError
-from bot.notify import Notifier
 from bot.services import connection_service
 from bot.settings import Settings
+from bot.vault import Vault
 from handlers import web
+from handlers.slack import AccessPolicy, Runtime, build_slack_app
+from handlers.slack.notifier import SlackNotifier
 from handlers.web.rendering import domain_error_page, not_found_page, unexpected_error_page
 from handlers.web.security import (
     BrowserCookie,
@@ -29,10 +35,16 @@ def create_app(
     settings: Settings,
     *,
     service: ConnectionService | None = None,
-    notifier: Notifier | None = None,
+    slack_client: AsyncWebClient | None = None,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """Build the application; without `service`, one is built from settings at start-up."""
+    """Build the application; without `service`, one is built from settings at start-up.
+
+    Slack's endpoint is there when the Slack settings are; consent progress is then
+    reported in Slack, otherwise only logged.
+    """
+    slack_client = slack_client or _slack_client(settings)
+    notifier = SlackNotifier(slack_client) if slack_client else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -44,8 +56,30 @@ def create_app(
             app.state.service = built
             yield
 
+    routes: list[BaseRoute] = [*web.routes(), *extra_routes]
+    if slack_client is not None:
+        bolt = build_slack_app(
+            signing_secret=settings.slack_signing_secret,
+            client=slack_client,
+            runtime=Runtime(
+                service=lambda: app.state.service,
+                access=AccessPolicy(
+                    helpdesk_users=settings.helpdesk_users,
+                    helpdesk_usergroup=settings.helpdesk_usergroup,
+                    admin_users=settings.admin_users,
+                    admin_usergroup=settings.admin_usergroup,
+                ),
+                vault=Vault(settings.token_encryption_keys),
+            ),
+        )
+        slack_handler = AsyncSlackRequestHandler(bolt)
+
+        async def slack_events(request: Request) -> Response:
+            return await slack_handler.handle(request)
+
+        routes.append(Route("/slack/events", slack_events, methods=["POST"], name="slack"))
     app = Starlette(
-        routes=[*web.routes(), *extra_routes],
+        routes=routes,
         middleware=[
             Middleware(RateLimit, limit=settings.web_rate_limit_per_minute),
             Middleware(
@@ -65,4 +99,11 @@ def create_app(
     app.state.settings = settings
     app.state.browser_cookie = BrowserCookie(secure=settings.public_base_url.startswith("https:"))
     app.state.csrf = CsrfTokens(settings.token_encryption_keys[0].encode())
+    app.state.slack_bolt = bolt if slack_client is not None else None
     return app
+
+
+def _slack_client(settings: Settings) -> AsyncWebClient | None:
+    if not (settings.slack_bot_token and settings.slack_signing_secret):
+        return None
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)

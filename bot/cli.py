@@ -9,21 +9,25 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app import create_app
 from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
 from bot.maintenance import rotate_keys
 from bot.services import connection_service
 from bot.settings import (
     ALL_SERVICE_SETTINGS,
+    SLACK_SETTINGS,
     Settings,
     SettingsError,
     generate_encryption_key,
 )
 from bot.vault import Vault, VaultError
 from storage.engine import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.migrate import is_current, upgrade
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
+    serve = commands.add_parser(
+        "serve", help="run the bot: Slack's endpoint and the customer pages, with uvicorn"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_positive_int, default=8000, help="port (8000)")
+    serve.set_defaults(run=_serve)
+
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=_migrate)
 
@@ -73,6 +84,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     keep_alive.set_defaults(run=_keep_alive)
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(required=(*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS))
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            if not await is_current(engine):
+                raise SettingsError(
+                    "The database schema is out of date: run `xero-bot migrate` first."
+                )
+        finally:
+            await engine.dispose()
+        app = create_app(settings)
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, proxy_headers=True, log_level="info"
+        )
+        if not settings.slack_app_token:
+            await uvicorn.Server(config).serve()
+            return
+        socket_mode = AsyncSocketModeHandler(app.state.slack_bolt, settings.slack_app_token)
+        await socket_mode.connect_async()
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await socket_mode.close_async()
+
+    asyncio.run(run())
+    return 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:

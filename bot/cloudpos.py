@@ -162,7 +162,7 @@ class CloudPosClient:
         """GET with the key's throttle, retrying only what waiting can fix."""
         if not _PLAUSIBLE_KEY.fullmatch(api_key):
             # httpx/h11 would reject such a header with an error quoting the value: the key.
-            raise InvalidRequest(_KEY_MALFORMED)
+            raise InvalidRequest(_KEY_MALFORMED, field="api_key")
         slot = self._slots.setdefault(_key_hash(api_key), _KeySlot())
         not_before = -math.inf
         attempt = 0
@@ -183,7 +183,7 @@ class CloudPosClient:
                 if response.is_success:
                     return _parse_json(response, purpose)
                 if status == httpx.codes.UNAUTHORIZED:
-                    raise CloudPosKeyRejected(_KEY_REJECTED)
+                    raise CloudPosKeyRejected(_KEY_REJECTED, field="api_key")
                 outcome = f"HTTP {status}"
                 if status == httpx.codes.TOO_MANY_REQUESTS:
                     failure = ExternalServiceError(_RATE_LIMITED, retryable=True)

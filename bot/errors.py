@@ -15,9 +15,11 @@ class DomainError(Exception):
 
     retryable: bool = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        """The input the error is about (e.g. "name", "api_key"), for forms that show it there."""
 
 
 class NotFound(DomainError):

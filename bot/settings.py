@@ -42,6 +42,14 @@ class Settings:
     cloudpos_api_url: str = "https://api.cloudpos.example"
     consent_link_lifetime: timedelta = timedelta(hours=72)
     web_rate_limit_per_minute: int = 60
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    helpdesk_users: frozenset[str] = frozenset()
+    helpdesk_usergroup: str = ""
+    admin_users: frozenset[str] = frozenset()
+    admin_usergroup: str = ""
     ineligible_plans: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_CLASSES))
     ineligible_editions: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_EDITIONS))
 
@@ -97,6 +105,14 @@ class Settings:
             web_rate_limit_per_minute=_positive_int(
                 "WEB_RATE_LIMIT_PER_MINUTE", get("WEB_RATE_LIMIT_PER_MINUTE", "60")
             ),
+            slack_bot_token=get("SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
+            slack_app_token=get("SLACK_APP_TOKEN", ""),
+            slack_api_url=_url("SLACK_API_URL", get("SLACK_API_URL", defaults.slack_api_url)),
+            helpdesk_users=_ids(get("HELPDESK_USERS", "")),
+            helpdesk_usergroup=get("HELPDESK_USERGROUP", ""),
+            admin_users=_ids(get("ADMIN_USERS", "")),
+            admin_usergroup=get("ADMIN_USERGROUP", ""),
             ineligible_plans=_names(
                 env.get("XERO_INELIGIBLE_PLANS", ",".join(defaults.ineligible_plans))
             ),
@@ -122,6 +138,8 @@ _HINTS = {
     "TOKEN_ENCRYPTION_KEYS": "Generate one with `xero-bot generate-key`.",
     "XERO_CLIENT_ID": "Copy it from your app at developer.xero.com (My Apps).",
     "XERO_CLIENT_SECRET": "Generate it for your app at developer.xero.com (My Apps).",
+    "SLACK_BOT_TOKEN": "Copy the xoxb- token from your Slack app's OAuth & Permissions page.",
+    "SLACK_SIGNING_SECRET": "Copy it from your Slack app's Basic Information page.",
 }
 
 ALL_SERVICE_SETTINGS = (
@@ -130,6 +148,7 @@ ALL_SERVICE_SETTINGS = (
     "XERO_CLIENT_ID",
     "XERO_CLIENT_SECRET",
 )
+SLACK_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 def _url(name: str, value: str) -> str:
@@ -165,6 +184,10 @@ def _fernet_keys(value: str) -> tuple[str, ...]:
                 "(32 url-safe base64-encoded bytes). Generate one with `xero-bot generate-key`."
             ) from None
     return keys
+
+
+def _ids(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.replace(" ", ",").split(",") if part.strip())
 
 
 def _names(value: str) -> tuple[str, ...]:

@@ -23,17 +23,20 @@ class CustomerOperations(ServiceBase):
         name = " ".join(name.split())
         api_key = api_key.strip()
         if not name:
-            raise InvalidRequest("Give the customer a name.")
+            raise InvalidRequest("Give the customer a name.", field="name")
         if len(name) > MAX_NAME_LENGTH:
-            raise InvalidRequest(f"Keep the customer name under {MAX_NAME_LENGTH} characters.")
+            raise InvalidRequest(
+                f"Keep the customer name under {MAX_NAME_LENGTH} characters.", field="name"
+            )
         if not api_key:
-            raise InvalidRequest("Paste the customer's Cloud POS API key.")
+            raise InvalidRequest("Paste the customer's Cloud POS API key.", field="api_key")
 
         licence = await self._deps.cloudpos.licence(api_key)
         if not licence.is_pro_plus:
             raise InvalidRequest(
                 f"{licence.group} holds a Cloud POS {licence.licence} licence; the Xero "
-                "integration needs Pro Plus. The customer's Success Team contact can upgrade it."
+                "integration needs Pro Plus. The customer's Success Team contact can upgrade it.",
+                field="api_key",
             )
         remote_stores = await self._deps.cloudpos.stores(api_key)
 
@@ -201,9 +204,12 @@ class CustomerOperations(ServiceBase):
         if existing.cloudpos_group == group:
             raise Conflict(
                 f"Cloud POS group {group!r} is already registered as {existing.name} "
-                f"(#{existing.id})."
+                f"(#{existing.id}).",
+                field="api_key",
             )
-        raise Conflict(f"A customer named {existing.name} (#{existing.id}) already exists.")
+        raise Conflict(
+            f"A customer named {existing.name} (#{existing.id}) already exists.", field="name"
+        )
 
 
 def _escape_like(text: str) -> str:

@@ -89,6 +89,7 @@ class ConsentView:
     expires_at: datetime
     stores: tuple[StoreView, ...]
     organisations: tuple[OrganisationOption, ...] = ()
+    issued_by: str = ""
     slack_channel_id: str | None = None
     slack_message_ts: str | None = None
 

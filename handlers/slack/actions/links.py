@@ -1,0 +1,82 @@
+"""The agent's private link message: post it in the channel, or revoke it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidRequest
+from bot.vault import VaultError
+from handlers.slack import ids
+from handlers.slack.blocks.common import Message, mention
+from handlers.slack.blocks.links import link_for_customer, link_record
+from handlers.slack.runtime import Turn
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.POST_LINK)(post_link_in_channel)
+    app.action(ids.REVOKE_LINK)(revoke_link)
+
+
+async def post_link_in_channel(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    try:
+        fields = ids.decode(turn.runtime.vault.decrypt(action.get("value") or ""))
+    except VaultError:
+        raise InvalidRequest("That button is out of date. Issue a new link.") from None
+    url = fields.get("u")
+    if not isinstance(url, str):
+        raise InvalidRequest("That button is out of date. Issue a new link.")
+    channel = (body.get("channel") or {}).get("id") or turn.channel_id
+    customer_name = await turn.service.note_link_shared(
+        consent_request_id=ids.int_field(fields, "r"), channel_id=channel, actor=turn.actor
+    )
+    await client.chat_postMessage(
+        channel=channel,
+        unfurl_links=False,
+        unfurl_media=False,
+        **link_for_customer(url, customer_name).kwargs(),
+    )
+    await turn.reply(Message(":white_check_mark: Posted the link in this channel."))
+
+
+async def revoke_link(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    request_id = ids.int_field(ids.decode(action.get("value")), "r")
+    if not turn.is_admin:
+        await turn.service.record_access_refused(
+            actor=turn.actor, attempted=f"revoke link #{request_id}"
+        )
+    turn.require_admin("revoke consent links")
+    consent = await turn.service.revoke_consent_link(
+        consent_request_id=request_id, actor=turn.actor
+    )
+    await turn.reply(Message(f":no_entry_sign: Link #{request_id} is revoked."), replace=True)
+    if consent.slack_channel_id and consent.slack_message_ts:
+        record = link_record(
+            consent_request_id=request_id,
+            customer_name=consent.customer_name,
+            store_codes=tuple(store.code for store in consent.stores),
+            issued_by=consent.issued_by,
+            state=f"revoked by {mention(turn.actor)}",
+        )
+        await client.chat_update(
+            channel=consent.slack_channel_id, ts=consent.slack_message_ts, **record.kwargs()
+        )

@@ -1,0 +1,133 @@
+"""The customer card's buttons: send links, refresh stores, page, summary, pick a customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidRequest
+from handlers.slack import ids
+from handlers.slack.blocks.common import Message
+from handlers.slack.blocks.customers import audit_message, customer_card
+from handlers.slack.blocks.summary import summary_message
+from handlers.slack.links import send_link
+from handlers.slack.runtime import Turn, selected_values
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.SEND_LINK_FOR_STORE)(send_link_for_store)
+    app.action(ids.SEND_LINK_FOR_SELECTED)(send_link_for_selected)
+    app.action(ids.REFRESH_STORES)(refresh_stores)
+    app.action(ids.STORES_PAGE)(show_stores)
+    app.action(ids.SHOW_STORES)(show_stores)
+    app.action(ids.SHOW_SUMMARY)(show_summary)
+    app.action(ids.SUMMARY_PAGE)(show_summary)
+    app.action(ids.CHOOSE_CUSTOMER)(choose_customer)
+
+
+async def send_link_for_store(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    value = ids.decode(action.get("value"))
+    store = value.get("s")
+    if not isinstance(store, str):
+        raise InvalidRequest("That button is out of date. Run the command again.")
+    turn = Turn.of(context, respond, client)
+    await send_link(turn, customer_id=ids.int_field(value, "c"), store_codes=[store])
+
+
+async def send_link_for_selected(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    codes = selected_values(body, ids.STORE_PICKER, ids.STORE_PICKER)
+    if not codes:
+        raise InvalidRequest("Choose one or more stores in the list first.")
+    customer_id = ids.int_field(ids.decode(action.get("value")), "c")
+    await send_link(turn, customer_id=customer_id, store_codes=codes)
+
+
+async def refresh_stores(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    customer_id = ids.int_field(ids.decode(action.get("value")), "c")
+    await turn.reply(Message(":hourglass_flowing_sand: Reading the stores from Cloud POS…"))
+    customer = await turn.service.refresh_stores(customer_id=customer_id, actor=turn.actor)
+    await turn.reply(customer_card(customer), replace=True)
+
+
+async def show_stores(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    value = ids.decode(action.get("value"))
+    customer = await turn.service.get_customer(customer_id=ids.int_field(value, "c"))
+    page = value.get("p", 0)
+    await turn.reply(
+        customer_card(customer, page=page if isinstance(page, int) else 0), replace=True
+    )
+
+
+async def show_summary(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    value = ids.decode(action.get("value"))
+    summary = await turn.service.summary(customer_id=ids.int_field(value, "c"))
+    page = value.get("p", 0)
+    await turn.reply(
+        summary_message(summary, page=page if isinstance(page, int) else 0), replace=True
+    )
+
+
+async def choose_customer(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    turn = Turn.of(context, respond, client)
+    value = ids.decode((action.get("selected_option") or {}).get("value"))
+    customer_id = ids.int_field(value, "c")
+    then = value.get("then")
+    if then == "summary":
+        summary = await turn.service.summary(customer_id=customer_id)
+        await turn.reply(summary_message(summary), replace=True)
+    elif then == "audit":
+        customer = await turn.service.get_customer(customer_id=customer_id)
+        entries = await turn.service.audit_log(customer_id=customer_id)
+        await turn.reply(audit_message(customer, entries), replace=True)
+    else:
+        customer = await turn.service.get_customer(customer_id=customer_id)
+        await turn.reply(customer_card(customer), replace=True)

@@ -1,0 +1,171 @@
+"""Help, the customer card, choosing among several customers, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+
+from bot.domain.results import AuditEntry, CustomerCandidate, CustomerView
+from handlers.slack import ids
+
+from .common import Message, button, clip, context, escape, message, section, when
+
+STORES_PER_PAGE = 20
+STATE_EMOJI = {
+    "not_connected": ":white_circle:",
+    "consent_sent": ":envelope:",
+    "awaiting_choice": ":hourglass_flowing_sand:",
+    "connected": ":large_green_circle:",
+    "disconnected": ":black_circle:",
+    "needs_reconnect": ":red_circle:",
+}
+
+HELP = """\
+*`/xero` commands*
+• `/xero customer add` — register a customer with their Cloud POS API key
+• `/xero stores <customer>` — the customer's stores and their state, with buttons to send links
+• `/xero link <customer> [store codes… | all]` — a consent link for the customer, \
+e.g. `/xero link "Acme Bikes" S001 S002`
+• `/xero summary <customer>` — stores grouped by Xero organisation, with Disconnect buttons
+• `/xero disconnect <customer> <organisation>` — e.g. `/xero disconnect "Acme Bikes" "Acme Ltd"`
+• `/xero audit <customer>` — what was done for the customer, latest first
+A customer is their number (`12` or `#12`) or their name; put names with spaces in quotes \
+when more words follow."""
+
+
+def help_message(note: str = "") -> Message:
+    text = f"{note}\n\n{HELP}" if note else HELP
+    return message("How to use /xero", [section(text)])
+
+
+def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
+    """The customer's stores with their state and the buttons to connect them."""
+    stores = customer.stores
+    pages = max(1, -(-len(stores) // STORES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = stores[page * STORES_PER_PAGE : (page + 1) * STORES_PER_PAGE]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(customer.name, 150))),
+        context(
+            f"Customer #{customer.id} · Cloud POS group {escape(customer.cloudpos_group)} · "
+            f"{escape(customer.licence)} licence · {len(stores)} stores"
+        ),
+    ]
+    for store in shown:
+        state = STATE_EMOJI[store.status.value] + " " + escape(store.state_label)
+        closed = "" if store.active_in_cloudpos else " · _not active in Cloud POS_"
+        link_button = (
+            button(
+                "Send consent link",
+                ids.SEND_LINK_FOR_STORE,
+                ids.encode(c=customer.id, s=store.code),
+            )
+            if store.active_in_cloudpos
+            else None
+        )
+        blocks.append(
+            section(f"*{escape(store.name)}* `{escape(store.code)}`\n{state}{closed}", link_button)
+        )
+    if not stores:
+        blocks.append(section("No stores yet. Press *Refresh stores* to read them from Cloud POS."))
+    blocks.append(DividerBlock())
+    active = [store for store in shown if store.active_in_cloudpos]
+    if active:
+        blocks.append(
+            SectionBlock(
+                block_id=ids.STORE_PICKER,
+                text=MarkdownTextObject(text="Send one link for several stores:"),
+                accessory=StaticMultiSelectElement(
+                    action_id=ids.STORE_PICKER,
+                    placeholder=PlainTextObject(text="Choose stores"),
+                    options=[
+                        Option(
+                            text=PlainTextObject(text=clip(f"{s.code} {s.name}", 75)), value=s.code
+                        )
+                        for s in active
+                    ],
+                ),
+            )
+        )
+    buttons = []
+    if active:
+        selected = ids.encode(c=customer.id)
+        buttons.append(
+            button("Send link for selected", ids.SEND_LINK_FOR_SELECTED, selected, style="primary")
+        )
+    buttons += [
+        button("Refresh stores", ids.REFRESH_STORES, ids.encode(c=customer.id)),
+        button("Summary", ids.SHOW_SUMMARY, ids.encode(c=customer.id)),
+    ]
+    if page > 0:
+        buttons.append(button("Previous", ids.STORES_PAGE, ids.encode(c=customer.id, p=page - 1)))
+    if page < pages - 1:
+        buttons.append(button("Next", ids.STORES_PAGE, ids.encode(c=customer.id, p=page + 1)))
+    blocks.append(ActionsBlock(elements=buttons))
+    if pages > 1:
+        blocks.append(context(f"Page {page + 1} of {pages}"))
+    return message(f"{customer.name}: {len(stores)} stores", blocks)
+
+
+def candidates_message(
+    query: str, candidates: Sequence[CustomerCandidate], *, then: str
+) -> Message:
+    """Several customers matched: pick one, and `then` runs for it."""
+    shown = list(candidates)[:100]
+    return message(
+        f"Several customers match {query!r}",
+        [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"{len(candidates)} customers match *{escape(query)}*. Which one?"
+                ),
+                accessory=StaticSelectElement(
+                    action_id=ids.CHOOSE_CUSTOMER,
+                    placeholder=PlainTextObject(text="Choose a customer"),
+                    options=[
+                        Option(
+                            text=PlainTextObject(text=clip(f"#{c.id} {c.name}", 75)),
+                            value=ids.encode(c=c.id, then=then),
+                        )
+                        for c in shown
+                    ],
+                ),
+            )
+        ],
+    )
+
+
+def audit_message(customer: CustomerView, entries: Sequence[AuditEntry]) -> Message:
+    lines = [
+        f"{when(entry.occurred_at)} · *{escape(entry.action)}* by {escape(entry.actor)}"
+        + (f" · {escape(_detail(entry.detail))}" if entry.detail else "")
+        for entry in entries
+    ]
+    body = "\n".join(lines) or "Nothing recorded yet."
+    return message(
+        f"Audit trail for {customer.name}",
+        [
+            HeaderBlock(text=PlainTextObject(text=clip(f"Audit: {customer.name}", 150))),
+            section(body),
+        ],
+    )
+
+
+def _detail(detail: dict[str, object]) -> str:
+    parts = []
+    for key, value in detail.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key}: {shown}")
+    return clip("; ".join(parts), 300)

@@ -1,0 +1,146 @@
+"""Stores grouped by Xero organisation, and disconnecting a group."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+)
+
+from bot.domain.results import CustomerView, Disconnection, OrganisationGroup, Summary
+from handlers.slack import ids
+from storage.models import GrantStatus
+
+from .common import Message, button, clip, context, escape, listing, message, section, when
+
+GROUPS_PER_PAGE = 12
+GRANT_HEALTH = {
+    GrantStatus.ACTIVE: ":large_green_circle: Xero access healthy",
+    GrantStatus.NEEDS_RECONNECT: ":red_circle: needs reconnecting: send a new consent link",
+    GrantStatus.REVOKED: ":black_circle: Xero access revoked",
+}
+
+
+def summary_message(summary: Summary, *, page: int = 0) -> Message:
+    customer = summary.customer
+    groups = summary.groups
+    pages = max(1, -(-len(groups) // GROUPS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(f"Xero summary: {customer.name}", 150))),
+        context(
+            f"{len(groups)} organisations · "
+            f"{sum(len(group.stores) for group in groups)} stores connected · "
+            f"{len(summary.not_connected)} not connected"
+        ),
+    ]
+    for group in groups[page * GROUPS_PER_PAGE : (page + 1) * GROUPS_PER_PAGE]:
+        blocks += _group(customer, group)
+    if summary.not_connected and page == pages - 1:
+        lines = listing(
+            [
+                f"`{escape(s.code)}` {escape(s.name)} ({escape(s.state_label)})"
+                for s in summary.not_connected
+            ],
+            limit=2800,
+        )
+        blocks += [DividerBlock(), section(f"*Not connected*\n{lines}")]
+    if not groups and not summary.not_connected:
+        blocks.append(section("This customer has no stores yet."))
+    navigation = []
+    if page > 0:
+        navigation.append(
+            button("Previous", ids.SUMMARY_PAGE, ids.encode(c=customer.id, p=page - 1))
+        )
+    if page < pages - 1:
+        navigation.append(button("Next", ids.SUMMARY_PAGE, ids.encode(c=customer.id, p=page + 1)))
+    navigation.append(button("Stores", ids.SHOW_STORES, ids.encode(c=customer.id)))
+    blocks.append(ActionsBlock(elements=navigation))
+    if pages > 1:
+        blocks.append(context(f"Page {page + 1} of {pages}"))
+    return message(f"Xero summary for {customer.name}", blocks)
+
+
+def disconnect_confirmation(customer: CustomerView, group: OrganisationGroup) -> Message:
+    """What `/xero disconnect` shows before anything happens: the same button as the summary."""
+    return message(
+        f"Disconnect {group.tenant_name}?",
+        [
+            section(
+                f"*{escape(group.tenant_name)}* has {len(group.stores)} of "
+                f"{escape(customer.name)}'s stores: "
+                + listing(
+                    [f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=2500
+                )
+            ),
+            ActionsBlock(elements=[_disconnect_button(customer, group)]),
+        ],
+    )
+
+
+def disconnected_message(customer: CustomerView, result: Disconnection) -> Message:
+    stores = listing([f"`{escape(code)}`" for code in result.store_codes], limit=2000)
+    notes = []
+    if result.kept_for_other_customers:
+        notes.append("The Xero connection was kept: other customers' stores still use it.")
+    elif not result.removed_at_xero:
+        notes.append("Xero had already removed the connection.")
+    if result.token_revoked:
+        notes.append(
+            "The Xero user has no other organisation connected, so their access was revoked."
+        )
+    notes.append("Stores that should stay connected must be connected again with a new link.")
+    return message(
+        f"{result.tenant_name} disconnected",
+        [
+            section(
+                f":white_check_mark: Disconnected *{escape(result.tenant_name)}* from "
+                f"{escape(customer.name)}: {stores}."
+            ),
+            context(" ".join(notes)),
+        ],
+    )
+
+
+def _group(customer: CustomerView, group: OrganisationGroup) -> list[Block]:
+    plan = escape(group.plan_label) + ("" if group.plan_recognised else " (plan not recognised)")
+    stores = listing([f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=1800)
+    return [
+        DividerBlock(),
+        section(
+            f"*{escape(group.tenant_name)}* · {plan}\n"
+            f"Connected by {escape(group.connected_by)} {when(group.linked_at)}\n"
+            f"{GRANT_HEALTH[group.grant_status]}",
+            _disconnect_button(customer, group),
+        ),
+        context(f"{len(group.stores)} stores: {stores}"),
+    ]
+
+
+def _disconnect_button(customer: CustomerView, group: OrganisationGroup) -> ButtonElement:
+    stores = listing([s.code for s in group.stores], limit=150)
+    return button(
+        "Disconnect from Xero",
+        ids.DISCONNECT,
+        ids.encode(c=customer.id, o=group.connection_id),
+        style="danger",
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Disconnect from Xero?"),
+            text=MarkdownTextObject(
+                text=clip(
+                    f"This disconnects *every* store linked to *{escape(group.tenant_name)}*: "
+                    f"{stores}. A store that should stay connected must be connected again.",
+                    300,
+                )
+            ),
+            confirm=PlainTextObject(text="Disconnect"),
+            deny=PlainTextObject(text="Cancel"),
+            style="danger",
+        ),
+    )

@@ -1,0 +1,44 @@
+"""Reading what an agent typed after `/xero`."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Invocation:
+    name: str
+    words: tuple[str, ...]
+    raw: str
+
+    @property
+    def rest(self) -> str:
+        return " ".join(self.words)
+
+
+def parse(text: str) -> Invocation:
+    """Subcommand and words; double quotes group words ("Acme Bikes"), Slack's curly ones too.
+
+    Apostrophes stay part of words: "Bob's Bikes" is two words, not an open quote.
+    """
+    normalised = text.replace("\u201c", '"').replace("\u201d", '"')
+    lexer = shlex.shlex(normalised, posix=True)
+    lexer.quotes = '"'
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        words = list(lexer)
+    except ValueError:
+        words = normalised.replace('"', " ").split()
+    if not words:
+        return Invocation("help", (), text)
+    name = words[0].lower()
+    if name == "customer" and len(words) > 1 and words[1].lower() == "add":
+        return Invocation("customer add", tuple(words[2:]), text)
+    return Invocation(name, tuple(words[1:]), text)
+
+
+def splits(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """Every (customer, remaining words) reading of `words`, longest customer first."""
+    return [(" ".join(words[:cut]), words[cut:]) for cut in range(len(words), 0, -1)]

@@ -1,0 +1,121 @@
+"""`/xero` and its subcommands: acknowledge at once, then answer through `respond`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.results import CustomerView
+from bot.errors import Ambiguous, InvalidRequest, NotFound
+from handlers.slack.blocks.customers import (
+    audit_message,
+    candidates_message,
+    customer_card,
+    help_message,
+)
+from handlers.slack.blocks.modals import register_customer_view
+from handlers.slack.blocks.summary import disconnect_confirmation, summary_message
+from handlers.slack.links import send_link
+from handlers.slack.runtime import Turn
+
+from .parsing import Invocation, parse, splits
+
+
+async def xero_command(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    invocation = parse(command.get("text", ""))
+    turn = Turn.of(context, respond, client)
+    if invocation.name == "customer add":
+        await client.views_open(trigger_id=command["trigger_id"], view=register_customer_view())
+        return
+    subcommand = SUBCOMMANDS.get(invocation.name)
+    if subcommand is None:
+        note = "" if invocation.name == "help" else f"There is no `/xero {invocation.name}`."
+        await turn.reply(help_message(note))
+        return
+    await subcommand(turn, invocation)
+
+
+async def stores(turn: Turn, invocation: Invocation) -> None:
+    if customer := await _customer(turn, invocation, then="stores"):
+        await turn.reply(customer_card(customer))
+
+
+async def summary(turn: Turn, invocation: Invocation) -> None:
+    if customer := await _customer(turn, invocation, then="summary"):
+        await turn.reply(summary_message(await turn.service.summary(customer_id=customer.id)))
+
+
+async def audit(turn: Turn, invocation: Invocation) -> None:
+    if customer := await _customer(turn, invocation, then="audit"):
+        entries = await turn.service.audit_log(customer_id=customer.id)
+        await turn.reply(audit_message(customer, entries))
+
+
+async def link(turn: Turn, invocation: Invocation) -> None:
+    """`link <customer> [codes… | all]`: the longest leading words naming a customer win."""
+    customer, codes = await _customer_and_rest(turn, invocation, then="stores")
+    if customer is None:
+        return
+    chosen = None if not codes or [c.lower() for c in codes] == ["all"] else list(codes)
+    await send_link(turn, customer_id=customer.id, store_codes=chosen)
+
+
+async def disconnect(turn: Turn, invocation: Invocation) -> None:
+    turn.require_admin("disconnect organisations")
+    customer, rest = await _customer_and_rest(turn, invocation, then="summary")
+    if customer is None:
+        return
+    if not rest:
+        raise InvalidRequest(
+            f"Say which organisation: `/xero disconnect {invocation.words[0]} <organisation>`, "
+            "or use the buttons of `/xero summary`."
+        )
+    group = await turn.service.find_organisation_group(customer_id=customer.id, name=" ".join(rest))
+    await turn.reply(disconnect_confirmation(customer, group))
+
+
+async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> CustomerView | None:
+    if not invocation.words:
+        raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
+    try:
+        return await turn.service.find_customer(query=invocation.rest)
+    except Ambiguous as several:
+        await turn.reply(candidates_message(invocation.rest, several.candidates, then=then))
+        return None
+
+
+async def _customer_and_rest(
+    turn: Turn, invocation: Invocation, *, then: str
+) -> tuple[CustomerView | None, tuple[str, ...]]:
+    if not invocation.words:
+        raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
+    first_failure: NotFound | None = None
+    for query, rest in splits(invocation.words):
+        try:
+            return await turn.service.find_customer(query=query), rest
+        except NotFound as error:
+            first_failure = first_failure or error
+        except Ambiguous as several:
+            await turn.reply(candidates_message(query, several.candidates, then=then))
+            return None, ()
+    assert first_failure is not None
+    raise first_failure
+
+
+SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {
+    "stores": stores,
+    "summary": summary,
+    "audit": audit,
+    "link": link,
+    "disconnect": disconnect,
+}

@@ -1,0 +1,56 @@
+"""The ids that tie Block Kit elements to their listeners, and the values buttons carry.
+
+A value says which customer, store, page or link a click is about. Slack signs the whole
+payload, but a value is still input: the domain checks every id it is handed belongs
+where the click says it does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.errors import InvalidRequest
+
+COMMAND = "/xero"
+
+SEND_LINK_FOR_STORE = "send_link_for_store"
+STORE_PICKER = "store_picker"
+SEND_LINK_FOR_SELECTED = "send_link_for_selected"
+REFRESH_STORES = "refresh_stores"
+SHOW_SUMMARY = "show_summary"
+SHOW_STORES = "show_stores"
+STORES_PAGE = "stores_page"
+SUMMARY_PAGE = "summary_page"
+DISCONNECT = "disconnect_organisation"
+POST_LINK = "post_link_in_channel"
+REVOKE_LINK = "revoke_link"
+CHOOSE_CUSTOMER = "choose_customer"
+ORGANISATION_CHOICE = "organisation_choice"
+CONFIRM_ORGANISATIONS = "confirm_organisations"
+
+REGISTER_CUSTOMER_VIEW = "register_customer"
+NAME_BLOCK, NAME_INPUT = "customer_name", "name"
+KEY_BLOCK, KEY_INPUT = "cloudpos_key", "api_key"
+STORE_CHOICE_BLOCK_PREFIX = "store:"
+
+
+def encode(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def decode(value: str | None) -> dict[str, Any]:
+    try:
+        fields = json.loads(value or "")
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise InvalidRequest("That button is out of date. Run the command again.")
+    return fields
+
+
+def int_field(fields: dict[str, Any], name: str) -> int:
+    value = fields.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequest("That button is out of date. Run the command again.")
+    return value

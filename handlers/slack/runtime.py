@@ -1,0 +1,82 @@
+"""What every Slack listener needs, and one request's worth of it: the `Turn`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain import ConnectionService
+from bot.errors import InvalidRequest
+from bot.vault import Vault
+
+from .access import AccessPolicy
+from .blocks import Message
+
+RUNTIME_KEY = "xero_bot_runtime"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    service: Callable[[], ConnectionService]
+    access: AccessPolicy
+    vault: Vault
+
+
+def actor_of(user_id: str) -> str:
+    """How Slack users appear in the audit log; `blocks.common.mention` turns it back."""
+    return f"slack:{user_id}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One command or click: who, where, and the ways to answer."""
+
+    service: ConnectionService
+    runtime: Runtime
+    client: AsyncWebClient
+    respond: AsyncRespond
+    user_id: str
+    channel_id: str
+    is_admin: bool
+
+    @property
+    def actor(self) -> str:
+        return actor_of(self.user_id)
+
+    @classmethod
+    def of(cls, context: AsyncBoltContext, respond: AsyncRespond, client: AsyncWebClient) -> Turn:
+        runtime: Runtime = context[RUNTIME_KEY]
+        return cls(
+            service=runtime.service(),
+            runtime=runtime,
+            client=client,
+            respond=respond,
+            user_id=context.user_id or "",
+            channel_id=context.channel_id or "",
+            is_admin=bool(context.get("is_admin")),
+        )
+
+    async def reply(self, message: Message, *, replace: bool = False) -> None:
+        """An answer only the agent sees (or a replacement of the message they clicked)."""
+        await self.respond(response_type="ephemeral", replace_original=replace, **message.kwargs())
+
+    def require_admin(self, what: str) -> None:
+        if not self.is_admin:
+            raise InvalidRequest(
+                f"Only helpdesk admins can {what}. Ask one to do it, or to add you to "
+                "ADMIN_USERS or the admin user group."
+            )
+
+
+def selected_values(body: dict[str, Any], block_id: str, action_id: str) -> list[str]:
+    """What a select in the clicked message holds right now (Slack sends the message state)."""
+    state = body.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
+    options = state.get("selected_options") or (
+        [state["selected_option"]] if state.get("selected_option") else []
+    )
+    return [option["value"] for option in options]

@@ -1,0 +1,13 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.slack import ids
+
+from .register_customer import register_customer
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.REGISTER_CUSTOMER_VIEW)(register_customer)
