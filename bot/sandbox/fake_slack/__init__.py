@@ -1,0 +1,36 @@
+"""A fake Slack: the Web API and response URLs over real HTTP, plus signed requests to the bot.
+
+Serve `create_app(workspace)` (e.g. with uvicorn on loopback), set `workspace.base_url` to
+its root, and give the bot `AsyncWebClient(token=workspace.bot_token,
+base_url=f"{workspace.base_url}/api/")`. `SlackDriver` plays the person in Slack: it
+sends the bot slash commands, clicks, selections and modal submissions, signed like Slack's.
+"""
+
+from .api import create_app
+from .driver import SlackDriver
+from .models import ApiCall, Message, ModalView, WorkspaceError
+from .requests import (
+    SignedRequest,
+    block_actions,
+    sign,
+    slash_command,
+    view_closed,
+    view_submission,
+)
+from .workspace import Workspace
+
+__all__ = [
+    "ApiCall",
+    "Message",
+    "ModalView",
+    "SignedRequest",
+    "SlackDriver",
+    "Workspace",
+    "WorkspaceError",
+    "block_actions",
+    "create_app",
+    "sign",
+    "slash_command",
+    "view_closed",
+    "view_submission",
+]

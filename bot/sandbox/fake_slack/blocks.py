@@ -1,0 +1,176 @@
+"""Block Kit as Slack's client reads it: interactive elements, options, and state values.
+
+A block without a `block_id` gets `blk<index>`, an element without an `action_id` gets
+`act<index>` (Slack makes up random ones, which a bot can't depend on either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Block = dict[str, Any]
+Element = dict[str, Any]
+
+ONE_OPTION = {"static_select", "external_select", "overflow", "radio_buttons"}
+SOME_OPTIONS = {"multi_static_select", "multi_external_select", "checkboxes"}
+# element type -> (state field, initial field)
+ONE_PICK = {
+    "users_select": ("selected_user", "initial_user"),
+    "conversations_select": ("selected_conversation", "initial_conversation"),
+    "channels_select": ("selected_channel", "initial_channel"),
+    "datepicker": ("selected_date", "initial_date"),
+    "timepicker": ("selected_time", "initial_time"),
+    "datetimepicker": ("selected_date_time", "initial_date_time"),
+}
+SOME_PICKS = {
+    "multi_users_select": ("selected_users", "initial_users"),
+    "multi_conversations_select": ("selected_conversations", "initial_conversations"),
+    "multi_channels_select": ("selected_channels", "initial_channels"),
+}
+
+
+def block_id(block: Block, index: int) -> str:
+    return str(block.get("block_id") or f"blk{index}")
+
+
+def action_id(element: Element, index: int = 0) -> str:
+    return str(element.get("action_id") or f"act{index}")
+
+
+def elements(blocks: list[Block]) -> Iterator[tuple[str, str, Block, Element]]:
+    """(block_id, action_id, block, element) per element of actions, section, input blocks."""
+    for index, block in enumerate(blocks):
+        kind = block.get("type")
+        if kind == "actions":
+            found = list(block.get("elements") or [])
+        elif kind == "section":
+            found = [block["accessory"]] if block.get("accessory") else []
+        elif kind == "input":
+            found = [block["element"]] if block.get("element") else []
+        else:
+            found = []
+        for position, element in enumerate(found):
+            yield block_id(block, index), action_id(element, position), block, element
+
+
+def find(
+    blocks: list[Block], wanted: str, value: str | None = None
+) -> tuple[str, str, Block, Element]:
+    """The one element with action_id `wanted` (and button `value`, if given)."""
+    matches = [
+        found
+        for found in elements(blocks)
+        if found[1] == wanted and (value is None or found[3].get("value") == value)
+    ]
+    if len(matches) != 1:
+        known = sorted(
+            {f"{aid}={e.get('value')!r}" for _, aid, _, e in elements(blocks)}
+            if value is not None
+            else {aid for _, aid, _, _ in elements(blocks)}
+        )
+        which = wanted if value is None else f"{wanted} with value {value!r}"
+        raise LookupError(f"{len(matches)} elements match {which}; there are {known}")
+    return matches[0]
+
+
+def options(element: Element) -> list[dict[str, Any]]:
+    found = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        found.extend(group.get("options") or [])
+    return found
+
+
+def option(element: Element, value: str) -> dict[str, Any]:
+    """The option with `value`; an external select's options are made up, as a search would."""
+    for candidate in options(element):
+        if candidate.get("value") == value:
+            return candidate
+    if element.get("type") in ("external_select", "multi_external_select"):
+        return {"text": {"type": "plain_text", "text": value}, "value": value}
+    known = [o.get("value") for o in options(element)]
+    raise LookupError(f"no option {value!r} in {action_id(element)}; options are {known}")
+
+
+def state_value(element: Element, chosen: str | list[str] | None) -> dict[str, Any]:
+    """The `state.values[block_id][action_id]` entry once the user chose `chosen`."""
+    kind = str(element.get("type"))
+    picks = [] if chosen is None else [chosen] if isinstance(chosen, str) else list(chosen)
+    entry: dict[str, Any] = {"type": kind}
+    if kind in ONE_OPTION:
+        entry["selected_option"] = option(element, picks[0]) if picks else None
+    elif kind in SOME_OPTIONS:
+        entry["selected_options"] = [option(element, pick) for pick in picks]
+    elif kind in ONE_PICK:
+        entry[ONE_PICK[kind][0]] = picks[0] if picks else None
+    elif kind in SOME_PICKS:
+        entry[SOME_PICKS[kind][0]] = picks
+    else:
+        entry["value"] = picks[0] if picks else None
+    return entry
+
+
+def initial_value(element: Element) -> dict[str, Any]:
+    """The state entry of an untouched element (its initial value, if any)."""
+    kind = str(element.get("type"))
+    entry: dict[str, Any] = {"type": kind}
+    if kind in ONE_OPTION:
+        entry["selected_option"] = element.get("initial_option")
+    elif kind in SOME_OPTIONS:
+        entry["selected_options"] = list(element.get("initial_options") or [])
+    elif kind in ONE_PICK:
+        field, initial = ONE_PICK[kind]
+        entry[field] = element.get(initial)
+    elif kind in SOME_PICKS:
+        field, initial = SOME_PICKS[kind]
+        entry[field] = list(element.get(initial) or [])
+    else:
+        entry["value"] = element.get("initial_value")
+    return entry
+
+
+def action(
+    bid: str, aid: str, element: Element, chosen: str | list[str] | None, action_ts: str
+) -> dict[str, Any]:
+    """The `actions[0]` Slack sends for a click on a button or a choice in a select."""
+    common = {"action_id": aid, "block_id": bid, "action_ts": action_ts}
+    if element.get("type") != "button":
+        return {**state_value(element, chosen), **common}
+    clicked = {"type": "button", **common, "text": element.get("text")}
+    for key in ("value", "style", "url"):
+        if key in element:
+            clicked[key] = element[key]
+    return clicked
+
+
+def keeps_state(element: Element) -> bool:
+    return element.get("type") not in ("button", "overflow")
+
+
+def dispatches(block: Block, element: Element) -> bool:
+    """Whether Slack sends block_actions when this element changes (inputs only if asked)."""
+    if block.get("type") != "input":
+        return True
+    return bool(block.get("dispatch_action"))
+
+
+def submission_state(
+    blocks: list[Block], kept: dict[str, dict[str, Any]], values: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """A modal's `state.values` on submit: every input's initial value, then the choices
+    kept from earlier selections, then `values[block_id][action_id]` (a value, a list of
+    values, or a ready state entry with "type")."""
+    state: dict[str, dict[str, Any]] = {}
+    for bid, aid, block, element in elements(blocks):
+        if block.get("type") == "input":
+            state.setdefault(bid, {})[aid] = initial_value(element)
+    for bid, entries in kept.items():
+        state.setdefault(bid, {}).update(entries)
+    by_id = {(bid, aid): element for bid, aid, _, element in elements(blocks)}
+    for bid, chosen in values.items():
+        for aid, value in chosen.items():
+            if (bid, aid) not in by_id:
+                raise LookupError(f"no element {bid}/{aid} in the view; there are {list(by_id)}")
+            ready = value if isinstance(value, dict) and "type" in value else None
+            state.setdefault(bid, {})[aid] = ready or state_value(by_id[bid, aid], value)
+    return state

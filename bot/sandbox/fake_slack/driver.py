@@ -1,0 +1,247 @@
+"""`SlackDriver`: a person using Slack — runs commands, clicks, selects, submits modals."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from . import blocks as kit
+from .models import Message, ModalView
+from .requests import SignedRequest, block_actions, slash_command, view_closed, view_submission
+from .workspace import Workspace
+
+Send = Callable[[SignedRequest], Awaitable[httpx.Response]]
+Target = Message | ModalView
+Chosen = str | list[str] | None
+
+
+class SlackDriver:
+    """Sends the bot the signed requests Slack would, and applies the bot's answers to them.
+
+    `send` delivers a request to the bot's request URL, e.g.
+    `lambda r: client.post("/slack/events", content=r.body, headers=r.headers)`.
+    Each request gets a fresh trigger id and (for messages) a response URL from the
+    workspace. Selections are kept per message and per modal and sent as `state.values`.
+    A command's ack with text/blocks shows like Slack shows it (ephemeral unless
+    `response_type: in_channel`); a view_submission's ack closes, updates, pushes, clears
+    or shows errors on the modal.
+    """
+
+    def __init__(self, workspace: Workspace, signing_secret: str, send: Send) -> None:
+        self.workspace = workspace
+        self.signing_secret = signing_secret
+        self.send = send
+        self._state: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+
+    def state_of(self, target: Target) -> dict[str, dict[str, Any]]:
+        """The selections made so far in a message or modal, as `state.values`."""
+        return self._state.setdefault(self._key(target), {})
+
+    async def command(
+        self, text: str, *, user_id: str, channel_id: str = "C0HELPDESK", command: str = "/xero"
+    ) -> httpx.Response:
+        ws = self.workspace
+        channel = ws.channel_id(channel_id)
+        request = slash_command(
+            signing_secret=self.signing_secret,
+            command=command,
+            text=text,
+            user_id=user_id,
+            user_name=ws.users.get(user_id, user_id),
+            channel_id=channel,
+            channel_name=ws.channels.get(channel, ""),
+            team_id=ws.team_id,
+            response_url=ws.response_url(channel_id=channel, user_id=user_id),
+            trigger_id=ws.new_trigger_id(user_id),
+        )
+        response = await self.send(request)
+        answer = _json(response)
+        if response.headers.get("content-type", "").startswith("text/plain"):
+            answer = {"text": response.text}  # Bolt acks a text-only answer as plain text
+        if response.status_code == 200 and (answer.get("text") or answer.get("blocks")):
+            in_channel = answer.get("response_type") == "in_channel"
+            ws.post(
+                channel,
+                text=str(answer.get("text") or ""),
+                blocks=answer.get("blocks"),
+                ephemeral_to=None if in_channel else user_id,
+            )
+        return response
+
+    async def click(
+        self,
+        target: Target,
+        action_id: str,
+        *,
+        user_id: str,
+        value: str | None = None,
+        selected: Chosen = None,
+    ) -> httpx.Response:
+        """Click a button (`value` picks among buttons sharing an action_id) or choose
+        `selected` in a select/overflow, in a message or a modal."""
+        bid, aid, block, element = kit.find(self._blocks(target), action_id, value)
+        if element.get("type") != "button" and selected is None:
+            raise ValueError(f"{action_id} is a {element.get('type')}: pass selected=")
+        response = await self._act(target, bid, aid, block, element, selected, user_id)
+        assert response is not None
+        return response
+
+    async def select(
+        self, target: Target, action_id: str, *, values: list[str], user_id: str
+    ) -> httpx.Response | None:
+        """Choose `values` in a select; None when Slack sends nothing (an input block's
+        element without `dispatch_action`): the choice then only goes into the state."""
+        bid, aid, block, element = kit.find(self._blocks(target), action_id)
+        single = element.get("type") in kit.ONE_OPTION or element.get("type") in kit.ONE_PICK
+        chosen: Chosen = (values[0] if values else None) if single else values
+        return await self._act(target, bid, aid, block, element, chosen, user_id)
+
+    async def submit(
+        self, view: ModalView, values: dict[str, dict[str, Any]], *, user_id: str
+    ) -> httpx.Response:
+        """Submit a modal with `values[block_id][action_id]` (a value, a list of values, or
+        a ready state entry with "type"); untouched inputs send their initial values."""
+        ws = self.workspace
+        if view.closed:
+            raise ValueError(f"view {view.id} ({view.callback_id}) is closed")
+        blocks = list(view.view.get("blocks") or [])
+        state = kit.submission_state(blocks, self.state_of(view), values)
+        request = view_submission(
+            signing_secret=self.signing_secret,
+            user_id=user_id,
+            user_name=ws.users.get(user_id, user_id),
+            team_id=ws.team_id,
+            view=self._view_payload(view),
+            state_values=state,
+            trigger_id=ws.new_trigger_id(user_id, view_id=view.id),
+            response_urls=self._response_urls(view, state, user_id),
+        )
+        response = await self.send(request)
+        if response.status_code == 200:
+            answer = _json(response)
+            action = answer.get("response_action")
+            if action == "errors":
+                ws.show_errors(view, answer.get("errors") or {})
+            elif action == "update":
+                ws.update_view(answer.get("view"), view_id=view.id)
+            elif action == "push":
+                ws.push_onto(view, answer.get("view"))
+            else:
+                ws.close_view(view, clear=action == "clear")
+        return response
+
+    async def close(
+        self, view: ModalView, *, user_id: str, clear: bool = False
+    ) -> httpx.Response | None:
+        """The user closes the modal (`clear`: all of its stack); Slack tells the bot only
+        if the view asked for `notify_on_close`."""
+        ws = self.workspace
+        ws.close_view(view, clear=clear)
+        if not view.view.get("notify_on_close"):
+            return None
+        request = view_closed(
+            signing_secret=self.signing_secret,
+            user_id=user_id,
+            user_name=ws.users.get(user_id, user_id),
+            team_id=ws.team_id,
+            view=self._view_payload(view),
+            is_cleared=clear,
+        )
+        return await self.send(request)
+
+    async def _act(
+        self,
+        target: Target,
+        bid: str,
+        aid: str,
+        block: kit.Block,
+        element: kit.Element,
+        chosen: Chosen,
+        user_id: str,
+    ) -> httpx.Response | None:
+        ws = self.workspace
+        if kit.keeps_state(element):
+            self.state_of(target).setdefault(bid, {})[aid] = kit.state_value(element, chosen)
+        if not kit.dispatches(block, element):
+            return None
+        action = kit.action(bid, aid, element, chosen, f"{time.time():.6f}")
+        common = {
+            "signing_secret": self.signing_secret,
+            "user_id": user_id,
+            "user_name": ws.users.get(user_id, user_id),
+            "team_id": ws.team_id,
+            "actions": [action],
+            "state_values": self.state_of(target),
+        }
+        if isinstance(target, ModalView):
+            request = block_actions(
+                **common,
+                view=self._view_payload(target),
+                trigger_id=ws.new_trigger_id(user_id, view_id=target.id),
+            )
+        else:
+            ephemeral = target.ephemeral_to is not None
+            container: dict[str, Any] = {
+                "type": "message",
+                "message_ts": target.ts,
+                "channel_id": target.channel,
+                "is_ephemeral": ephemeral,
+            }
+            if target.thread_ts:
+                container["thread_ts"] = target.thread_ts
+            request = block_actions(
+                **common,
+                channel_id=target.channel,
+                message=None if ephemeral else target.as_api(ws.team_id),
+                container=container,
+                response_url=ws.response_url(
+                    channel_id=target.channel, user_id=user_id, message_ts=target.ts
+                ),
+                trigger_id=ws.new_trigger_id(user_id),
+            )
+        return await self.send(request)
+
+    def _response_urls(
+        self, view: ModalView, state: dict[str, dict[str, Any]], user_id: str
+    ) -> list[dict[str, str]]:
+        """One URL per conversation picker with `response_url_enabled`, as Slack adds."""
+        urls = []
+        for bid, aid, _, element in kit.elements(list(view.view.get("blocks") or [])):
+            entry = state.get(bid, {}).get(aid) or {}
+            channel = entry.get("selected_conversation") or entry.get("selected_channel")
+            if element.get("response_url_enabled") and channel:
+                url = self.workspace.response_url(channel_id=channel, user_id=user_id)
+                urls.append(
+                    {"block_id": bid, "action_id": aid, "channel_id": channel, "response_url": url}
+                )
+        return urls
+
+    def _view_payload(self, view: ModalView) -> dict[str, Any]:
+        ws = self.workspace
+        return view.as_api(
+            team_id=ws.team_id, app_id=ws.app_id, bot_id=ws.bot_id, state_values=self.state_of(view)
+        )
+
+    def _blocks(self, target: Target) -> list[kit.Block]:
+        if isinstance(target, ModalView):
+            return list(target.view.get("blocks") or [])
+        return target.blocks
+
+    @staticmethod
+    def _key(target: Target) -> tuple[str, ...]:
+        if isinstance(target, ModalView):
+            return ("view", target.id)
+        return ("message", target.channel, target.ts)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    """The bot's ack body as JSON (empty when it acked with no body)."""
+    try:
+        answer = json.loads(response.content or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
