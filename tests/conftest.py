@@ -167,4 +167,4 @@ def service(
     return make_service(engine, clock)
 
 
-pytest_plugins = ["tests.web_fixtures"]
+pytest_plugins = ["tests.web_fixtures", "tests.slack_fixtures"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -34,10 +36,22 @@ class FakeCloudPos:
 
     router: respx.Router
     accounts: dict[str, dict[str, object]] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds every answer takes, for a slow Cloud POS."""
 
     def __post_init__(self) -> None:
-        self.router.get(f"{CLOUDPOS_URL}/api/licence").mock(side_effect=self._licence)
-        self.router.get(f"{CLOUDPOS_URL}/api/stores").mock(side_effect=self._stores)
+        self.router.get(f"{CLOUDPOS_URL}/api/licence").mock(side_effect=self._slowly(self._licence))
+        self.router.get(f"{CLOUDPOS_URL}/api/stores").mock(side_effect=self._slowly(self._stores))
+
+    def _slowly(
+        self, answer: Callable[[httpx.Request], httpx.Response]
+    ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+        async def answer_after_delay(request: httpx.Request) -> httpx.Response:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return answer(request)
+
+        return answer_after_delay
 
     def add(self, api_key: str, *, group: str, licence: str = "ProPlus", stores: int = 3) -> None:
         self.accounts[api_key] = {

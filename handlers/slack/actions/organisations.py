@@ -35,7 +35,7 @@ async def disconnect(
             actor=turn.actor, attempted=f"disconnect organisation {connection_id}"
         )
     turn.require_admin("disconnect organisations")
-    await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"))
+    await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
     result = await turn.service.disconnect_organisation(
         customer_id=customer_id, connection_id=connection_id, actor=turn.actor
     )

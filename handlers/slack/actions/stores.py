@@ -70,7 +70,9 @@ async def refresh_stores(
     await ack()
     turn = Turn.of(context, respond, client)
     customer_id = ids.int_field(ids.decode(action.get("value")), "c")
-    await turn.reply(Message(":hourglass_flowing_sand: Reading the stores from Cloud POS…"))
+    await turn.reply(
+        Message(":hourglass_flowing_sand: Reading the stores from Cloud POS…"), replace=True
+    )
     customer = await turn.service.refresh_stores(customer_id=customer_id, actor=turn.actor)
     await turn.reply(customer_card(customer), replace=True)
 

@@ -1,0 +1,98 @@
+"""The bot's ASGI app with Slack on: a fake Slack on loopback, signed requests, the emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import respx
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import create_app
+from bot.cloudpos import CloudPosClient
+from bot.domain import ConnectionService, Dependencies
+from bot.sandbox.fake_slack import Message, SignedRequest, SlackDriver, Workspace
+from bot.sandbox.fake_slack import create_app as create_fake_slack
+from bot.sandbox.xero_emulator import XeroEmulator
+from bot.vault import Vault
+from bot.xero import XeroClient
+from handlers.slack.notifier import SlackNotifier
+from storage.engine import session_factory
+from tests.browser import free_socket, serve
+from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
+from tests.fakes import CLOUDPOS_URL, FakeCloudPos
+from tests.web_fixtures import BOT, web_settings
+
+SIGNING_SECRET = "slack-signing-secret"
+AGENT, ADMIN, OUTSIDER = "U0AGENT", "U0ADMIN", "U0OUTSIDER"
+CHANNEL = "C0HELPDESK"
+
+
+@dataclass
+class Slack:
+    workspace: Workspace
+    driver: SlackDriver
+    service: ConnectionService
+    http: httpx.AsyncClient
+
+    async def command(self, text: str, *, user: str = AGENT) -> httpx.Response:
+        return await self.driver.command(text, user_id=user, channel_id=CHANNEL)
+
+    async def answer(self, *, count: int = 1, user: str = AGENT) -> Message:
+        """The latest of the bot's answers only `user` sees, once `count` have arrived."""
+        await self.workspace.wait_for("response_url", count=count)
+        return self.workspace.ephemeral(CHANNEL, user)[-1]
+
+    def channel(self) -> list[Message]:
+        return self.workspace.messages(CHANNEL)
+
+
+@pytest.fixture
+async def slack(
+    engine: AsyncEngine,
+    clock: Clock,
+    cloudpos: FakeCloudPos,
+    emulator: XeroEmulator,
+    router: respx.Router,
+) -> AsyncIterator[Slack]:
+    router.route(host="127.0.0.1").pass_through()
+    workspace = Workspace()
+    for user, name in ((AGENT, "Ada Agent"), (ADMIN, "Sam Admin"), (OUTSIDER, "Olly Outsider")):
+        workspace.add_user(user, name)
+    async with serve(create_fake_slack(workspace), free_socket()) as url:
+        workspace.base_url = url
+        client = AsyncWebClient(token=workspace.bot_token, base_url=f"{url}/api/")
+        settings = dataclasses.replace(
+            web_settings(),
+            slack_bot_token=workspace.bot_token,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{url}/api/",
+            helpdesk_users=frozenset({AGENT}),
+            admin_users=frozenset({ADMIN}),
+        )
+        service = ConnectionService(
+            Dependencies(
+                sessions=session_factory(engine),
+                vault=Vault([ENCRYPTION_KEY]),
+                cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
+                xero=XeroClient.from_settings(
+                    settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
+                ),
+                public_base_url=BOT,
+                notifier=SlackNotifier(client),
+                clock=clock,
+            )
+        )
+        app = create_app(settings, service=service, slack_client=client)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BOT) as http:
+
+            async def send(request: SignedRequest) -> httpx.Response:
+                return await http.post(
+                    "/slack/events", content=request.body, headers=request.headers
+                )
+
+            yield Slack(workspace, SlackDriver(workspace, SIGNING_SECRET, send), service, http)

@@ -1,0 +1,246 @@
+"""Longer Slack flows: the customer modal, slow backends, consent progress, disconnecting."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from bot.domain import ConnectionService
+from bot.sandbox.fake_slack import Message
+from bot.sandbox.xero_emulator import XeroEmulator
+from handlers.slack import ids
+from storage.models import StoreStatus
+from tests.domain_helpers import BROWSER, registered, token_of
+from tests.fakes import FakeCloudPos
+from tests.slack_fixtures import ADMIN, AGENT, CHANNEL, Slack
+from tests.web_fixtures import Organisations
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def text_of(message: Message) -> str:
+    return message.text + dumps(message.blocks)
+
+
+async def open_register_modal(slack: Slack) -> object:
+    await slack.command("customer add")
+    await slack.workspace.wait_for("views.open")
+    (view,) = slack.workspace.views_of(AGENT)
+    assert view.callback_id == ids.REGISTER_CUSTOMER_VIEW
+    return view
+
+
+def modal_values(name: str, key: str) -> dict[str, dict[str, str]]:
+    return {ids.NAME_BLOCK: {ids.NAME_INPUT: name}, ids.KEY_BLOCK: {ids.KEY_INPUT: key}}
+
+
+async def test_customer_add_registers_from_the_modal(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    cloudpos.add("key-acme", group="acme", stores=2)
+    view = await open_register_modal(slack)
+
+    response = await slack.driver.submit(
+        view, modal_values("Acme 🚲 Bikes", "key-acme"), user_id=AGENT
+    )
+
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "update"
+    (shown,) = slack.workspace.views_of(AGENT)
+    assert "Acme 🚲 Bikes" in dumps(shown.view)
+    assert "is registered" in dumps(shown.view)
+    assert (await slack.service.find_customer(query="acme 🚲 bikes")).licence == "ProPlus"
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "block", "message"),
+    [
+        ("", "key-acme", ids.NAME_BLOCK, "Give the customer a name"),
+        ("x" * 3000, "key-acme", ids.NAME_BLOCK, "under 200 characters"),
+        ("Small Shop", "key-pro", ids.KEY_BLOCK, "needs Pro Plus"),
+        ("Nobody", "wrong-key", ids.KEY_BLOCK, "not valid or not active"),
+    ],
+)
+async def test_customer_add_shows_errors_on_the_field(
+    slack: Slack, cloudpos: FakeCloudPos, name: str, key: str, block: str, message: str
+) -> None:
+    cloudpos.add("key-acme", group="acme")
+    cloudpos.add("key-pro", group="small", licence="Pro")
+    view = await open_register_modal(slack)
+
+    response = await slack.driver.submit(view, modal_values(name, key), user_id=AGENT)
+
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert message in answer["errors"][block]
+    assert key not in dumps(answer)
+
+
+async def test_a_slow_cloud_pos_still_gets_its_ack_in_time(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    cloudpos.add("key-slow", group="slow", stores=1)
+    cloudpos.delay = 5
+    view = await open_register_modal(slack)
+
+    started = time.monotonic()
+    response = await slack.driver.submit(view, modal_values("Slow Co", "key-slow"), user_id=AGENT)
+    acked_after = time.monotonic() - started
+
+    assert acked_after < 3
+    assert "Checking the API key" in dumps(response.json()["view"])
+    await slack.workspace.wait_for("views.update", timeout=15)
+    (shown,) = slack.workspace.views_of(AGENT)
+    assert "Slow Co" in dumps(shown.view)
+
+
+async def test_refresh_stores_answers_first_and_updates_the_card(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    stores = cloudpos.accounts["key-Acme"]["stores"]
+    assert isinstance(stores, list)
+    stores.append({"storeClientCode": "S777", "name": "New shop", "active": True})
+    await slack.command("stores Acme")
+    card = await slack.answer()
+
+    await slack.driver.click(card, ids.REFRESH_STORES, user_id=AGENT)
+
+    calls = await slack.workspace.wait_for("response_url", count=3)
+    assert "Reading the stores" in dumps(calls[1].args)
+    assert "S777" in dumps(calls[2].args)
+
+
+async def test_150_stores_page_with_next(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Big", stores=150)
+    await slack.command("stores Big")
+    first = await slack.answer()
+    assert len(first.blocks) <= 50
+
+    await slack.driver.click(first, ids.STORES_PAGE, user_id=AGENT, value=ids.encode(c=1, p=1))
+
+    second = await slack.answer(count=2)
+    assert "S021" in text_of(second)
+    assert "Page 2 of 8" in text_of(second)
+
+
+async def consent_through_xero(
+    service: ConnectionService, emulator: XeroEmulator, token: str, tenants: list[str]
+) -> None:
+    """The customer's side, short: Connect, allow `tenants` at the emulator, come back."""
+    url = await service.start_consent(token=token, browser_id=BROWSER)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    back = emulator.authorise(
+        user_id="xero-user-1",
+        tenant_ids=tenants,
+        redirect_uri=query["redirect_uri"],
+        state=query["state"],
+    )
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)
+    await service.complete_consent(attempt=attempt, code=code)
+
+
+async def issued_link(slack: Slack, command: str) -> str:
+    await slack.command(command)
+    private = await slack.answer()
+    return token_of(next(word for word in private.text.split() if "/connect/" in word))
+
+
+async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_from_slack(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    token = await issued_link(slack, "link Acme S001 S002")
+    (record,) = slack.channel()
+
+    await consent_through_xero(
+        slack.service,
+        emulator,
+        token,
+        [organisations.standard.tenant_id, organisations.starter.tenant_id],
+    )
+
+    (choice,) = slack.workspace.replies(CHANNEL, record.ts)
+    assert "allowed: Acme Ltd (Standard), Acme Starter (Starter — Starter plan" in text_of(choice)
+    assert "waiting for the organisation choice" in text_of(
+        slack.workspace.message(CHANNEL, record.ts)
+    )
+    standard = next(
+        o["value"]
+        for b in choice.blocks
+        if b.get("block_id", "").startswith("store:")
+        for o in b["accessory"]["options"]
+    )
+    for code in ("S001", "S002"):
+        block = f"{ids.STORE_CHOICE_BLOCK_PREFIX}{code}"
+        slack.driver.state_of(choice)[block] = {
+            ids.ORGANISATION_CHOICE: {
+                "type": "static_select",
+                "selected_option": {"value": standard},
+            }
+        }
+
+    await slack.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT)
+
+    await slack.workspace.wait_for("chat.update", count=2)
+    replies = slack.workspace.replies(CHANNEL, record.ts)
+    assert "Consent completed" in text_of(replies[-1])
+    assert "completed" in text_of(slack.workspace.message(CHANNEL, record.ts))
+    stores = (await slack.service.get_customer(customer_id=1)).stores
+    assert {s.status for s in stores} == {StoreStatus.CONNECTED}
+
+
+async def test_summary_and_disconnect_by_an_admin(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    token = await issued_link(slack, "link Acme all")
+    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+    view = await slack.service.open_consent(token=token)
+    await slack.service.confirm_organisations(
+        token=token,
+        choices={
+            "S001": view.organisations[0].connection_id,
+            "S002": view.organisations[0].connection_id,
+        },
+        actor="customer",
+    )
+
+    await slack.command('disconnect Acme "acme ltd"', user=ADMIN)
+    ephemeral = slack.workspace.ephemeral
+    await slack.workspace.wait_for("response_url", count=2)
+    confirmation = ephemeral(CHANNEL, ADMIN)[-1]
+    assert "*Acme Ltd* has 2 of Acme's stores" in text_of(confirmation)
+
+    await slack.driver.click(confirmation, ids.DISCONNECT, user_id=ADMIN)
+
+    await slack.workspace.wait_for("response_url", count=4)
+    assert "Disconnected *Acme Ltd* from Acme" in text_of(ephemeral(CHANNEL, ADMIN)[-1])
+    assert emulator.connections_of("xero-user-1") == []
+    await slack.command("summary Acme", user=ADMIN)
+    await slack.workspace.wait_for("response_url", count=5)
+    assert "0 organisations" in text_of(ephemeral(CHANNEL, ADMIN)[-1])
+
+
+async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command("link Acme all")
+    private = await slack.answer()
+
+    await slack.driver.click(private, ids.POST_LINK, user_id=AGENT)
+    await slack.workspace.wait_for("chat.postMessage", count=2)
+    posted = slack.channel()[-1]
+    assert "/connect/" in text_of(posted)
+    assert posted.unfurl_links is False
+
+    await slack.driver.click(private, ids.REVOKE_LINK, user_id=AGENT)
+    await slack.workspace.wait_for("response_url", count=3)
+    assert "Only helpdesk admins can revoke" in slack.workspace.ephemeral(CHANNEL, AGENT)[-1].text
+    admin_view = Message(**{**private.__dict__, "ephemeral_to": ADMIN})
+    await slack.driver.click(admin_view, ids.REVOKE_LINK, user_id=ADMIN)
+    await slack.workspace.wait_for("chat.update")
+    assert "revoked by <@U0ADMIN>" in text_of(slack.channel()[0])

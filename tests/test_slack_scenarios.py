@@ -1,0 +1,182 @@
+"""Scenario tests: signed requests through the ASGI app, asserting what Slack was sent."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.errors import NotFound
+from bot.sandbox.fake_slack import Message, SignedRequest, slash_command
+from handlers.slack import ids
+from storage.models import AuditEvent
+from tests.domain_helpers import registered
+from tests.fakes import FakeCloudPos
+from tests.slack_fixtures import AGENT, CHANNEL, OUTSIDER, Slack
+
+
+def text_of(message: Message) -> str:
+    return message.text + json.dumps(message.blocks)
+
+
+async def test_help_lists_every_subcommand(slack: Slack) -> None:
+    response = await slack.command("help")
+    assert response.status_code == 200
+    answer = await slack.answer()
+    for subcommand in ("customer add", "stores", "link", "summary", "disconnect", "audit"):
+        assert f"/xero {subcommand}" in text_of(answer)
+
+
+async def test_an_unknown_subcommand_shows_help(slack: Slack) -> None:
+    await slack.command("frobnicate acme")
+    assert "There is no `/xero frobnicate`" in text_of(await slack.answer())
+
+
+async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await slack.command("stores acme bikes")
+    card = await slack.answer()
+    assert "Acme Bikes" in text_of(card)
+    assert text_of(card).count(ids.SEND_LINK_FOR_STORE) == 3
+
+
+async def test_a_store_button_issues_a_link_recorded_in_the_channel(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await slack.command("stores Acme Bikes")
+    card = await slack.answer()
+
+    await slack.driver.click(
+        card, ids.SEND_LINK_FOR_STORE, user_id=AGENT, value=ids.encode(c=1, s="S002")
+    )
+
+    private = await slack.answer(count=2)
+    assert "http://bot.test/connect/" in private.text
+    (record,) = slack.channel()
+    assert "Consent link #1 for *Acme Bikes*" in text_of(record)
+    assert "http://bot.test/connect/" not in text_of(record)
+    consent = await slack.service.consent_for_request(consent_request_id=1)
+    assert (consent.slack_channel_id, consent.slack_message_ts) == (CHANNEL, record.ts)
+    assert [s.code for s in consent.stores] == ["S002"]
+
+
+async def test_send_link_for_selected_stores(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=4)
+    await slack.command("stores Acme")
+    card = await slack.answer()
+    await slack.driver.select(card, ids.STORE_PICKER, values=["S001", "S003"], user_id=AGENT)
+
+    await slack.driver.click(card, ids.SEND_LINK_FOR_SELECTED, user_id=AGENT)
+
+    await slack.answer(count=2)
+    consent = await slack.service.consent_for_request(consent_request_id=1)
+    assert [s.code for s in consent.stores] == ["S001", "S003"]
+
+
+async def test_a_tampered_store_value_is_refused_by_the_domain(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.service, cloudpos, name="Other", stores=5)
+    await slack.command("stores Acme")
+    card = await slack.answer()
+    button = next(
+        b for b in card.blocks if b.get("accessory", {}).get("action_id") == ids.SEND_LINK_FOR_STORE
+    )["accessory"]
+    button["value"] = ids.encode(c=1, s="S005")  # a store of the other customer
+
+    await slack.driver.click(card, ids.SEND_LINK_FOR_STORE, user_id=AGENT, value=button["value"])
+
+    refusal = await slack.answer(count=2)
+    assert "S005 is not among the stores of Acme" in refusal.text
+    assert slack.channel() == []
+
+
+async def test_link_subcommand_with_store_codes(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await slack.command('link "Acme Bikes" S001 S003')
+    private = await slack.answer()
+    assert "usable until" in text_of(private)
+    consent = await slack.service.consent_for_request(consent_request_id=1)
+    assert [s.code for s in consent.stores] == ["S001", "S003"]
+
+
+async def test_a_slack_retry_never_issues_a_second_link(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    deliver = slack.driver.send
+
+    async def deliver_as_retry(request: SignedRequest) -> httpx.Response:
+        retry = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
+        return await deliver(dataclasses.replace(request, headers=request.headers | retry))
+
+    await slack.command("link Acme all")
+    await slack.answer()
+    slack.driver.send = deliver_as_retry
+    response = await slack.command("link Acme all")
+
+    assert response.status_code == 200
+    assert len(slack.channel()) == 1
+    with pytest.raises(NotFound, match="no consent link #2"):
+        await slack.service.consent_for_request(consent_request_id=2)
+
+
+async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme North", stores=1)
+    await registered(slack.service, cloudpos, name="Acme South", stores=2)
+    await slack.command("stores acme")
+    choice = await slack.answer()
+    assert "2 customers match *acme*" in text_of(choice)
+
+    await slack.driver.click(
+        choice, ids.CHOOSE_CUSTOMER, user_id=AGENT, selected=ids.encode(c=2, then="stores")
+    )
+
+    card = await slack.answer(count=2)
+    assert "Acme South" in text_of(card)
+
+
+async def test_an_unknown_customer_names_the_closest(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Zephyr Cycles", stores=1)
+    await slack.command("summary Zephir Cycle")
+    assert "Did you mean Zephyr Cycles?" in (await slack.answer()).text
+
+
+async def test_people_outside_the_helpdesk_are_refused_and_audited(slack: Slack) -> None:
+    response = await slack.command("stores anything", user=OUTSIDER)
+    assert response.status_code == 200
+    assert "for the helpdesk team" in response.text
+    async with slack.service._deps.sessions() as session:
+        events = (await session.scalars(select(AuditEvent))).all()
+    assert [(e.actor, e.action) for e in events] == [(f"slack:{OUTSIDER}", "access.refused")]
+
+
+@pytest.mark.parametrize("problem", ["signature", "timestamp"])
+async def test_unsigned_or_stale_requests_are_401(slack: Slack, problem: str) -> None:
+    request = slash_command(
+        signing_secret="wrong-secret" if problem == "signature" else "slack-signing-secret",
+        text="help",
+        user_id=AGENT,
+        response_url="http://x/response/1",
+        trigger_id="1.2",
+        timestamp=None if problem == "signature" else 1_000_000_000,
+    )
+    response = await slack.http.post("/slack/events", content=request.body, headers=request.headers)
+    assert response.status_code == 401
+
+
+async def test_audit_lists_the_latest_events(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command("audit Acme")
+    assert "customer.registered" in text_of(await slack.answer())
+
+
+async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: FakeCloudPos) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command('disconnect Acme "Acme Ltd"')
+    assert "Only helpdesk admins can disconnect" in (await slack.answer()).text
