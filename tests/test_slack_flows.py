@@ -106,10 +106,13 @@ async def test_refresh_stores_answers_first_and_updates_the_card(
     stores.append({"storeClientCode": "S777", "name": "New shop", "active": True})
     await slack.command("stores Acme")
     card = await slack.answer()
+    cloudpos.delay = 5
 
+    started = time.monotonic()
     await slack.driver.click(card, ids.REFRESH_STORES, user_id=AGENT)
+    assert time.monotonic() - started < 3
 
-    calls = await slack.workspace.wait_for("response_url", count=3)
+    calls = await slack.workspace.wait_for("response_url", count=3, timeout=15)
     assert "Reading the stores" in dumps(calls[1].args)
     assert "S777" in dumps(calls[2].args)
 

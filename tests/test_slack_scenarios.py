@@ -180,3 +180,43 @@ async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: FakeCloud
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command('disconnect Acme "Acme Ltd"')
     assert "Only helpdesk admins can disconnect" in (await slack.answer()).text
+
+
+async def test_the_card_and_summary_buttons_lead_to_each_other(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await slack.command("stores Acme")
+    card = await slack.answer()
+    picked = await slack.driver.select(card, ids.STORE_PICKER, values=["S001"], user_id=AGENT)
+    assert picked is not None
+    assert picked.status_code == 200
+
+    await slack.driver.click(card, ids.SHOW_SUMMARY, user_id=AGENT)
+    summary = await slack.answer(count=2)
+    assert "Xero summary: Acme" in text_of(summary)
+
+    await slack.driver.click(summary, ids.SHOW_STORES, user_id=AGENT)
+    assert ids.SEND_LINK_FOR_STORE in text_of(await slack.answer(count=3))
+
+
+async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
+    slack: Slack,
+    cloudpos: FakeCloudPos,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+
+    async def broken(**_kwargs: object) -> None:
+        raise RuntimeError("the database password is hunter2")
+
+    monkeypatch.setattr(slack.service, "summary", broken)
+    await slack.command("summary Acme")
+
+    answer = (await slack.answer()).text
+    reference = answer.split("reference `")[1].split("`")[0]
+    assert len(reference) == 8
+    assert "hunter2" not in answer
+    assert "Traceback" not in answer
+    assert f"reference {reference}" in caplog.text
