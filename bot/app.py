@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -57,27 +58,10 @@ def create_app(
             yield
 
     routes: list[BaseRoute] = [*web.routes(), *extra_routes]
+    bolt = None
     if slack_client is not None:
-        bolt = build_slack_app(
-            signing_secret=settings.slack_signing_secret,
-            client=slack_client,
-            runtime=Runtime(
-                service=lambda: app.state.service,
-                access=AccessPolicy(
-                    helpdesk_users=settings.helpdesk_users,
-                    helpdesk_usergroup=settings.helpdesk_usergroup,
-                    admin_users=settings.admin_users,
-                    admin_usergroup=settings.admin_usergroup,
-                ),
-                vault=Vault(settings.token_encryption_keys),
-            ),
-        )
-        slack_handler = AsyncSlackRequestHandler(bolt)
-
-        async def slack_events(request: Request) -> Response:
-            return await slack_handler.handle(request)
-
-        routes.append(Route("/slack/events", slack_events, methods=["POST"], name="slack"))
+        bolt = _slack_app(settings, slack_client, lambda: app.state.service)
+        routes.append(_slack_route(bolt))
     app = Starlette(
         routes=routes,
         middleware=[
@@ -99,8 +83,36 @@ def create_app(
     app.state.settings = settings
     app.state.browser_cookie = BrowserCookie(secure=settings.public_base_url.startswith("https:"))
     app.state.csrf = CsrfTokens(settings.token_encryption_keys[0].encode())
-    app.state.slack_bolt = bolt if slack_client is not None else None
+    app.state.slack_bolt = bolt
     return app
+
+
+def _slack_app(
+    settings: Settings, client: AsyncWebClient, service: Callable[[], ConnectionService]
+) -> AsyncApp:
+    access = AccessPolicy(
+        helpdesk_users=settings.helpdesk_users,
+        helpdesk_usergroup=settings.helpdesk_usergroup,
+        admin_users=settings.admin_users,
+        admin_usergroup=settings.admin_usergroup,
+    )
+    return build_slack_app(
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        runtime=Runtime(
+            service=service, access=access, vault=Vault(settings.token_encryption_keys)
+        ),
+    )
+
+
+def _slack_route(bolt: AsyncApp) -> Route:
+    """Slack's one Request URL: commands, interactivity and options all arrive here."""
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    return Route("/slack/events", slack_events, methods=["POST"], name="slack")
 
 
 def _slack_client(settings: Settings) -> AsyncWebClient | None:

@@ -10,10 +10,15 @@ from .base import Dependencies, token_hash
 from .choice import ChoiceOperations
 from .customers import CustomerOperations
 from .organisations import OrganisationOperations
+from .reporting import ReportingOperations
 
 
 class ConnectionService(
-    CustomerOperations, AuthorisationOperations, ChoiceOperations, OrganisationOperations
+    CustomerOperations,
+    AuthorisationOperations,
+    ChoiceOperations,
+    OrganisationOperations,
+    ReportingOperations,
 ):
     """All operations of the connection domain behind one object."""
 
