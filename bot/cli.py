@@ -6,14 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
-import uvicorn
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import create_app
 from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
 from bot.maintenance import rotate_keys
@@ -64,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive_int, default=8000, help="port (8000)")
     serve.set_defaults(run=_serve)
 
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try everything locally: the bot, a Slack console and Xero and Cloud POS emulators",
+    )
+    sandbox.add_argument("--port", type=_positive_int, default=8000, help="port (8000)")
+    sandbox.add_argument(
+        "--database", type=Path, help="SQLite file to keep (default: a new temporary one)"
+    )
+    sandbox.add_argument("--reset", action="store_true", help="delete --database first")
+    sandbox.set_defaults(run=_sandbox)
+
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=_migrate)
 
@@ -87,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import create_app
+
     settings = Settings.from_env(required=(*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS))
 
     async def run() -> None:
@@ -113,6 +128,23 @@ def _serve(args: argparse.Namespace) -> int:
             await socket_mode.close_async()
 
     asyncio.run(run())
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.server import build_sandbox, serve_sandbox
+
+    if args.database is None:
+        database = Path(tempfile.mkdtemp(prefix="xero-bot-sandbox-")) / "sandbox.sqlite3"
+    else:
+        database = args.database.resolve()
+        if args.reset:
+            for leftover in database.parent.glob(f"{database.name}*"):
+                leftover.unlink()
+    base_url = f"http://127.0.0.1:{args.port}"
+    sandbox = build_sandbox(base_url=base_url, database_url=f"sqlite+aiosqlite:///{database}")
+
+    asyncio.run(serve_sandbox(sandbox, port=args.port, database=database))
     return 0
 
 

@@ -1,0 +1,208 @@
+"""The console's routes: the page, its static files, and the JSON API the page drives.
+
+All URLs are built from the mount point (`root_path`), so `console_routes(...)` can be
+mounted anywhere, e.g. `Mount("/sandbox", routes=console_routes(...))`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from bot.sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
+
+from . import inputs
+from .inputs import BadRequest
+from .state import StateBuilder
+from .web import NO_STORE, bot_answer, disconnected, guarded_api, json_answer, static_file
+
+HERE = Path(__file__).parent
+MAX_WAIT = 25.0
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    """Someone the console can act as; `role` is shown next to the name."""
+
+    user_id: str
+    name: str
+    role: str
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+class Console:
+    def __init__(
+        self,
+        workspace: Workspace,
+        driver: SlackDriver,
+        users: Sequence[ConsoleUser],
+        channel_id: str,
+        title: str,
+        links: Sequence[tuple[str, str]],
+    ) -> None:
+        if not users:
+            raise ValueError("the console needs at least one user to act as")
+        self.workspace, self.driver, self.channel_id = workspace, driver, channel_id
+        self.users = {user.user_id: user for user in users}
+        self.title, self.links = title, list(links)
+        self.builder = StateBuilder(workspace, driver)
+        self.templates = _templates()
+        for user in users:
+            if workspace.users.get(user.user_id) is None:
+                workspace.add_user(user.user_id, user.name)
+
+    def _user(self, user_id: Any) -> str:
+        if not isinstance(user_id, str) or user_id not in self.users:
+            raise BadRequest(f"unknown user {user_id!r}; the console acts as {list(self.users)}")
+        return user_id
+
+    async def page(self, request: Request) -> Response:
+        base = str(request.scope.get("root_path", "")).rstrip("/")
+        wanted = request.query_params.get("user", "")
+        context = {
+            "base": base,
+            "title": self.title,
+            "links": self.links,
+            "users": list(self.users.values()),
+            "selected": wanted if wanted in self.users else next(iter(self.users)),
+            "channel_id": self.channel_id,
+            "channel_name": self.workspace.channels.get(self.channel_id, self.channel_id),
+        }
+        return self.templates.TemplateResponse(request, "console.html", context, headers=NO_STORE)
+
+    async def state(self, request: Request) -> Response:
+        user = self._user(request.query_params.get("user"))
+        since = int(inputs.number(request.query_params.get("since"), "since", default=-1))
+        wait = inputs.number(request.query_params.get("wait"), "wait", default=MAX_WAIT)
+        if self.workspace.revision <= since:
+            change = asyncio.ensure_future(
+                self.workspace.changed(since, timeout=min(max(wait, 0.0), MAX_WAIT))
+            )
+            gone = asyncio.ensure_future(disconnected(request))
+            _, pending = await asyncio.wait({change, gone}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        return json_answer(self.builder.state(channel=self.channel_id, user=user))
+
+    async def command(self, request: Request) -> Response:
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        typed = inputs.command_text(inputs.text(body, "text", required=False) or "")
+        response = await self.driver.command(typed, user_id=user, channel_id=self.channel_id)
+        return bot_answer(response)
+
+    def _target(self, body: dict[str, Any], user: str) -> Message | ModalView:
+        """The message (`channel` + `ts`, ephemeral ones included) or modal (`view_id`)."""
+        view_id = inputs.text(body, "view_id", required=False)
+        if view_id is not None:
+            try:
+                view = self.workspace.view(view_id)
+            except KeyError:
+                raise BadRequest(f"no view {view_id}") from None
+            if view.user != user or view.closed:
+                raise BadRequest(f"view {view_id} is not open for {user}")
+            return view
+        channel = inputs.text(body, "channel") or ""
+        ts = inputs.text(body, "ts") or ""
+        message = self.workspace.message(channel, ts)
+        elsewhere = (
+            message is not None and message.channel[:1] == "D" and message.channel != f"D{user}"
+        )
+        if message is None or elsewhere or message.ephemeral_to not in (None, user):
+            raise BadRequest(f"no message {ts} in {channel}")
+        return message
+
+    async def click(self, request: Request) -> Response:
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        action_id = inputs.text(body, "action_id") or ""
+        target = self._target(body, user)
+        selected = inputs.chosen(body)
+        if selected is not None:
+            self.builder.chose(target, action_id, user)
+        response = await self.driver.click(
+            target,
+            action_id,
+            user_id=user,
+            value=inputs.text(body, "value", required=False),
+            selected=selected,
+        )
+        return bot_answer(response)
+
+    async def select(self, request: Request) -> Response:
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        action_id = inputs.text(body, "action_id") or ""
+        values = inputs.strings(body, "values")
+        target = self._target(body, user)
+        self.builder.chose(target, action_id, user)  # before: the bot may replace the blocks
+        response = await self.driver.select(target, action_id, values=values, user_id=user)
+        return bot_answer(response)
+
+    def _view(self, body: dict[str, Any], user: str) -> ModalView:
+        if inputs.text(body, "view_id", required=False) is None:
+            raise BadRequest("'view_id' must be a non-empty string")
+        target = self._target(body, user)
+        assert isinstance(target, ModalView)
+        return target
+
+    async def submit(self, request: Request) -> Response:
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        view = self._view(body, user)
+        values = inputs.modal_values(body)
+        response = await self.driver.submit(view, values, user_id=user)
+        return bot_answer(response, errors=dict(view.errors), closed=view.closed)
+
+    async def close(self, request: Request) -> Response:
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        view = self._view(body, user)
+        response = await self.driver.close(view, user_id=user, clear=body.get("clear") is True)
+        return bot_answer(response, closed=True)
+
+
+def console_routes(
+    *,
+    workspace: Workspace,
+    driver: SlackDriver,
+    users: Sequence[ConsoleUser],
+    channel_id: str = "C0HELPDESK",
+    title: str = "xero-bot sandbox",
+    links: Sequence[tuple[str, str]] = (),
+) -> list[BaseRoute]:
+    """The console's routes, relative to where they are mounted (e.g. "/sandbox").
+
+    `users` are who the page can act as (added to the workspace if it lacks them); `links`
+    are extra (label, url) pairs shown in the page header.
+    """
+    console = Console(workspace, driver, users, channel_id, title, links)
+    return [
+        Route("/", console.page, methods=["GET"]),
+        Route("/static/{name}", static_file, methods=["GET"]),
+        Route("/api/state", guarded_api(console.state), methods=["GET"]),
+        Route("/api/command", guarded_api(console.command), methods=["POST"]),
+        Route("/api/click", guarded_api(console.click), methods=["POST"]),
+        Route("/api/select", guarded_api(console.select), methods=["POST"]),
+        Route("/api/submit", guarded_api(console.submit), methods=["POST"]),
+        Route("/api/close", guarded_api(console.close), methods=["POST"]),
+    ]

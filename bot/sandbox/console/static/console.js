@@ -1,0 +1,155 @@
+// The Slack console page: long-polls the workspace, renders it, and sends what the person
+// does (as the user picked in "Acting as") to the console API, which signs it like Slack.
+import { renderMessage } from "./blocks.js";
+import { Modal, confirmDialog } from "./modal.js";
+
+const $ = (id) => document.getElementById(id);
+const base = document.body.dataset.base;
+const picker = $("user");
+const statusLine = $("status");
+const connection = $("connection");
+const memory = new Map(); // choices not applied yet, open multi-selects
+let directory = { users: {}, channels: {} };
+let revision = -1;
+let poller = null;
+let shown = { messages: null, direct: null };
+
+function say(text, kind = "info") {
+  statusLine.textContent = text;
+  statusLine.dataset.kind = kind;
+}
+
+function refresh() {
+  revision = -1;
+  poller?.abort();
+}
+
+async function post(path, payload) {
+  let response;
+  try {
+    response = await fetch(`${base}/api/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user: picker.value, ...payload }),
+    });
+  } catch (error) {
+    say(`The console did not answer: ${error.message}`, "error");
+    return null;
+  }
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch {
+    answer = {};
+  }
+  refresh();
+  if (answer.error) {
+    say(answer.error, "error");
+  } else if (!response.ok) {
+    const detail = answer.text ? `: ${answer.text}` : "";
+    say(`The bot answered HTTP ${response.status}${detail}`, "error");
+  } else {
+    say("");
+  }
+  return { ok: response.ok && !answer.error, answer };
+}
+
+const act = {
+  click: (target, element, extra) =>
+    post("click", { ...target, action_id: element.action_id, ...extra }),
+  select: (target, element, values) =>
+    post("select", { ...target, action_id: element.action_id, values }),
+  submit: (viewId, values) => post("submit", { view_id: viewId, values }),
+  close: (viewId) => post("close", { view_id: viewId }),
+};
+const modal = new Modal(act);
+
+function context() {
+  const ctx = { ...directory, act, memory };
+  ctx.confirm = (confirm) => confirmDialog(confirm, ctx);
+  return ctx;
+}
+
+function nearBottom() {
+  return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+}
+
+function renderList(list, items, key, ctx) {
+  const fingerprint = JSON.stringify([items, directory]);
+  if (fingerprint === shown[key]) return false;
+  shown[key] = fingerprint;
+  list.replaceChildren(...items.map((message) => renderMessage(message, ctx)));
+  return true;
+}
+
+function render(state) {
+  directory = { users: state.users, channels: state.channels };
+  const ctx = context();
+  const follow = shown.messages === null || nearBottom();
+  const changed = renderList($("messages"), state.messages, "messages", ctx);
+  renderList($("direct-messages"), state.direct, "direct", ctx);
+  $("empty").hidden = state.messages.length > 0;
+  $("direct").hidden = state.direct.length === 0;
+  if (changed && follow) window.scrollTo(0, document.documentElement.scrollHeight);
+  modal.show(state.modal, ctx);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function poll() {
+  for (;;) {
+    poller = new AbortController();
+    const user = picker.value;
+    const query = new URLSearchParams({ user, since: String(revision) });
+    try {
+      const response = await fetch(`${base}/api/state?${query}`, {
+        signal: poller.signal,
+        cache: "no-store",
+      });
+      const state = await response.json();
+      if (!response.ok) throw new Error(state.error ?? `HTTP ${response.status}`);
+      if (user !== picker.value) continue;
+      revision = state.revision;
+      render(state);
+      connection.textContent = "Live";
+      connection.dataset.kind = "ok";
+    } catch (error) {
+      if (error.name === "AbortError") continue;
+      connection.textContent = `Reconnecting… (${error.message})`;
+      connection.dataset.kind = "error";
+      await sleep(1500);
+    }
+  }
+}
+
+picker.addEventListener("change", () => {
+  const url = new URL(window.location.href);
+  url.searchParams.set("user", picker.value);
+  window.history.replaceState(null, "", url);
+  memory.clear();
+  shown = { messages: null, direct: null };
+  say("");
+  refresh();
+});
+
+$("composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const box = $("message");
+  const typed = box.value.trim();
+  if (!typed) return;
+  const send = event.target.querySelector("button[type=submit]");
+  send.disabled = true;
+  say(`Sending ${typed}…`);
+  try {
+    const result = await post("command", { text: typed });
+    if (result?.ok) {
+      box.value = "";
+      say(`You ran ${typed.startsWith("/") ? typed : `/xero ${typed}`}`);
+    }
+  } finally {
+    send.disabled = false;
+    box.focus();
+  }
+});
+
+poll();

@@ -1,0 +1,203 @@
+"""The whole system in one process for trying it out: bot, emulators, a fake Slack, a console.
+
+Everything listens on one loopback port. The bot is configured exactly as in production,
+except that its Xero, Cloud POS and Slack URLs point at the emulators mounted beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.app import create_app
+from bot.sandbox.cloudpos_emulator import CloudPosEmulator
+from bot.sandbox.console import ConsoleUser, console_routes
+from bot.sandbox.fake_slack import SignedRequest, SlackDriver, Workspace
+from bot.sandbox.fake_slack import create_app as create_fake_slack
+from bot.sandbox.xero_emulator import XeroEmulator
+from bot.settings import Settings
+from storage.engine import create_engine
+from storage.migrate import upgrade
+
+# Not secrets: the sandbox's own key, Slack secret and Xero client, known to its emulators.
+ENCRYPTION_KEY = "c2FuZGJveC1zYW5kYm94LXNhbmRib3gtc2FuZGJveCE="
+SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
+XERO_CLIENT = ("sandbox-client", "sandbox-secret")
+CHANNEL = "C0HELPDESK"
+USERS = (
+    ConsoleUser("U0AGENT", "Ada Agent", "helpdesk agent"),
+    ConsoleUser("U0ADMIN", "Sam Admin", "helpdesk admin"),
+    ConsoleUser("U0OUTSIDER", "Olly Outsider", "not helpdesk"),
+)
+DEMO_KEY, LOWER_LICENCE_KEY = "acme-pro-plus-key", "corner-shop-key"
+
+
+@dataclass
+class Sandbox:
+    app: Starlette
+    settings: Settings
+    workspace: Workspace
+    xero: XeroEmulator
+    cloudpos: CloudPosEmulator
+
+
+def build_sandbox(*, base_url: str, database_url: str) -> Sandbox:
+    """The sandbox app for `base_url` (where it will listen), seeded with demo data."""
+    workspace = Workspace(base_url=f"{base_url}/slack-api")
+    xero, cloudpos = (
+        XeroEmulator(client_id=XERO_CLIENT[0], client_secret=XERO_CLIENT[1]),
+        (CloudPosEmulator()),
+    )
+    seed(workspace, xero, cloudpos)
+    settings = Settings(
+        database_url=database_url,
+        public_base_url=base_url,
+        token_encryption_keys=(ENCRYPTION_KEY,),
+        xero_client_id=XERO_CLIENT[0],
+        xero_client_secret=XERO_CLIENT[1],
+        xero_authorize_url=f"{base_url}/xero-emulator/identity/connect/authorize",
+        xero_token_url=f"{base_url}/xero-emulator/identity/connect/token",
+        xero_revoke_url=f"{base_url}/xero-emulator/identity/connect/revocation",
+        xero_api_url=f"{base_url}/xero-emulator/api",
+        cloudpos_api_url=f"{base_url}/cloudpos",
+        slack_bot_token=workspace.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{base_url}/slack-api/api/",
+        helpdesk_users=frozenset({"U0AGENT"}),
+        admin_users=frozenset({"U0ADMIN"}),
+    )
+
+    async def deliver(request: SignedRequest) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            return await client.post("/slack/events", content=request.body, headers=request.headers)
+
+    driver = SlackDriver(workspace, SIGNING_SECRET, deliver)
+    emulator_pages = {"content-security-policy": "default-src 'self' 'unsafe-inline'"}
+    app = create_app(
+        settings,
+        slack_client=AsyncWebClient(token=workspace.bot_token, base_url=settings.slack_api_url),
+        extra_routes=[
+            Route("/", lambda _request: RedirectResponse("/sandbox/")),
+            Mount(
+                "/sandbox",
+                routes=console_routes(
+                    workspace=workspace,
+                    driver=driver,
+                    users=USERS,
+                    channel_id=CHANNEL,
+                    links=[
+                        ("Cloud POS emulator (API keys)", "/cloudpos/"),
+                        ("Xero emulator", "/xero-emulator/"),
+                    ],
+                ),
+            ),
+            Mount("/slack-api", app=create_fake_slack(workspace)),
+            Mount("/xero-emulator", app=WithHeaders(xero.app, emulator_pages)),
+            Mount("/cloudpos", app=WithHeaders(cloudpos.app, emulator_pages)),
+        ],
+    )
+    return Sandbox(app, settings, workspace, xero, cloudpos)
+
+
+def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -> None:
+    """Demo data: Slack people, two Cloud POS customers, a Xero user with four plans."""
+    for user in USERS:
+        workspace.add_user(user.user_id, user.name)
+    cloudpos.add_account(
+        DEMO_KEY,
+        group="Acme Bikes",
+        licence="ProPlus",
+        stores=[
+            ("S001", "Acme Bikes Leeds"),
+            ("S002", "Acme Bikes York"),
+            ("S003", "Acme Bikes Hull"),
+            ("S004", "Acme Bikes Online"),
+        ],
+    )
+    cloudpos.add_account(
+        LOWER_LICENCE_KEY, group="Corner Shop", licence="Pro", stores=[("C001", "Corner Shop")]
+    )
+    owner = xero.add_user(user_id="xero-olive", email="olive@acme.test", name="Olive Owner")
+    for name, plan in (
+        ("Acme Bikes Ltd", "STANDARD"),
+        ("Acme Bikes Trading", "PREMIUM"),
+        ("Acme Starter", "STARTER"),
+        ("Acme Trial", "TRIAL"),
+    ):
+        xero.add_organisation(name, plan_class=plan, users=[owner.user_id])
+
+
+class WithHeaders:
+    """Serves an emulator with its own headers (its pages are not the bot's to lock down)."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [(name.encode(), value.encode()) for name, value in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def serve_sandbox(sandbox: Sandbox, *, port: int, database: Path) -> None:
+    """Migrate, serve on 127.0.0.1:`port` until Ctrl+C or SIGTERM, and say what to try."""
+    engine = create_engine(sandbox.settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    server = _QuietServer(
+        uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, server.handle_exit, stop, None)
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
+        await asyncio.sleep(0.05)
+    if server.started:
+        print(welcome(sandbox.settings.public_base_url, str(database)), flush=True)
+    await serving
+    print("Sandbox stopped.", flush=True)
+
+
+class _QuietServer(uvicorn.Server):
+    """Stops on Ctrl+C or SIGTERM and returns, rather than re-raising the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def welcome(base_url: str, database: str) -> str:
+    return f"""
+xero-bot sandbox is running. Open {base_url}/sandbox/ in your browser.
+
+Try first, in the Slack console as Ada Agent (helpdesk agent):
+  1. /xero customer add  → name "Acme Bikes", API key {DEMO_KEY}
+     (the key {LOWER_LICENCE_KEY} shows the refusal of a licence below Pro Plus)
+  2. /xero stores Acme Bikes → choose two stores → "Send link for selected" → open the link
+  3. "Connect to Xero" → allow Acme Bikes Ltd and Acme Starter → pick an organisation, confirm
+  4. /xero summary Acme Bikes → switch to Sam Admin → "Disconnect from Xero"
+
+Emulators: {base_url}/xero-emulator/ (Xero) and {base_url}/cloudpos/ (Cloud POS API keys).
+Database: {database}
+Press Ctrl+C to stop.
+"""
