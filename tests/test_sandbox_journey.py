@@ -1,0 +1,126 @@
+"""The README's journey in the sandbox, in headless Chromium: console, consent pages, emulators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+from sqlalchemy import select
+
+from bot.sandbox.server import DEMO_KEY, build_sandbox
+from storage.engine import create_engine, session_factory, transaction
+from storage.migrate import upgrade
+from storage.models import StoreLink
+from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+
+pytestmark = pytest.mark.browser
+
+
+async def say(page: Page, text: str) -> None:
+    box = page.get_by_label("Message", exact=True)
+    await box.fill(text)
+    await box.press("Enter")
+
+
+async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
+    chromium = require_chromium()
+    sock = free_socket()
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    database = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.sqlite3'}"
+    sandbox = build_sandbox(base_url=base_url, database_url=database)
+    engine = create_engine(database)
+    await upgrade(engine)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    step = iter(range(1, 100))
+
+    async def shoot(page: Page, name: str) -> None:
+        await page.screenshot(path=shots / f"{next(step):02}-{name}.png")
+
+    async with serve(sandbox.app, sock), async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        agent_context = await browser.new_context(viewport={"width": 1100, "height": 900})
+        console = await agent_context.new_page()
+        await console.goto(f"{base_url}/sandbox/")
+        await expect(console.get_by_role("heading", name="Slack console (sandbox)")).to_be_visible()
+
+        await say(console, "/xero customer add")
+        modal = console.get_by_role("dialog", name="Add a customer")
+        await modal.get_by_label("Customer name").fill("Acme Bikes")
+        await modal.get_by_label("Cloud POS API key").fill(DEMO_KEY)
+        await shoot(console, "register-modal")
+        await modal.get_by_role("button", name="Add").click()
+        added = console.get_by_role("dialog", name="Customer added")
+        await expect(added.get_by_text("is registered with a ProPlus licence")).to_be_visible()
+        await shoot(console, "registered")
+        await added.get_by_role("button", name="Done").click()
+        await expect(added).to_be_hidden()
+
+        await say(console, "/xero stores Acme Bikes")
+        await expect(console.get_by_role("heading", name="Acme Bikes")).to_be_visible()
+        await console.get_by_text("Choose stores").click()
+        stores = console.get_by_role("group", name="Choose stores")
+        await stores.get_by_label("S001 Acme Bikes Leeds").check()
+        await stores.get_by_label("S002 Acme Bikes York").check()
+        await stores.get_by_role("button", name="Apply").click()
+        await console.get_by_role("button", name="Send link for selected").click()
+        link = console.get_by_role("link", name="/connect/")
+        await expect(link).to_be_visible()
+        await shoot(console, "link-issued")
+        consent_url = await link.get_attribute("href")
+        assert consent_url is not None
+        assert consent_url.startswith(f"{base_url}/connect/")
+
+        customer = await (await browser.new_context(viewport=PHONE)).new_page()
+        await customer.goto(consent_url)
+        await expect(customer.get_by_text("acme bikes store 1")).to_have_count(0)
+        await expect(customer.get_by_text("Acme Bikes Leeds")).to_be_visible()
+        await shoot(customer, "customer-landing")
+        await customer.get_by_role("button", name="Connect to Xero").click()
+        await customer.get_by_label("Acme Bikes Ltd — STANDARD").check()
+        await customer.get_by_label("Acme Starter — STARTER").check()
+        await shoot(customer, "xero-allow")
+        await customer.get_by_role("button", name="Allow access").click()
+        await expect(customer.get_by_role("heading")).to_have_text("Select an organisation")
+        leeds = customer.get_by_label("Acme Bikes Leeds")
+        await expect(leeds.locator("option", has_text="Acme Starter")).to_be_disabled()
+        await shoot(customer, "customer-choose")
+        standard = await leeds.locator("option", has_text="Acme Bikes Ltd").get_attribute("value")
+        assert standard is not None
+        await leeds.select_option(standard)
+        await customer.get_by_label("Acme Bikes York").select_option(standard)
+        await customer.get_by_role("button", name="Confirm Selection").click()
+        await expect(customer.get_by_role("heading", level=1)).to_have_text(
+            "Your stores are connected"
+        )
+        await shoot(customer, "customer-done")
+
+        await expect(console.get_by_text("Consent completed.")).to_be_visible()
+        await expect(console.get_by_text("State: completed")).to_be_visible()
+        await shoot(console, "thread-completed")
+
+        await console.get_by_label("Acting as").select_option("U0ADMIN")
+        await say(console, "/xero summary Acme Bikes")
+        await expect(console.get_by_text("Xero summary: Acme Bikes")).to_be_visible()
+        await expect(console.get_by_text("2 stores:")).to_be_visible()
+        await shoot(console, "summary")
+        await console.get_by_role("button", name="Disconnect from Xero").click()
+        dialog = console.get_by_role("dialog", name="Disconnect from Xero?")
+        await expect(dialog.get_by_text("Acme Bikes Ltd")).to_be_visible()
+        await dialog.get_by_role("button", name="Disconnect").click()
+        await expect(
+            console.get_by_text("Disconnected Acme Bikes Ltd from Acme Bikes")
+        ).to_be_visible()
+        await say(console, "/xero summary Acme Bikes")
+        await expect(console.get_by_text("0 organisations").last).to_be_visible()
+        await shoot(console, "disconnected")
+        await browser.close()
+
+    async with transaction(session_factory(engine)) as session:
+        links = (await session.scalars(select(StoreLink))).all()
+    await engine.dispose()
+    assert [(link.store_id, link.active) for link in links] == [(1, False), (2, False)]
+    left_at_xero = [c.tenant_name for c in sandbox.xero.connections_of("xero-olive")]
+    assert left_at_xero == ["Acme Starter"]  # allowed by the customer, never used by a store
+    assert sorted(path.name for path in shots.iterdir())[-1] == "10-disconnected.png"
