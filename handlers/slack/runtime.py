@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -80,3 +81,24 @@ def selected_values(body: dict[str, Any], block_id: str, action_id: str) -> list
         [state["selected_option"]] if state.get("selected_option") else []
     )
     return [option["value"] for option in options]
+
+
+Handler = Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[None]]
+
+
+def acknowledged(handler: Handler) -> Callable[..., Awaitable[None]]:
+    """A Bolt action listener that acks at once, then runs `handler(turn, action, body)`."""
+
+    async def listener(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        await handler(Turn.of(context, respond, client), action, body)
+
+    listener.__name__ = listener.__qualname__ = handler.__name__
+    return listener

@@ -4,32 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.errors import InvalidRequest
 from bot.vault import VaultError
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, mention
 from handlers.slack.blocks.links import link_for_customer, link_record
-from handlers.slack.runtime import Turn
+from handlers.slack.runtime import Turn, acknowledged
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.POST_LINK)(post_link_in_channel)
-    app.action(ids.REVOKE_LINK)(revoke_link)
+    app.action(ids.POST_LINK)(acknowledged(post_link_in_channel))
+    app.action(ids.REVOKE_LINK)(acknowledged(revoke_link))
 
 
-async def post_link_in_channel(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     try:
         fields = ids.decode(turn.runtime.vault.decrypt(action.get("value") or ""))
     except VaultError:
@@ -41,7 +31,7 @@ async def post_link_in_channel(
     customer_name = await turn.service.note_link_shared(
         consent_request_id=ids.int_field(fields, "r"), channel_id=channel, actor=turn.actor
     )
-    await client.chat_postMessage(
+    await turn.client.chat_postMessage(
         channel=channel,
         unfurl_links=False,
         unfurl_media=False,
@@ -50,15 +40,7 @@ async def post_link_in_channel(
     await turn.reply(Message(":white_check_mark: Posted the link in this channel."))
 
 
-async def revoke_link(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
     if not turn.is_admin:
         await turn.service.record_access_refused(
@@ -77,6 +59,6 @@ async def revoke_link(
             issued_by=consent.issued_by,
             state=f"revoked by {mention(turn.actor)}",
         )
-        await client.chat_update(
+        await turn.client.chat_update(
             channel=consent.slack_channel_id, ts=consent.slack_message_ts, **record.kwargs()
         )

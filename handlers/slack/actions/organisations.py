@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.errors import InvalidRequest
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, escape
 from handlers.slack.blocks.summary import disconnected_message
-from handlers.slack.runtime import Turn
+from handlers.slack.runtime import Turn, acknowledged
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.DISCONNECT)(disconnect)
-    app.action(ids.CONFIRM_ORGANISATIONS)(confirm_organisations)
+    app.action(ids.DISCONNECT)(acknowledged(disconnect))
+    app.action(ids.CONFIRM_ORGANISATIONS)(acknowledged(confirm_organisations))
 
 
-async def disconnect(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     customer_id, connection_id = ids.int_field(value, "c"), ids.int_field(value, "o")
     if not turn.is_admin:
@@ -43,16 +34,7 @@ async def disconnect(
     await turn.reply(disconnected_message(customer, result), replace=True)
 
 
-async def confirm_organisations(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
     choices: dict[str, int] = {}
     for block_id, inputs in (body.get("state") or {}).get("values", {}).items():

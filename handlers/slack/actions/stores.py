@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.errors import InvalidRequest
 from handlers.slack import ids
@@ -13,46 +12,29 @@ from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.customers import audit_message, customer_card
 from handlers.slack.blocks.summary import summary_message
 from handlers.slack.links import send_link
-from handlers.slack.runtime import Turn, selected_values
+from handlers.slack.runtime import Turn, acknowledged, selected_values
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.SEND_LINK_FOR_STORE)(send_link_for_store)
-    app.action(ids.SEND_LINK_FOR_SELECTED)(send_link_for_selected)
-    app.action(ids.REFRESH_STORES)(refresh_stores)
-    app.action(ids.STORES_PAGE)(show_stores)
-    app.action(ids.SHOW_STORES)(show_stores)
-    app.action(ids.SHOW_SUMMARY)(show_summary)
-    app.action(ids.SUMMARY_PAGE)(show_summary)
-    app.action(ids.CHOOSE_CUSTOMER)(choose_customer)
+    app.action(ids.SEND_LINK_FOR_STORE)(acknowledged(send_link_for_store))
+    app.action(ids.SEND_LINK_FOR_SELECTED)(acknowledged(send_link_for_selected))
+    app.action(ids.REFRESH_STORES)(acknowledged(refresh_stores))
+    app.action(ids.STORES_PAGE)(acknowledged(show_stores))
+    app.action(ids.SHOW_STORES)(acknowledged(show_stores))
+    app.action(ids.SHOW_SUMMARY)(acknowledged(show_summary))
+    app.action(ids.SUMMARY_PAGE)(acknowledged(show_summary))
+    app.action(ids.CHOOSE_CUSTOMER)(acknowledged(choose_customer))
 
 
-async def send_link_for_store(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
+async def send_link_for_store(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     store = value.get("s")
     if not isinstance(store, str):
         raise InvalidRequest("That button is out of date. Run the command again.")
-    turn = Turn.of(context, respond, client)
     await send_link(turn, customer_id=ids.int_field(value, "c"), store_codes=[store])
 
 
-async def send_link_for_selected(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def send_link_for_selected(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     codes = selected_values(body, ids.STORE_PICKER, ids.STORE_PICKER)
     if not codes:
         raise InvalidRequest("Choose one or more stores in the list first.")
@@ -60,15 +42,7 @@ async def send_link_for_selected(
     await send_link(turn, customer_id=customer_id, store_codes=codes)
 
 
-async def refresh_stores(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def refresh_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     customer_id = ids.int_field(ids.decode(action.get("value")), "c")
     await turn.reply(
         Message(":hourglass_flowing_sand: Reading the stores from Cloud POS…"), replace=True
@@ -77,15 +51,7 @@ async def refresh_stores(
     await turn.reply(customer_card(customer), replace=True)
 
 
-async def show_stores(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def show_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     customer = await turn.service.get_customer(customer_id=ids.int_field(value, "c"))
     page = value.get("p", 0)
@@ -94,15 +60,7 @@ async def show_stores(
     )
 
 
-async def show_summary(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def show_summary(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     summary = await turn.service.summary(customer_id=ids.int_field(value, "c"))
     page = value.get("p", 0)
@@ -111,15 +69,7 @@ async def show_summary(
     )
 
 
-async def choose_customer(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    turn = Turn.of(context, respond, client)
+async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode((action.get("selected_option") or {}).get("value"))
     customer_id = ids.int_field(value, "c")
     then = value.get("then")
