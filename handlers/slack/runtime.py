@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,6 +20,7 @@ from .access import AccessPolicy
 from .blocks import Message
 
 RUNTIME_KEY = "xero_bot_runtime"
+WORK_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Runtime:
     service: Callable[[], ConnectionService]
     access: AccessPolicy
     vault: Vault
+    work: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WORK_AT_ONCE))
+    """Work after the ack runs a few at a time: a burst queues instead of starving the acks
+    of new requests and the database pool."""
 
 
 def actor_of(user_id: str) -> str:
@@ -98,7 +103,9 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[None]]:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        await handler(Turn.of(context, respond, client), action, body)
+        turn = Turn.of(context, respond, client)
+        async with turn.runtime.work:
+            await handler(turn, action, body)
 
     listener.__name__ = listener.__qualname__ = handler.__name__
     return listener

@@ -42,7 +42,8 @@ async def xero_command(
         note = "" if invocation.name == "help" else f"There is no `/xero {invocation.name}`."
         await turn.reply(help_message(note))
         return
-    await subcommand(turn, invocation)
+    async with turn.runtime.work:
+        await subcommand(turn, invocation)
 
 
 async def stores(turn: Turn, invocation: Invocation) -> None:
