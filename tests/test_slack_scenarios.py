@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 
@@ -220,3 +221,27 @@ async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
     assert "hunter2" not in answer
     assert "Traceback" not in answer
     assert f"reference {reference}" in caplog.text
+
+
+async def test_a_burst_of_commands_is_worked_through_four_at_a_time(
+    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    real_summary = slack.service.summary
+    running, most = 0, 0
+
+    async def slow_summary(**kwargs: int) -> object:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return await real_summary(**kwargs)
+
+    monkeypatch.setattr(slack.service, "summary", slow_summary)
+
+    acks = await asyncio.gather(*(slack.command("summary Acme") for _ in range(10)))
+
+    assert {ack.status_code for ack in acks} == {200}
+    await slack.workspace.wait_for("response_url", count=10)
+    assert most == 4
