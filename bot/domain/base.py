@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import contains_eager
 
 from bot.errors import NotFound
 from bot.notify import ConsentEvent, ConsentEventKind, LoggingNotifier, Notifier
@@ -26,10 +25,12 @@ from storage.models import (
     ConsentRequest,
     ConsentStatus,
     Customer,
+    GrantStatus,
     Store,
     StoreLink,
     StoreStatus,
     XeroConnection,
+    XeroGrant,
     consent_request_stores,
     utcnow,
 )
@@ -116,13 +117,24 @@ class ServiceBase:
     async def _snapshot(self, session: AsyncSession, customer_id: int) -> Snapshot:
         """A customer's stores, active links and open consents in three statements."""
         stores = await self._stores(session, customer_id)
-        links = await session.scalars(
-            select(StoreLink)
+        links = await session.execute(
+            select(
+                StoreLink.store_id,
+                StoreLink.linked_at,
+                XeroConnection.id,
+                XeroConnection.tenant_name,
+                XeroConnection.tenant_type,
+                XeroConnection.plan_class,
+                XeroConnection.edition,
+                XeroConnection.is_demo_company,
+                XeroGrant.status,
+                XeroGrant.user_name,
+                XeroGrant.user_email,
+            )
             .join(StoreLink.store)
             .join(StoreLink.connection)
             .join(XeroConnection.grant)
             .where(Store.customer_id == customer_id, StoreLink.active.is_(True))
-            .options(contains_eager(StoreLink.connection).contains_eager(XeroConnection.grant))
         )
         open_consent_store_ids = await session.scalars(
             select(consent_request_stores.c.store_id)
@@ -135,7 +147,7 @@ class ServiceBase:
         )
         return Snapshot(
             stores=stores,
-            links={link.store_id: link for link in links},
+            links={row[0]: ActiveLink(*row) for row in links},
             open_consent_store_ids=frozenset(open_consent_store_ids),
         )
 
@@ -158,9 +170,27 @@ WAITING_FOR_CONSENT = (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE)
 
 
 @dataclass(frozen=True)
+class ActiveLink:
+    """A store's active link with what summaries show of its organisation: plain columns,
+    because a summary of thousands of stores should not build thousands of ORM objects."""
+
+    store_id: int
+    linked_at: datetime
+    connection_id: int
+    tenant_name: str
+    tenant_type: str
+    plan_class: str
+    edition: str
+    is_demo_company: bool
+    grant_status: GrantStatus
+    user_name: str
+    user_email: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     stores: list[Store]
-    links: dict[int, StoreLink]
+    links: dict[int, ActiveLink]
     open_consent_store_ids: frozenset[int]
 
     def view(self, store: Store) -> StoreView:
@@ -172,7 +202,7 @@ class Snapshot:
         return store_view(
             store,
             status=status,
-            organisation_name=link.connection.tenant_name if link else None,
+            organisation_name=link.tenant_name if link else None,
         )
 
 

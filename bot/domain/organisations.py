@@ -25,7 +25,7 @@ from storage.models import (
     XeroConnection,
 )
 
-from .base import Snapshot, customer_view, token_hash
+from .base import ActiveLink, Snapshot, customer_view, token_hash
 from .consent import ConsentOperations
 from .grants import GrantOperations
 from .results import Disconnection, OrganisationGroup, Summary
@@ -198,29 +198,28 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
         )
 
     def _groups(self, snapshot: Snapshot) -> tuple[OrganisationGroup, ...]:
-        by_connection: dict[int, list[StoreLink]] = defaultdict(list)
+        by_connection: dict[int, list[ActiveLink]] = defaultdict(list)
         for link in snapshot.links.values():
             by_connection[link.connection_id].append(link)
         stores = {store.id: store for store in snapshot.stores}
         groups = []
         for links in by_connection.values():
-            connection = links[0].connection
-            grant = connection.grant
+            first = links[0]
             assessment = self._deps.plans.assess(
-                plan_class=connection.plan_class,
-                edition=connection.edition,
-                is_demo_company=connection.is_demo_company,
-                tenant_type=connection.tenant_type,
+                plan_class=first.plan_class,
+                edition=first.edition,
+                is_demo_company=first.is_demo_company,
+                tenant_type=first.tenant_type,
             )
             groups.append(
                 OrganisationGroup(
-                    connection_id=connection.id,
-                    tenant_name=connection.tenant_name,
+                    connection_id=first.connection_id,
+                    tenant_name=first.tenant_name,
                     plan_label=assessment.label,
                     plan_recognised=assessment.recognised,
                     eligible=assessment.eligible,
-                    grant_status=grant.status,
-                    connected_by=grant.user_name or grant.user_email or "a Xero user",
+                    grant_status=first.grant_status,
+                    connected_by=first.user_name or first.user_email or "a Xero user",
                     linked_at=min(link.linked_at for link in links),
                     stores=tuple(
                         sorted(
