@@ -149,3 +149,13 @@ async def test_refresh_stores_adds_renames_and_flags_closed_stores(
     latest = (await service.audit_log(customer_id=customer.id))[0]
     assert latest.action == "stores.refreshed"
     assert latest.detail == {"added": ["S009"], "renamed": ["S001"], "deactivated": ["S002"]}
+
+
+@pytest.mark.usefixtures("three_customers")
+async def test_identify_resolves_like_find_without_loading_stores(
+    service: ConnectionService,
+) -> None:
+    found = await service.identify_customer(query="zephyr")
+    assert (found.id, found.name) == (3, "Zephyr Cycles")
+    with pytest.raises(Ambiguous):
+        await service.identify_customer(query="acme")

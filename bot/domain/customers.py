@@ -83,15 +83,23 @@ class CustomerOperations(ServiceBase):
 
     async def find_customer(self, *, query: str) -> CustomerView:
         """Resolve what an agent typed — an id like `12`/`#12` or a name — to one customer."""
+        async with self._transaction(read_only=True) as session:
+            customer = await self._customer_by_query(session, query)
+            return await self._customer_view(session, customer)
+
+    async def identify_customer(self, *, query: str) -> CustomerCandidate:
+        """Like `find_customer`, for when only who it is matters, not their stores."""
+        async with self._transaction(read_only=True) as session:
+            customer = await self._customer_by_query(session, query)
+            return CustomerCandidate(id=customer.id, name=customer.name)
+
+    async def _customer_by_query(self, session: AsyncSession, query: str) -> Customer:
         text = " ".join(query.split())
         if not text:
             raise InvalidRequest("Say which customer: their name or their number.")
-        async with self._transaction(read_only=True) as session:
-            if text.lstrip("#").isdigit():
-                customer = await self._customer(session, int(text.lstrip("#")))
-            else:
-                customer = await self._customer_by_name(session, text)
-            return await self._customer_view(session, customer)
+        if text.lstrip("#").isdigit():
+            return await self._customer(session, int(text.lstrip("#")))
+        return await self._customer_by_name(session, text)
 
     async def get_customer(self, *, customer_id: int) -> CustomerView:
         async with self._transaction(read_only=True) as session:

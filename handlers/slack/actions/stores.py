@@ -79,7 +79,7 @@ async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, An
     elif then == "audit":
         customer = await turn.service.get_customer(customer_id=customer_id)
         entries = await turn.service.audit_log(customer_id=customer_id)
-        await turn.reply(audit_message(customer, entries), replace=True)
+        await turn.reply(audit_message(customer.name, entries), replace=True)
     else:
         customer = await turn.service.get_customer(customer_id=customer_id)
         await turn.reply(customer_card(customer), replace=True)

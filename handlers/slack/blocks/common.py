@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.models.blocks import (
     Block,
@@ -21,6 +21,16 @@ MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_CONTEXT_TEXT = 2000
 MAX_BUTTON_TEXT = 75
+
+
+class Customer(Protocol):
+    """Who a message is about: a `CustomerView` or just a `CustomerCandidate`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def candidates_message(
     )
 
 
-def audit_message(customer: CustomerView, entries: Sequence[AuditEntry]) -> Message:
+def audit_message(customer_name: str, entries: Sequence[AuditEntry]) -> Message:
     lines = [
         f"{when(entry.occurred_at)} · *{escape(entry.action)}* by {escape(entry.actor)}"
         + (f" · {escape(_detail(entry.detail))}" if entry.detail else "")
@@ -155,9 +155,9 @@ def audit_message(customer: CustomerView, entries: Sequence[AuditEntry]) -> Mess
     ]
     body = "\n".join(lines) or "Nothing recorded yet."
     return message(
-        f"Audit trail for {customer.name}",
+        f"Audit trail for {customer_name}",
         [
-            HeaderBlock(text=PlainTextObject(text=clip(f"Audit: {customer.name}", 150))),
+            HeaderBlock(text=PlainTextObject(text=clip(f"Audit: {customer_name}", 150))),
             section(body),
         ],
     )

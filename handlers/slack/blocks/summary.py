@@ -13,11 +13,22 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from bot.domain.results import CustomerView, Disconnection, OrganisationGroup, Summary
+from bot.domain.results import Disconnection, OrganisationGroup, Summary
 from handlers.slack import ids
 from storage.models import GrantStatus
 
-from .common import Message, button, clip, context, escape, listing, message, section, when
+from .common import (
+    Customer,
+    Message,
+    button,
+    clip,
+    context,
+    escape,
+    listing,
+    message,
+    section,
+    when,
+)
 
 GROUPS_PER_PAGE = 12
 GRANT_HEALTH = {
@@ -67,7 +78,7 @@ def summary_message(summary: Summary, *, page: int = 0) -> Message:
     return message(f"Xero summary for {customer.name}", blocks)
 
 
-def disconnect_confirmation(customer: CustomerView, group: OrganisationGroup) -> Message:
+def disconnect_confirmation(customer: Customer, group: OrganisationGroup) -> Message:
     """What `/xero disconnect` shows before anything happens: the same button as the summary."""
     return message(
         f"Disconnect {group.tenant_name}?",
@@ -84,7 +95,7 @@ def disconnect_confirmation(customer: CustomerView, group: OrganisationGroup) ->
     )
 
 
-def disconnected_message(customer: CustomerView, result: Disconnection) -> Message:
+def disconnected_message(customer: Customer, result: Disconnection) -> Message:
     stores = listing([f"`{escape(code)}`" for code in result.store_codes], limit=2000)
     notes = []
     if result.kept_for_other_customers:
@@ -108,7 +119,7 @@ def disconnected_message(customer: CustomerView, result: Disconnection) -> Messa
     )
 
 
-def _group(customer: CustomerView, group: OrganisationGroup) -> list[Block]:
+def _group(customer: Customer, group: OrganisationGroup) -> list[Block]:
     plan = escape(group.plan_label) + ("" if group.plan_recognised else " (plan not recognised)")
     stores = listing([f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=1800)
     return [
@@ -123,7 +134,7 @@ def _group(customer: CustomerView, group: OrganisationGroup) -> list[Block]:
     ]
 
 
-def _disconnect_button(customer: CustomerView, group: OrganisationGroup) -> ButtonElement:
+def _disconnect_button(customer: Customer, group: OrganisationGroup) -> ButtonElement:
     stores = listing([s.code for s in group.stores], limit=150)
     return button(
         "Disconnect from Xero",

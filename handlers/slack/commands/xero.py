@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.results import CustomerView
+from bot.domain.results import CustomerCandidate
 from bot.errors import Ambiguous, InvalidRequest, NotFound
 from handlers.slack.blocks.customers import (
     audit_message,
@@ -48,7 +48,8 @@ async def xero_command(
 
 async def stores(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="stores"):
-        await turn.reply(customer_card(customer))
+        card = await turn.service.get_customer(customer_id=customer.id)
+        await turn.reply(customer_card(card))
 
 
 async def summary(turn: Turn, invocation: Invocation) -> None:
@@ -59,7 +60,7 @@ async def summary(turn: Turn, invocation: Invocation) -> None:
 async def audit(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="audit"):
         entries = await turn.service.audit_log(customer_id=customer.id)
-        await turn.reply(audit_message(customer, entries))
+        await turn.reply(audit_message(customer.name, entries))
 
 
 async def link(turn: Turn, invocation: Invocation) -> None:
@@ -85,11 +86,11 @@ async def disconnect(turn: Turn, invocation: Invocation) -> None:
     await turn.reply(disconnect_confirmation(customer, group))
 
 
-async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> CustomerView | None:
+async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> CustomerCandidate | None:
     if not invocation.words:
         raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
     try:
-        return await turn.service.find_customer(query=invocation.rest)
+        return await turn.service.identify_customer(query=invocation.rest)
     except Ambiguous as several:
         await turn.reply(candidates_message(invocation.rest, several.candidates, then=then))
         return None
@@ -97,13 +98,13 @@ async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> Custome
 
 async def _customer_and_rest(
     turn: Turn, invocation: Invocation, *, then: str
-) -> tuple[CustomerView | None, tuple[str, ...]]:
+) -> tuple[CustomerCandidate | None, tuple[str, ...]]:
     if not invocation.words:
         raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
     first_failure: NotFound | None = None
     for query, rest in splits(invocation.words):
         try:
-            return await turn.service.find_customer(query=query), rest
+            return await turn.service.identify_customer(query=query), rest
         except NotFound as error:
             first_failure = first_failure or error
         except Ambiguous as several:
