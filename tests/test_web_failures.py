@@ -45,6 +45,32 @@ async def link(web_service: ConnectionService, cloudpos: FakeCloudPos) -> Consen
     )
 
 
+@pytest.fixture
+async def choosing(
+    link: ConsentLink,
+    emulator: XeroEmulator,
+    organisations: Organisations,
+    browser: httpx.AsyncClient,
+) -> str:
+    """The link's path, once the customer came back from Xero having allowed Acme Ltd."""
+    path = local(link.url)
+    await return_from_xero(browser, emulator, await start_consent(browser, path),
+                           [organisations.standard])  # fmt: skip
+    return path
+
+
+def allowed(emulator: XeroEmulator, authorise: dict[str, str], tenant_id: str) -> str:
+    """Where Xero sends the browser back after "Allow access"."""
+    return local(
+        emulator.authorise(
+            user_id="xero-user-1",
+            tenant_ids=[tenant_id],
+            redirect_uri=authorise["redirect_uri"],
+            state=authorise["state"],
+        )
+    )
+
+
 def visible_text(page: httpx.Response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
 
@@ -76,14 +102,9 @@ async def test_a_revoked_link_is_410(
 
 
 async def test_a_completed_link_is_410_but_its_summary_still_shows(
-    link: ConsentLink,
-    emulator: XeroEmulator,
-    organisations: Organisations,
-    browser: httpx.AsyncClient,
+    choosing: str, browser: httpx.AsyncClient
 ) -> None:
-    path = local(link.url)
-    await return_from_xero(browser, emulator, await start_consent(browser, path),
-                           [organisations.standard])  # fmt: skip
+    path = choosing
     choose = await browser.get(f"{path}/organisation")
     option = re.search(r'<option value="(\d+)"', choose.text)
     assert option is not None
@@ -108,8 +129,8 @@ async def test_cancel_at_xero_changes_nothing_and_offers_a_way_back(
     authorise = await start_consent(browser, path)
     before = await domain_rows(engine)
 
-    back = emulator.deny(redirect_uri=authorise["redirect_uri"], state=authorise["state"])
-    page = await browser.get(local(back))
+    back = local(emulator.deny(redirect_uri=authorise["redirect_uri"], state=authorise["state"]))
+    page = await browser.get(back)
 
     assert page.status_code == 200
     assert "You cancelled at Xero, so nothing was connected" in visible_text(page)
@@ -136,13 +157,10 @@ async def test_a_missing_or_unknown_state_is_400(
     reason: str,
 ) -> None:
     authorise = await start_consent(browser, local(link.url))
-    back = emulator.authorise(
-        user_id="xero-user-1", tenant_ids=[organisations.standard.tenant_id],
-        redirect_uri=authorise["redirect_uri"], state=authorise["state"],
-    )  # fmt: skip
+    back = allowed(emulator, authorise, organisations.standard.tenant_id)
     before = await domain_rows(engine)
     assert callable(mangle)
-    page = await browser.get(mangle(local(back)))
+    page = await browser.get(mangle(back))
     assert page.status_code == 400
     assert reason in visible_text(page)
     assert await domain_rows(engine) == before
@@ -156,13 +174,10 @@ async def test_a_replayed_state_is_400(
     engine: AsyncEngine,
 ) -> None:
     authorise = await start_consent(browser, local(link.url))
-    back = emulator.authorise(
-        user_id="xero-user-1", tenant_ids=[organisations.standard.tenant_id],
-        redirect_uri=authorise["redirect_uri"], state=authorise["state"],
-    )  # fmt: skip
-    assert (await browser.get(local(back))).status_code == 303
+    back = allowed(emulator, authorise, organisations.standard.tenant_id)
+    assert (await browser.get(back)).status_code == 303
     before = await domain_rows(engine)
-    replay = await browser.get(local(back))
+    replay = await browser.get(back)
     assert replay.status_code == 400
     assert "already been used" in visible_text(replay)
     assert await domain_rows(engine) == before
@@ -177,18 +192,15 @@ async def test_a_state_from_another_browser_is_400(
     engine: AsyncEngine,
 ) -> None:
     authorise = await start_consent(browser, local(link.url))
-    back = emulator.authorise(
-        user_id="xero-user-1", tenant_ids=[organisations.standard.tenant_id],
-        redirect_uri=authorise["redirect_uri"], state=authorise["state"],
-    )  # fmt: skip
+    back = allowed(emulator, authorise, organisations.standard.tenant_id)
     before = await domain_rows(engine)
     transport = httpx.ASGITransport(app=web_app)
     async with httpx.AsyncClient(transport=transport, base_url=BOT) as other_browser:
-        page = await other_browser.get(local(back))
+        page = await other_browser.get(back)
     assert page.status_code == 400
     assert "started in a different browser" in visible_text(page)
     assert await domain_rows(engine) == before
-    assert (await browser.get(local(back))).status_code == 303  # the right browser still can
+    assert (await browser.get(back)).status_code == 303  # the right browser still can
 
 
 async def test_xero_failing_during_the_code_exchange_leaves_the_link_usable(
@@ -259,27 +271,17 @@ async def test_a_csrf_token_from_another_browser_is_refused(
 
 
 async def test_the_organisation_form_checks_csrf_too(
-    link: ConsentLink,
-    emulator: XeroEmulator,
-    organisations: Organisations,
-    browser: httpx.AsyncClient,
+    choosing: str, browser: httpx.AsyncClient
 ) -> None:
-    path = local(link.url)
-    await return_from_xero(browser, emulator, await start_consent(browser, path),
-                           [organisations.standard])  # fmt: skip
+    path = choosing
     page = await browser.post(f"{path}/organisation", data={"store:S001": "1"})
     assert page.status_code == 403
 
 
 async def test_choosing_nothing_is_a_clear_400_on_the_same_page(
-    link: ConsentLink,
-    emulator: XeroEmulator,
-    organisations: Organisations,
-    browser: httpx.AsyncClient,
+    choosing: str, browser: httpx.AsyncClient
 ) -> None:
-    path = local(link.url)
-    await return_from_xero(browser, emulator, await start_consent(browser, path),
-                           [organisations.standard])  # fmt: skip
+    path = choosing
     choose = await browser.get(f"{path}/organisation")
     page = await browser.post(
         f"{path}/organisation", data={"csrf_token": csrf_of(choose), "store:S001": ""}
