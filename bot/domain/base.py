@@ -116,7 +116,11 @@ class ServiceBase:
 
     async def _snapshot(self, session: AsyncSession, customer_id: int) -> Snapshot:
         """A customer's stores, active links and open consents in three statements."""
-        stores = await self._stores(session, customer_id)
+        stores = await session.execute(
+            select(Store.id, Store.code, Store.name, Store.status, Store.active_in_cloudpos)
+            .where(Store.customer_id == customer_id)
+            .order_by(Store.code)
+        )
         links = await session.execute(
             select(
                 StoreLink.store_id,
@@ -146,7 +150,7 @@ class ServiceBase:
             )
         )
         return Snapshot(
-            stores=stores,
+            stores=[StoreRow(*row) for row in stores],
             links={row[0]: ActiveLink(*row) for row in links},
             open_consent_store_ids=frozenset(open_consent_store_ids),
         )
@@ -171,8 +175,7 @@ WAITING_FOR_CONSENT = (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE)
 
 @dataclass(frozen=True)
 class ActiveLink:
-    """A store's active link with what summaries show of its organisation: plain columns,
-    because a summary of thousands of stores should not build thousands of ORM objects."""
+    """A store's active link with what summaries show of its organisation."""
 
     store_id: int
     linked_at: datetime
@@ -188,20 +191,35 @@ class ActiveLink:
 
 
 @dataclass(frozen=True)
+class StoreRow:
+    id: int
+    code: str
+    name: str
+    status: StoreStatus
+    active_in_cloudpos: bool
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    stores: list[Store]
+    """What the views of a customer's stores need, read as plain columns: a customer with
+    thousands of stores should not cost thousands of ORM objects."""
+
+    stores: list[StoreRow]
     links: dict[int, ActiveLink]
     open_consent_store_ids: frozenset[int]
 
-    def view(self, store: Store) -> StoreView:
+    def view(self, store: StoreRow) -> StoreView:
         """The store as people should see it: a lapsed consent link no longer counts."""
         link = self.links.get(store.id)
         status = store.status
         if status in WAITING_FOR_CONSENT and store.id not in self.open_consent_store_ids:
             status = StoreStatus.CONNECTED if link else StoreStatus.NOT_CONNECTED
-        return store_view(
-            store,
+        return StoreView(
+            id=store.id,
+            code=store.code,
+            name=store.name,
             status=status,
+            active_in_cloudpos=store.active_in_cloudpos,
             organisation_name=link.tenant_name if link else None,
         )
 
@@ -209,19 +227,6 @@ class Snapshot:
 def token_hash(token: str) -> str:
     """The only form in which a consent token is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def store_view(
-    store: Store, *, status: StoreStatus | None = None, organisation_name: str | None = None
-) -> StoreView:
-    return StoreView(
-        id=store.id,
-        code=store.code,
-        name=store.name,
-        status=status or store.status,
-        active_in_cloudpos=store.active_in_cloudpos,
-        organisation_name=organisation_name,
-    )
 
 
 def linked_stores_of_grant(grant_id: int) -> Select[tuple[Store]]:
