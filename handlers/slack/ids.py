@@ -54,3 +54,8 @@ def int_field(fields: dict[str, Any], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest("That button is out of date. Run the command again.")
     return value
+
+
+def page_field(fields: dict[str, Any]) -> int:
+    page = fields.get("p", 0)
+    return page if isinstance(page, int) and not isinstance(page, bool) else 0

@@ -54,19 +54,13 @@ async def refresh_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any
 async def show_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     customer = await turn.service.get_customer(customer_id=ids.int_field(value, "c"))
-    page = value.get("p", 0)
-    await turn.reply(
-        customer_card(customer, page=page if isinstance(page, int) else 0), replace=True
-    )
+    await turn.reply(customer_card(customer, page=ids.page_field(value)), replace=True)
 
 
 async def show_summary(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     summary = await turn.service.summary(customer_id=ids.int_field(value, "c"))
-    page = value.get("p", 0)
-    await turn.reply(
-        summary_message(summary, page=page if isinstance(page, int) else 0), replace=True
-    )
+    await turn.reply(summary_message(summary, page=ids.page_field(value)), replace=True)
 
 
 async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:

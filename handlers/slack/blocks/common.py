@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk.models.blocks import (
     Block,
@@ -16,6 +16,10 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+
+from handlers.slack import ids
+
+T = TypeVar("T")
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -111,3 +115,20 @@ def listing(items: Sequence[str], *, limit: int) -> str:
 def mention(actor: str) -> str:
     """An audit actor ("slack:U123") as a Slack mention; anyone else by name."""
     return f"<@{actor.removeprefix('slack:')}>" if actor.startswith("slack:") else escape(actor)
+
+
+def page_of(items: Sequence[T], *, size: int, page: int) -> tuple[Sequence[T], int, int]:
+    """The items on `page` (clamped to the pages there are), that page, and the page count."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return items[page * size : (page + 1) * size], page, pages
+
+
+def page_buttons(action_id: str, customer_id: int, *, page: int, pages: int) -> list[ButtonElement]:
+    """Previous and Next, where there is somewhere to go."""
+    buttons = []
+    if page > 0:
+        buttons.append(button("Previous", action_id, ids.encode(c=customer_id, p=page - 1)))
+    if page < pages - 1:
+        buttons.append(button("Next", action_id, ids.encode(c=customer_id, p=page + 1)))
+    return buttons

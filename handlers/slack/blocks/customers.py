@@ -20,7 +20,18 @@ from slack_sdk.models.blocks import (
 from bot.domain.results import AuditEntry, CustomerCandidate, CustomerView
 from handlers.slack import ids
 
-from .common import Message, button, clip, context, escape, message, section, when
+from .common import (
+    Message,
+    button,
+    clip,
+    context,
+    escape,
+    message,
+    page_buttons,
+    page_of,
+    section,
+    when,
+)
 
 STORES_PER_PAGE = 20
 STATE_EMOJI = {
@@ -53,9 +64,7 @@ def help_message(note: str = "") -> Message:
 def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
     """The customer's stores with their state and the buttons to connect them."""
     stores = customer.stores
-    pages = max(1, -(-len(stores) // STORES_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = stores[page * STORES_PER_PAGE : (page + 1) * STORES_PER_PAGE]
+    shown, page, pages = page_of(stores, size=STORES_PER_PAGE, page=page)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(customer.name, 150))),
         context(
@@ -109,10 +118,7 @@ def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
         button("Refresh stores", ids.REFRESH_STORES, ids.encode(c=customer.id)),
         button("Summary", ids.SHOW_SUMMARY, ids.encode(c=customer.id)),
     ]
-    if page > 0:
-        buttons.append(button("Previous", ids.STORES_PAGE, ids.encode(c=customer.id, p=page - 1)))
-    if page < pages - 1:
-        buttons.append(button("Next", ids.STORES_PAGE, ids.encode(c=customer.id, p=page + 1)))
+    buttons += page_buttons(ids.STORES_PAGE, customer.id, page=page, pages=pages)
     blocks.append(ActionsBlock(elements=buttons))
     if pages > 1:
         blocks.append(context(f"Page {page + 1} of {pages}"))

@@ -26,6 +26,8 @@ from .common import (
     escape,
     listing,
     message,
+    page_buttons,
+    page_of,
     section,
     when,
 )
@@ -41,8 +43,7 @@ GRANT_HEALTH = {
 def summary_message(summary: Summary, *, page: int = 0) -> Message:
     customer = summary.customer
     groups = summary.groups
-    pages = max(1, -(-len(groups) // GROUPS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown, page, pages = page_of(groups, size=GROUPS_PER_PAGE, page=page)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(f"Xero summary: {customer.name}", 150))),
         context(
@@ -51,7 +52,7 @@ def summary_message(summary: Summary, *, page: int = 0) -> Message:
             f"{len(summary.not_connected)} not connected"
         ),
     ]
-    for group in groups[page * GROUPS_PER_PAGE : (page + 1) * GROUPS_PER_PAGE]:
+    for group in shown:
         blocks += _group(customer, group)
     if summary.not_connected and page == pages - 1:
         lines = listing(
@@ -64,13 +65,7 @@ def summary_message(summary: Summary, *, page: int = 0) -> Message:
         blocks += [DividerBlock(), section(f"*Not connected*\n{lines}")]
     if not groups and not summary.not_connected:
         blocks.append(section("This customer has no stores yet."))
-    navigation = []
-    if page > 0:
-        navigation.append(
-            button("Previous", ids.SUMMARY_PAGE, ids.encode(c=customer.id, p=page - 1))
-        )
-    if page < pages - 1:
-        navigation.append(button("Next", ids.SUMMARY_PAGE, ids.encode(c=customer.id, p=page + 1)))
+    navigation = page_buttons(ids.SUMMARY_PAGE, customer.id, page=page, pages=pages)
     navigation.append(button("Stores", ids.SHOW_STORES, ids.encode(c=customer.id)))
     blocks.append(ActionsBlock(elements=navigation))
     if pages > 1:
