@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -102,6 +103,33 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await upgrade(engine)
     yield engine
     await engine.dispose()
+
+
+BOLT_FAILURES = ("didn't call ack()", "Unhandled request")
+
+
+class _BoltFailures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if any(failure in message for failure in BOLT_FAILURES):
+            self.seen.append(message[:200])
+
+
+@pytest.fixture(autouse=True)
+def _bolt_answers_every_request() -> Iterator[None]:
+    """Bolt logs these when Slack got a 404 after 3 s instead of our answer: never acceptable."""
+    watcher = _BoltFailures()
+    logging.getLogger().addHandler(watcher)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(watcher)
+    if watcher.seen:
+        pytest.fail(f"Bolt did not get an answer from a listener: {watcher.seen}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -20,10 +21,12 @@ from bot.sandbox.fake_slack import create_app as create_fake_slack
 from bot.sandbox.xero_emulator import XeroEmulator
 from bot.vault import Vault
 from bot.xero import XeroClient
+from handlers.slack import ids
 from handlers.slack.notifier import SlackNotifier
 from storage.engine import session_factory
 from tests.browser import free_socket, serve
 from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
+from tests.domain_helpers import BROWSER, token_of
 from tests.fakes import CLOUDPOS_URL, FakeCloudPos
 from tests.web_fixtures import BOT, web_settings
 
@@ -96,3 +99,38 @@ async def slack(
                 )
 
             yield Slack(workspace, SlackDriver(workspace, SIGNING_SECRET, send), service, http)
+
+
+async def consent_through_xero(
+    service: ConnectionService, emulator: XeroEmulator, token: str, tenants: list[str]
+) -> None:
+    """The customer's side, short: Connect, allow `tenants` at the emulator, come back."""
+    url = await service.start_consent(token=token, browser_id=BROWSER)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    back = emulator.authorise(
+        user_id="xero-user-1",
+        tenant_ids=tenants,
+        redirect_uri=query["redirect_uri"],
+        state=query["state"],
+    )
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)
+    await service.complete_consent(attempt=attempt, code=code)
+
+
+async def issued_link(slack: Slack, command: str) -> str:
+    await slack.command(command)
+    private = await slack.answer()
+    return token_of(next(word for word in private.text.split() if "/connect/" in word))
+
+
+def with_revoke_button(message: Message, *, consent_request_id: int) -> Message:
+    """`message` as a forger would send it: with the admin-only Revoke button added."""
+    revoke = {
+        "type": "button",
+        "action_id": ids.REVOKE_LINK,
+        "value": ids.encode(r=consent_request_id),
+        "text": {"type": "plain_text", "text": "Revoke link"},
+    }
+    blocks = [*message.blocks, {"type": "actions", "elements": [revoke]}]
+    return dataclasses.replace(message, blocks=blocks)

@@ -44,6 +44,7 @@ def test_the_bot_asks_only_for_the_scopes_it_uses() -> None:
         used |= set(re.findall(r"client\.(\w+)\(", path.read_text()))
     assert used <= {
         "chat_postMessage",
+        "chat_postEphemeral",
         "chat_update",
         "views_open",
         "views_update",

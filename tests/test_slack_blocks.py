@@ -90,7 +90,7 @@ def test_120_organisations_are_paged_in_the_summary() -> None:
         for n in range(120)
     )
     summary = Summary(customer=customer(0), groups=groups, not_connected=stores(300))
-    pages = [summary_message(summary, page=page) for page in range(10)]
+    pages = [summary_message(summary, page=page, can_disconnect=True) for page in range(10)]
     for message in pages:
         assert_within_limits(message)
     names = [
@@ -104,7 +104,7 @@ def test_120_organisations_are_paged_in_the_summary() -> None:
     assert "and " in json.dumps(pages[-1].blocks)  # 300 stores summarised, not listed in full
 
 
-def test_disconnect_asks_for_confirmation_naming_the_organisation() -> None:
+def test_only_admins_see_disconnect_and_it_asks_naming_the_organisation() -> None:
     group = OrganisationGroup(
         connection_id=3,
         tenant_name="Acme Ltd",
@@ -116,7 +116,9 @@ def test_disconnect_asks_for_confirmation_naming_the_organisation() -> None:
         linked_at=NOW,
         stores=stores(2, status=StoreStatus.CONNECTED),
     )
-    message = summary_message(Summary(customer=customer(0), groups=(group,), not_connected=()))
+    summary = Summary(customer=customer(0), groups=(group,), not_connected=())
+    assert ids.DISCONNECT not in json.dumps(summary_message(summary).blocks)
+    message = summary_message(summary, can_disconnect=True)
     button = next(
         b["accessory"]
         for b in message.blocks
@@ -184,11 +186,12 @@ def test_the_agents_link_message_carries_the_link_and_the_buttons() -> None:
         expires_at=NOW + timedelta(hours=72),
         store_codes=("S1", "S2"),
     )
-    message = link_for_agent(link, sealed_link="sealed")
-    assert_within_limits(message)
-    assert "https://bot/connect/t0k" in json.dumps(message.blocks)
-    actions = next(b for b in message.blocks if b["type"] == "actions")["elements"]
-    assert [a["action_id"] for a in actions] == [ids.POST_LINK, ids.REVOKE_LINK]
+    for can_revoke, buttons in ((False, [ids.POST_LINK]), (True, [ids.POST_LINK, ids.REVOKE_LINK])):
+        message = link_for_agent(link, sealed_link="sealed", can_revoke=can_revoke)
+        assert_within_limits(message)
+        assert "https://bot/connect/t0k" in json.dumps(message.blocks)
+        actions = next(b for b in message.blocks if b["type"] == "actions")["elements"]
+        assert [a["action_id"] for a in actions] == buttons
 
 
 def test_listing_says_how_many_were_left_out() -> None:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.domain import ConnectionService
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
 from storage.models import StoreStatus
-from tests.domain_helpers import BROWSER, registered, token_of
+from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos
-from tests.slack_fixtures import ADMIN, AGENT, CHANNEL, Slack
+from tests.slack_fixtures import (
+    ADMIN,
+    AGENT,
+    CHANNEL,
+    Slack,
+    consent_through_xero,
+    issued_link,
+    with_revoke_button,
+)
 from tests.web_fixtures import Organisations
 
 
@@ -130,29 +136,6 @@ async def test_150_stores_page_with_next(slack: Slack, cloudpos: FakeCloudPos) -
     assert "Page 2 of 8" in text_of(second)
 
 
-async def consent_through_xero(
-    service: ConnectionService, emulator: XeroEmulator, token: str, tenants: list[str]
-) -> None:
-    """The customer's side, short: Connect, allow `tenants` at the emulator, come back."""
-    url = await service.start_consent(token=token, browser_id=BROWSER)
-    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    back = emulator.authorise(
-        user_id="xero-user-1",
-        tenant_ids=tenants,
-        redirect_uri=query["redirect_uri"],
-        state=query["state"],
-    )
-    code = parse_qs(urlsplit(back).query)["code"][0]
-    attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)
-    await service.complete_consent(attempt=attempt, code=code)
-
-
-async def issued_link(slack: Slack, command: str) -> str:
-    await slack.command(command)
-    private = await slack.answer()
-    return token_of(next(word for word in private.text.split() if "/connect/" in word))
-
-
 async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_from_slack(
     slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
@@ -240,10 +223,12 @@ async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: FakeCloudPos)
     assert "/connect/" in text_of(posted)
     assert posted.unfurl_links is False
 
-    await slack.driver.click(private, ids.REVOKE_LINK, user_id=AGENT)
+    assert ids.REVOKE_LINK not in text_of(private)
+    forged = with_revoke_button(private, consent_request_id=1)
+    await slack.driver.click(forged, ids.REVOKE_LINK, user_id=AGENT)
     await slack.workspace.wait_for("response_url", count=3)
     assert "Only helpdesk admins can revoke" in slack.workspace.ephemeral(CHANNEL, AGENT)[-1].text
-    admin_view = Message(**{**private.__dict__, "ephemeral_to": ADMIN})
+    admin_view = Message(**{**forged.__dict__, "ephemeral_to": ADMIN})
     await slack.driver.click(admin_view, ids.REVOKE_LINK, user_id=ADMIN)
     await slack.workspace.wait_for("chat.update")
     assert "revoked by <@U0ADMIN>" in text_of(slack.channel()[0])

@@ -8,8 +8,6 @@ Listeners are grouped by kind (commands, actions, views), each package with a
 from __future__ import annotations
 
 import json
-import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,13 +16,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
-
 from . import actions, commands, views
 from .access import AccessPolicy
+from .errors import Surface, report
 from .runtime import RUNTIME_KEY, Runtime, actor_of
-
-log = logging.getLogger(__name__)
 
 REFUSED = (
     "Sorry, `/xero` is for the helpdesk team. Ask a helpdesk admin to add you "
@@ -65,20 +60,16 @@ def build_slack_app(*, signing_secret: str, client: AsyncWebClient, runtime: Run
         return await _refusal(body, context)
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond) -> None:
-        if isinstance(error, DomainError):
-            text = f":warning: {error.message}"
-        else:
-            reference = secrets.token_hex(4)
-            log.error("Slack request failed, reference %s", reference, exc_info=error)
-            text = (
-                f":boom: Something went wrong on our side (reference `{reference}`). "
-                "Try again; if it keeps happening, give the reference to the bot's maintainers."
-            )
-        try:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception:
-            log.warning("could not tell the agent about an error", exc_info=True)
+    async def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """Only failures outside the listeners reach here (a middleware); they still must
+        reach the agent the same way."""
+        await report(error, Surface.of(body, context, client, respond))
 
     commands.register(app)
     actions.register(app)

@@ -47,4 +47,4 @@ async def send_link(turn: Turn, *, customer_id: int, store_codes: Sequence[str] 
             message_ts=posted["ts"],
         )
     sealed = turn.runtime.vault.encrypt(ids.encode(r=link.consent_request_id, u=link.url))
-    await turn.reply(link_for_agent(link, sealed_link=sealed))
+    await turn.reply(link_for_agent(link, sealed_link=sealed, can_revoke=turn.is_admin))

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import ConnectionService
@@ -18,6 +19,7 @@ from bot.vault import Vault
 
 from .access import AccessPolicy
 from .blocks import Message
+from .errors import reported
 
 RUNTIME_KEY = "xero_bot_runtime"
 WORK_AT_ONCE = 4
@@ -91,8 +93,9 @@ def selected_values(body: dict[str, Any], block_id: str, action_id: str) -> list
 Handler = Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
-def acknowledged(handler: Handler) -> Callable[..., Awaitable[None]]:
-    """A Bolt action listener that acks at once, then runs `handler(turn, action, body)`."""
+def acknowledged(handler: Handler) -> Callable[[AsyncArgs], Awaitable[None]]:
+    """A Bolt action listener that acks at once, then runs `handler(turn, action, body)`;
+    whatever it raises is reported to the agent (`errors.reported`), never to Bolt."""
 
     async def listener(
         ack: AsyncAck,
@@ -108,4 +111,4 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[None]]:
             await handler(turn, action, body)
 
     listener.__name__ = listener.__qualname__ = handler.__name__
-    return listener
+    return reported(listener)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from handlers.slack import ids
+from handlers.slack.errors import reported
 
 from . import links, organisations, stores
 
 
+@reported
 async def acknowledge_only(ack: AsyncAck) -> None:
     """Selects whose value is read when the button next to them is pressed."""
     await ack()

@@ -60,7 +60,10 @@ async def show_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any]) 
 async def show_summary(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
     summary = await turn.service.summary(customer_id=ids.int_field(value, "c"))
-    await turn.reply(summary_message(summary, page=ids.page_field(value)), replace=True)
+    await turn.reply(
+        summary_message(summary, page=ids.page_field(value), can_disconnect=turn.is_admin),
+        replace=True,
+    )
 
 
 async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
@@ -69,7 +72,7 @@ async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, An
     then = value.get("then")
     if then == "summary":
         summary = await turn.service.summary(customer_id=customer_id)
-        await turn.reply(summary_message(summary), replace=True)
+        await turn.reply(summary_message(summary, can_disconnect=turn.is_admin), replace=True)
     elif then == "audit":
         customer = await turn.service.get_customer(customer_id=customer_id)
         entries = await turn.service.audit_log(customer_id=customer_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     ConfirmObject,
     MarkdownTextObject,
     Option,
@@ -33,8 +34,12 @@ from .common import (
 MAX_STORE_CHOICES = 40
 
 
-def link_for_agent(link: ConsentLink, *, sealed_link: str) -> Message:
-    """Shown only to the agent who asked: the link itself, and what to do with it."""
+def link_for_agent(link: ConsentLink, *, sealed_link: str, can_revoke: bool = False) -> Message:
+    """Shown only to the agent who asked: the link itself, and what to do with it
+    (Revoke only for admins: nobody is offered a button that would refuse them)."""
+    buttons = [button("Post in this channel", ids.POST_LINK, sealed_link)]
+    if can_revoke:
+        buttons.append(_revoke_button(link.consent_request_id))
     stores = listing([f"`{escape(code)}`" for code in link.store_codes], limit=1500)
     blocks: list[Block] = [
         section(
@@ -45,23 +50,7 @@ def link_for_agent(link: ConsentLink, *, sealed_link: str) -> Message:
             "Only you can see this. Send it to the customer, or post it here if this "
             "channel is shared with them."
         ),
-        ActionsBlock(
-            elements=[
-                button("Post in this channel", ids.POST_LINK, sealed_link),
-                button(
-                    "Revoke link",
-                    ids.REVOKE_LINK,
-                    ids.encode(r=link.consent_request_id),
-                    style="danger",
-                    confirm=ConfirmObject(
-                        title=PlainTextObject(text="Revoke this link?"),
-                        text=MarkdownTextObject(text="The customer will not be able to use it."),
-                        confirm=PlainTextObject(text="Revoke"),
-                        deny=PlainTextObject(text="Keep it"),
-                    ),
-                ),
-            ]
-        ),
+        ActionsBlock(elements=buttons),
     ]
     if link.replaced:
         replaced = "; ".join(
@@ -69,6 +58,21 @@ def link_for_agent(link: ConsentLink, *, sealed_link: str) -> Message:
         )
         blocks.append(context(f"It replaces the earlier open link {escape(replaced)}."))
     return message(f"Consent link for {link.customer_name}: {link.url}", blocks)
+
+
+def _revoke_button(consent_request_id: int) -> ButtonElement:
+    return button(
+        "Revoke link",
+        ids.REVOKE_LINK,
+        ids.encode(r=consent_request_id),
+        style="danger",
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Revoke this link?"),
+            text=MarkdownTextObject(text="The customer will not be able to use it."),
+            confirm=PlainTextObject(text="Revoke"),
+            deny=PlainTextObject(text="Keep it"),
+        ),
+    )
 
 
 def link_for_customer(link_url: str, customer_name: str) -> Message:

@@ -16,12 +16,15 @@ from handlers.slack import ids
 
 from .common import clip, context, escape, listing, section
 
+REGISTER_TITLE = "Add a customer"
+MAX_MODAL_TITLE = 24
+
 
 def register_customer_view() -> dict[str, Any]:
     return View(
         type="modal",
         callback_id=ids.REGISTER_CUSTOMER_VIEW,
-        title=PlainTextObject(text="Add a customer"),
+        title=PlainTextObject(text=REGISTER_TITLE),
         submit=PlainTextObject(text="Add"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
@@ -45,7 +48,9 @@ def register_customer_view() -> dict[str, Any]:
 
 
 def checking_view() -> dict[str, Any]:
-    return _info_view("Checking the API key with Cloud POS… this can take a few seconds.")
+    return notice_view(
+        REGISTER_TITLE, "Checking the API key with Cloud POS… this can take a few seconds."
+    )
 
 
 def registered_view(customer: CustomerView) -> dict[str, Any]:
@@ -66,13 +71,17 @@ def registered_view(customer: CustomerView) -> dict[str, Any]:
 
 
 def failed_view(message: str) -> dict[str, Any]:
-    return _info_view(f":warning: {message}\nClose this and run `/xero customer add` again.")
+    return notice_view(
+        REGISTER_TITLE,
+        f":warning: {escape(message)}\nClose this and run `/xero customer add` again.",
+    )
 
 
-def _info_view(text: str) -> dict[str, Any]:
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something: progress, an outcome or an error."""
     return View(
         type="modal",
-        title=PlainTextObject(text="Add a customer"),
+        title=PlainTextObject(text=clip(title, MAX_MODAL_TITLE)),
         close=PlainTextObject(text="Close"),
         blocks=[section(text)],
     ).to_dict()

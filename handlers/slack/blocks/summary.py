@@ -40,7 +40,8 @@ GRANT_HEALTH = {
 }
 
 
-def summary_message(summary: Summary, *, page: int = 0) -> Message:
+def summary_message(summary: Summary, *, page: int = 0, can_disconnect: bool = False) -> Message:
+    """Stores by organisation; the Disconnect buttons only for those who may press them."""
     customer = summary.customer
     groups = summary.groups
     shown, page, pages = page_of(groups, size=GROUPS_PER_PAGE, page=page)
@@ -53,7 +54,7 @@ def summary_message(summary: Summary, *, page: int = 0) -> Message:
         ),
     ]
     for group in shown:
-        blocks += _group(customer, group)
+        blocks += _group(customer, group, can_disconnect=can_disconnect)
     if summary.not_connected and page == pages - 1:
         lines = listing(
             [
@@ -114,7 +115,7 @@ def disconnected_message(customer: Customer, result: Disconnection) -> Message:
     )
 
 
-def _group(customer: Customer, group: OrganisationGroup) -> list[Block]:
+def _group(customer: Customer, group: OrganisationGroup, *, can_disconnect: bool) -> list[Block]:
     plan = escape(group.plan_label) + ("" if group.plan_recognised else " (plan not recognised)")
     stores = listing([f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=1800)
     return [
@@ -123,7 +124,7 @@ def _group(customer: Customer, group: OrganisationGroup) -> list[Block]:
             f"*{escape(group.tenant_name)}* · {plan}\n"
             f"Connected by {escape(group.connected_by)} {when(group.linked_at)}\n"
             f"{GRANT_HEALTH[group.grant_status]}",
-            _disconnect_button(customer, group),
+            _disconnect_button(customer, group) if can_disconnect else None,
         ),
         context(f"{len(group.stores)} stores: {stores}"),
     ]

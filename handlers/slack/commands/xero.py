@@ -18,12 +18,14 @@ from handlers.slack.blocks.customers import (
 )
 from handlers.slack.blocks.modals import register_customer_view
 from handlers.slack.blocks.summary import disconnect_confirmation, summary_message
+from handlers.slack.errors import reported
 from handlers.slack.links import send_link
 from handlers.slack.runtime import Turn
 
 from .parsing import Invocation, parse, splits
 
 
+@reported
 async def xero_command(
     ack: AsyncAck,
     command: dict[str, Any],
@@ -54,7 +56,8 @@ async def stores(turn: Turn, invocation: Invocation) -> None:
 
 async def summary(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="summary"):
-        await turn.reply(summary_message(await turn.service.summary(customer_id=customer.id)))
+        summary = await turn.service.summary(customer_id=customer.id)
+        await turn.reply(summary_message(summary, can_disconnect=turn.is_admin))
 
 
 async def audit(turn: Turn, invocation: Invocation) -> None:

@@ -18,12 +18,14 @@ from bot.domain.results import CustomerView
 from bot.errors import DomainError
 from handlers.slack import ids
 from handlers.slack.blocks.modals import checking_view, failed_view, registered_view
+from handlers.slack.errors import reported
 from handlers.slack.runtime import Turn
 
 INLINE_ANSWER_SECONDS = 2.0
 FIELD_BLOCKS = {"name": ids.NAME_BLOCK, "api_key": ids.KEY_BLOCK}
 
 
+@reported
 async def register_customer(
     ack: AsyncAck,
     view: dict[str, Any],
