@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
@@ -132,19 +133,30 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox.server import build_sandbox, serve_sandbox
+    """The port is taken first: a busy one is a single line, before any file is made.
 
-    if args.database is None:
-        database = Path(tempfile.mkdtemp(prefix="xero-bot-sandbox-")) / "sandbox.sqlite3"
-    else:
-        database = args.database.resolve()
-        if args.reset:
-            for leftover in database.parent.glob(f"{database.name}*"):
-                leftover.unlink()
-    base_url = f"http://127.0.0.1:{args.port}"
-    sandbox = build_sandbox(base_url=base_url, database_url=f"sqlite+aiosqlite:///{database}")
+    Without `--database` the SQLite file lives in a temporary folder removed on exit.
+    """
+    from bot.sandbox.server import PortUnavailable, build_sandbox, listen, serve_sandbox
 
-    asyncio.run(serve_sandbox(sandbox, port=args.port, database=database))
+    try:
+        sock = listen(args.port)
+    except PortUnavailable as error:
+        print(f"xero-bot: {error}", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(sock.close)
+        if args.database is None:
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="xero-bot-sandbox-"))
+            database = Path(folder) / "sandbox.sqlite3"
+        else:
+            database = args.database.resolve()
+            if args.reset:
+                for leftover in database.parent.glob(f"{database.name}*"):
+                    leftover.unlink()
+        base_url = f"http://127.0.0.1:{args.port}"
+        sandbox = build_sandbox(base_url=base_url, database_url=f"sqlite+aiosqlite:///{database}")
+        asyncio.run(serve_sandbox(sandbox, sock=sock, database=database))
     return 0
 
 

@@ -17,15 +17,28 @@ from tests.browser import free_socket
 STARTUP_LIMIT = 5.0
 
 
-def start_sandbox(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+def sandbox_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a sandbox whose temporary files go to `tmp_path / "tmp"` only."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path / "tmp")}
+
+
+def start_sandbox(tmp_path: Path, port: int, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port), *options],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=sandbox_env(tmp_path),
     )
+
+
+def free_port() -> int:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen[str]) -> float:
@@ -63,3 +76,49 @@ def test_the_sandbox_starts_fast_and_stops_cleanly(tmp_path: Path, stop_with: in
     assert process.returncode == 0, output
     assert f"Open http://127.0.0.1:{port}/sandbox/" in output
     assert "Traceback" not in output
+
+
+def test_the_temporary_database_folder_is_removed_when_the_sandbox_stops(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    process = start_sandbox(tmp_path, port)
+    try:
+        wait_until_healthy(port, process)
+        made = sorted(path.name for path in (tmp_path / "tmp").iterdir())
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert len(made) == 1, made
+    assert made[0].startswith("xero-bot-sandbox-"), made
+    assert f"Database: {tmp_path / 'tmp' / made[0] / 'sandbox.sqlite3'}" in output
+    assert list((tmp_path / "tmp").iterdir()) == [], "the temporary folder outlived the sandbox"
+
+
+def test_a_busy_port_is_one_line_naming_the_port_and_port_option(tmp_path: Path) -> None:
+    taken = free_socket()
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=sandbox_env(tmp_path),
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr == (
+        f"xero-bot: port {port} is already in use on 127.0.0.1; "
+        f"choose another with --port, e.g. xero-bot sandbox --port {port + 1}\n"
+    )
+    assert "Traceback" not in finished.stdout + finished.stderr
+    assert finished.stdout == ""
+    assert list((tmp_path / "tmp").iterdir()) == [], "a busy port should make no files"

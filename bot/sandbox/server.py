@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,20 +158,46 @@ class WithHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def serve_sandbox(sandbox: Sandbox, *, port: int, database: Path) -> None:
-    """Migrate, serve on 127.0.0.1:`port` until Ctrl+C or SIGTERM, and say what to try."""
+class PortUnavailable(Exception):
+    """The sandbox cannot listen on its port; the message is the one line the person sees."""
+
+
+def listen(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port`, taken before anything else is built or migrated.
+
+    Binding first means a busy port is one plain sentence (not uvicorn's log line and two
+    tracebacks), and nothing has been created that would need cleaning up.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: restart at once
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} is already in use on 127.0.0.1; "
+                f"choose another with --port, e.g. xero-bot sandbox --port {port + 1}"
+            ) from None
+        raise PortUnavailable(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port"
+        ) from None
+    return sock
+
+
+async def serve_sandbox(sandbox: Sandbox, *, sock: socket.socket, database: Path) -> None:
+    """Migrate, serve on `sock` until Ctrl+C or SIGTERM, and say what to try."""
     engine = create_engine(sandbox.settings.database_url)
     try:
         await upgrade(engine)
     finally:
         await engine.dispose()
-    server = _QuietServer(
-        uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
-    )
+    host, port = sock.getsockname()[:2]
+    server = _QuietServer(uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning"))
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop, server.handle_exit, stop, None)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
         await asyncio.sleep(0.05)
     if server.started:
