@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,19 @@ from storage.models import StoreLink
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
 
 pytestmark = pytest.mark.browser
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def tour_commands(step: int) -> list[str]:
+    """The `/xero …` commands the README's sandbox tour types in `step`, in order.
+
+    The test types these (not its own copy), so a tour step that asks someone to press a
+    button they cannot see fails here.
+    """
+    tour = README.read_text(encoding="utf-8").split("A short tour:", 1)[1]
+    found = re.search(rf"^{step}\. (.*?)(?=^\d+\. |^$)", tour, re.MULTILINE | re.DOTALL)
+    assert found is not None, f"the README's tour has no step {step}"
+    return re.findall(r"`(/xero [^`]+)`", found.group(1))
 
 
 async def say(page: Page, text: str) -> None:
@@ -100,11 +114,24 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
         await expect(console.get_by_text("State: completed")).to_be_visible()
         await shoot(console, "thread-completed")
 
-        await console.get_by_label("Acting as").select_option("U0ADMIN")
-        await say(console, "/xero summary Acme Bikes")
+        # Step 4, as Ada: her summary has no Disconnect button, and typing it is refused.
+        summary, refused = tour_commands(4)
+        await say(console, summary)
         await expect(console.get_by_text("Xero summary: Acme Bikes")).to_be_visible()
         await expect(console.get_by_text("2 stores:")).to_be_visible()
+        await expect(console.get_by_role("button", name="Disconnect from Xero")).to_have_count(0)
+        await say(console, refused)
+        await expect(
+            console.get_by_text("Only helpdesk admins can disconnect organisations")
+        ).to_be_visible()
         await shoot(console, "summary")
+
+        # Step 5, as Sam: Ada's summary was hers alone; Sam asks for his own and disconnects.
+        await console.get_by_label("Acting as").select_option("U0ADMIN")
+        await expect(console.get_by_text("Xero summary: Acme Bikes")).to_have_count(0)
+        sams_summary, *_, after = tour_commands(5)
+        await say(console, sams_summary)
+        await expect(console.get_by_text("Xero summary: Acme Bikes")).to_be_visible()
         await console.get_by_role("button", name="Disconnect from Xero").click()
         dialog = console.get_by_role("dialog", name="Disconnect from Xero?")
         await expect(dialog.get_by_text("Acme Bikes Ltd")).to_be_visible()
@@ -112,9 +139,18 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
         await expect(
             console.get_by_text("Disconnected Acme Bikes Ltd from Acme Bikes")
         ).to_be_visible()
-        await say(console, "/xero summary Acme Bikes")
+        await say(console, after)
         await expect(console.get_by_text("0 organisations").last).to_be_visible()
         await shoot(console, "disconnected")
+
+        # The README's "Xero emulator page", from the console's own link: that connection gone.
+        async with console.expect_popup() as opened:
+            await console.get_by_role("link", name="Xero emulator").click()
+        emulator = await opened.value
+        connections = emulator.locator("#connections")
+        await expect(connections).to_be_visible()
+        await expect(connections).not_to_contain_text("Acme Bikes Ltd")
+        await shoot(emulator, "xero-emulator")
         await browser.close()
 
     async with transaction(session_factory(engine)) as session:
@@ -122,5 +158,6 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
     await engine.dispose()
     assert [(link.store_id, link.active) for link in links] == [(1, False), (2, False)]
     left_at_xero = [c.tenant_name for c in sandbox.xero.connections_of("xero-olive")]
-    assert left_at_xero == ["Acme Starter"]  # allowed by the customer, never used by a store
-    assert sorted(path.name for path in shots.iterdir())[-1] == "10-disconnected.png"
+    # Acme Starter (allowed, never used by a store) is the domain's to keep or remove.
+    assert "Acme Bikes Ltd" not in left_at_xero
+    assert sorted(path.name for path in shots.iterdir())[-1] == "11-xero-emulator.png"

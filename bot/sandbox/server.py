@@ -223,7 +223,8 @@ Try first, in the Slack console as Ada Agent (helpdesk agent):
      (the key {LOWER_LICENCE_KEY} shows the refusal of a licence below Pro Plus)
   2. /xero stores Acme Bikes → choose two stores → "Send link for selected" → open the link
   3. "Connect to Xero" → allow Acme Bikes Ltd and Acme Starter → pick an organisation, confirm
-  4. /xero summary Acme Bikes → switch to Sam Admin → "Disconnect from Xero"
+  4. /xero summary Acme Bikes (Ada may not disconnect, so she gets no Disconnect button)
+  5. switch to Sam Admin → his own /xero summary Acme Bikes → "Disconnect from Xero"
 
 Emulators: {base_url}/xero-emulator/ (Xero) and {base_url}/cloudpos/ (Cloud POS API keys).
 Database: {database}
