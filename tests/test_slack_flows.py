@@ -183,7 +183,7 @@ async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_fr
 async def test_summary_and_disconnect_by_an_admin(
     slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
     token = await issued_link(slack, "link Acme all")
     await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
     view = await slack.service.open_consent(token=token)
@@ -200,7 +200,7 @@ async def test_summary_and_disconnect_by_an_admin(
     ephemeral = slack.workspace.ephemeral
     await slack.workspace.wait_for("response_url", count=2)
     confirmation = ephemeral(CHANNEL, ADMIN)[-1]
-    assert "*Acme Ltd* has 2 of Acme's stores" in text_of(confirmation)
+    assert "*Acme Ltd* has 2 of Acme Bikes' stores" in text_of(confirmation)
 
     await slack.driver.click(confirmation, ids.DISCONNECT, user_id=ADMIN)
 

@@ -33,7 +33,34 @@ async def test_help_lists_every_subcommand(slack: Slack) -> None:
 
 async def test_an_unknown_subcommand_shows_help(slack: Slack) -> None:
     await slack.command("frobnicate acme")
-    assert "There is no `/xero frobnicate`" in text_of(await slack.answer())
+    answer = text_of(await slack.answer())
+    assert "There is no `/xero frobnicate`." in answer
+    assert "Did you mean" not in answer
+    assert "/xero customer add" in answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("customer", "customer add"), ("sumary Acme", "summary"), ("store Acme", "stores")],
+)
+async def test_a_mistyped_subcommand_suggests_the_closest(
+    slack: Slack, typed: str, meant: str
+) -> None:
+    await slack.command(typed)
+    assert f"Did you mean `/xero {meant}`?" in text_of(await slack.answer())
+
+
+async def test_counts_and_possessives_read_as_english(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme Bikes", stores=1)
+    await slack.command("stores Acme Bikes")
+    card = await slack.answer()
+    assert card.text == "Acme Bikes: 1 store"
+    assert "1 stores" not in text_of(card)
+    await slack.command("summary Acme Bikes")
+    summary = json.dumps((await slack.answer(count=2)).blocks, ensure_ascii=False)
+    assert "0 organisations · 0 stores connected · 1 not connected" in summary
 
 
 async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: FakeCloudPos) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from bot.errors import InvalidRequest
+from storage.models import ConsentRequest
 
 from .base import OPEN_CONSENT_STATUSES
 from .consent import ConsentOperations
+from .results import OpenLink
 
 
 class ReportingOperations(ConsentOperations):
@@ -17,6 +24,39 @@ class ReportingOperations(ConsentOperations):
             request = await self._request_by_id(session, consent_request_id)
             request.slack_channel_id = channel_id
             request.slack_message_ts = message_ts
+
+    async def open_links(
+        self, *, customer_id: int, store_codes: Sequence[str] | None
+    ) -> tuple[OpenLink, ...]:
+        """The open links a new link for these stores (None: every store) would withdraw,
+        so that an agent confirms before a link the customer may hold stops working."""
+        async with self._transaction(read_only=True) as session:
+            customer = await self._customer(session, customer_id)
+            wanted = {
+                store.id for store in await self._chosen_stores(session, customer, store_codes)
+            }
+            requests = await session.scalars(
+                select(ConsentRequest)
+                .where(
+                    ConsentRequest.customer_id == customer.id,
+                    ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
+                    ConsentRequest.expires_at > self._now(),
+                )
+                .order_by(ConsentRequest.id)
+                .options(selectinload(ConsentRequest.stores))
+            )
+            return tuple(
+                OpenLink(
+                    consent_request_id=request.id,
+                    store_codes=tuple(store.code for store in request.stores),
+                    issued_by=request.issued_by,
+                    expires_at=request.expires_at,
+                    slack_channel_id=request.slack_channel_id,
+                    slack_message_ts=request.slack_message_ts,
+                )
+                for request in requests
+                if wanted & {store.id for store in request.stores}
+            )
 
     async def note_link_shared(
         self, *, consent_request_id: int, channel_id: str, actor: str

@@ -57,6 +57,18 @@ class ReplacedLink:
 
 
 @dataclass(frozen=True)
+class OpenLink:
+    """A link still usable by the customer: issuing another for its stores withdraws it."""
+
+    consent_request_id: int
+    store_codes: tuple[str, ...]
+    issued_by: str
+    expires_at: datetime
+    slack_channel_id: str | None = None
+    slack_message_ts: str | None = None
+
+
+@dataclass(frozen=True)
 class ConsentLink:
     """A freshly issued link. `url` holds the secret token: show it once, never log it."""
 

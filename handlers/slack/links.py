@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.results import ConsentLink, OpenLink
 from handlers.slack import ids
-from handlers.slack.blocks.links import link_for_agent, link_record
+from handlers.slack.blocks.common import mention
+from handlers.slack.blocks.links import link_for_agent, link_record, replace_confirmation
 
 from .runtime import Turn
 
@@ -17,12 +19,27 @@ log = logging.getLogger(__name__)
 WAITING = "waiting for the customer"
 
 
-async def send_link(turn: Turn, *, customer_id: int, store_codes: Sequence[str] | None) -> None:
+async def send_link(
+    turn: Turn,
+    *,
+    customer_id: int,
+    store_codes: Sequence[str] | None,
+    replacing: Collection[int] | None = None,
+) -> None:
     """Issue a link, post its record (the thread progress goes to) and show the link privately.
 
-    The record goes to the channel, or to the agent's DM when the bot cannot post there;
-    it never contains the link.
+    A link the customer may already hold is withdrawn only once an agent has confirmed it by
+    its number (`replacing`); its record in the channel then says what replaced it. The
+    record goes to the channel, or to the agent's DM when the bot cannot post there; it
+    never contains the link.
     """
+    open_links = await turn.service.open_links(customer_id=customer_id, store_codes=store_codes)
+    if {old.consent_request_id for old in open_links} - set(replacing or ()):
+        confirmation = replace_confirmation(
+            customer_id=customer_id, store_codes=store_codes, open_links=open_links
+        )
+        await turn.reply(confirmation, replace=replacing is not None)
+        return
     link = await turn.service.issue_consent_link(
         customer_id=customer_id, store_codes=store_codes, actor=turn.actor
     )
@@ -46,5 +63,29 @@ async def send_link(turn: Turn, *, customer_id: int, store_codes: Sequence[str] 
             channel_id=posted["channel"],
             message_ts=posted["ts"],
         )
+    withdrawn = {old.consent_request_id for old in link.replaced}
+    for old in open_links:
+        if old.consent_request_id in withdrawn:
+            await _mark_replaced(turn, old, by=link)
     sealed = turn.runtime.vault.encrypt(ids.encode(r=link.consent_request_id, u=link.url))
-    await turn.reply(link_for_agent(link, sealed_link=sealed, can_revoke=turn.is_admin))
+    agent_copy = link_for_agent(link, sealed_link=sealed, can_revoke=turn.is_admin)
+    await turn.reply(agent_copy, replace=replacing is not None)
+
+
+async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
+    """The old link's record must not go on saying it waits for the customer."""
+    if not (old.slack_channel_id and old.slack_message_ts):
+        return
+    record = link_record(
+        consent_request_id=old.consent_request_id,
+        customer_name=by.customer_name,
+        store_codes=old.store_codes,
+        issued_by=old.issued_by,
+        state=f"replaced by link #{by.consent_request_id} ({mention(turn.actor)})",
+    )
+    try:
+        await turn.client.chat_update(
+            channel=old.slack_channel_id, ts=old.slack_message_ts, **record.kwargs()
+        )
+    except SlackApiError as error:
+        log.info("cannot update the record of link #%s: %s", old.consent_request_id, error)

@@ -9,14 +9,45 @@ from slack_bolt.async_app import AsyncApp
 from bot.errors import InvalidRequest
 from bot.vault import VaultError
 from handlers.slack import ids
-from handlers.slack.blocks.common import Message, mention
+from handlers.slack.blocks.common import Message, escape, mention
 from handlers.slack.blocks.links import link_for_customer, link_record
+from handlers.slack.links import send_link
 from handlers.slack.runtime import Turn, acknowledged
 
 
 def register(app: AsyncApp) -> None:
     app.action(ids.POST_LINK)(acknowledged(post_link_in_channel))
     app.action(ids.REVOKE_LINK)(acknowledged(revoke_link))
+    app.action(ids.REPLACE_LINK)(acknowledged(replace_open_link))
+    app.action(ids.KEEP_LINK)(acknowledged(keep_open_link))
+
+
+async def replace_open_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
+    """The agent confirmed that a new link may withdraw the open ones it named."""
+    value = ids.decode(action.get("value"))
+    codes, replacing = value.get("s"), value.get("x")
+    if not (codes is None or _strings(codes)) or not _ints(replacing):
+        raise InvalidRequest("That button is out of date. Run the command again.")
+    await send_link(
+        turn, customer_id=ids.int_field(value, "c"), store_codes=codes, replacing=replacing
+    )
+
+
+async def keep_open_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
+    kept = str(ids.decode(action.get("value")).get("x") or "")
+    await turn.reply(
+        Message(f":ok_hand: Kept link {escape(kept)}; no new link was issued."), replace=True
+    )
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _ints(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, int) and not isinstance(item, bool) for item in value
+    )
 
 
 async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:

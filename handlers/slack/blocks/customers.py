@@ -25,6 +25,7 @@ from .common import (
     button,
     clip,
     context,
+    counted,
     escape,
     message,
     page_buttons,
@@ -47,8 +48,9 @@ HELP = """\
 *`/xero` commands*
 • `/xero customer add` — register a customer with their Cloud POS API key
 • `/xero stores <customer>` — the customer's stores and their state, with buttons to send links
-• `/xero link <customer> [store codes… | all]` — a consent link for the customer, \
-e.g. `/xero link "Acme Bikes" S001 S002`
+• `/xero link <customer> <store codes… | all>` — a consent link for the customer, \
+e.g. `/xero link "Acme Bikes" S001 S002`; an open link for the same stores is replaced \
+only once you confirm
 • `/xero summary <customer>` — stores grouped by Xero organisation, with Disconnect buttons
 • `/xero disconnect <customer> <organisation>` — e.g. `/xero disconnect "Acme Bikes" "Acme Ltd"`
 • `/xero audit <customer>` — what was done for the customer, latest first
@@ -69,7 +71,7 @@ def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
         HeaderBlock(text=PlainTextObject(text=clip(customer.name, 150))),
         context(
             f"Customer #{customer.id} · Cloud POS group {escape(customer.cloudpos_group)} · "
-            f"{escape(customer.licence)} licence · {len(stores)} stores"
+            f"{escape(customer.licence)} licence · {counted(len(stores), 'store')}"
         ),
     ]
     for store in shown:
@@ -122,7 +124,7 @@ def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
     blocks.append(ActionsBlock(elements=buttons))
     if pages > 1:
         blocks.append(context(f"Page {page + 1} of {pages}"))
-    return message(f"{customer.name}: {len(stores)} stores", blocks)
+    return message(f"{customer.name}: {counted(len(stores), 'store')}", blocks)
 
 
 def candidates_message(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -14,7 +16,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain.results import ConsentLink, ConsentView
+from bot.domain.results import ConsentLink, ConsentView, OpenLink
 from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack import ids
 
@@ -58,6 +60,41 @@ def link_for_agent(link: ConsentLink, *, sealed_link: str, can_revoke: bool = Fa
         )
         blocks.append(context(f"It replaces the earlier open link {escape(replaced)}."))
     return message(f"Consent link for {link.customer_name}: {link.url}", blocks)
+
+
+def replace_confirmation(
+    *, customer_id: int, store_codes: Sequence[str] | None, open_links: Sequence[OpenLink]
+) -> Message:
+    """Before a new link withdraws one the customer may hold: which, and a way back."""
+    described = [
+        f"#{old.consent_request_id} ("
+        + listing([f"`{escape(code)}`" for code in old.store_codes], limit=300)
+        + f"), issued by {mention(old.issued_by)}, usable until {when(old.expires_at)}"
+        for old in open_links
+    ]
+    numbers = ", ".join(f"#{old.consent_request_id}" for old in open_links)
+    noun = "link" if len(open_links) == 1 else "links"
+    value = ids.encode(
+        c=customer_id,
+        s=list(store_codes) if store_codes is not None else None,
+        x=[old.consent_request_id for old in open_links],
+    )
+    return message(
+        f"Replace open {noun} {numbers}?",
+        [
+            section(
+                f":warning: The customer may already have open {noun} "
+                + listing(described, limit=2000)
+                + f". A new link withdraws {'it' if len(open_links) == 1 else 'them'}."
+            ),
+            ActionsBlock(
+                elements=[
+                    button(f"Replace {noun} {numbers}", ids.REPLACE_LINK, value, style="danger"),
+                    button(f"Keep {numbers}", ids.KEEP_LINK, ids.encode(x=numbers)),
+                ]
+            ),
+        ],
+    )
 
 
 def _revoke_button(consent_request_id: int) -> ButtonElement:

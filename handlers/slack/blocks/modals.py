@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 from bot.domain.results import CustomerView
 from handlers.slack import ids
 
-from .common import clip, context, escape, listing, section
+from .common import clip, context, counted, escape, listing, section
 
 REGISTER_TITLE = "Add a customer"
 MAX_MODAL_TITLE = 24
@@ -55,6 +55,7 @@ def checking_view() -> dict[str, Any]:
 
 def registered_view(customer: CustomerView) -> dict[str, Any]:
     stores = listing([f"`{escape(s.code)}` {escape(s.name)}" for s in customer.stores], limit=2500)
+    count = counted(len(customer.stores), "store")
     return View(
         type="modal",
         title=PlainTextObject(text="Customer added"),
@@ -62,7 +63,7 @@ def registered_view(customer: CustomerView) -> dict[str, Any]:
         blocks=[
             section(
                 f":white_check_mark: *{escape(customer.name)}* (#{customer.id}) is registered "
-                f"with a {escape(customer.licence)} licence and {len(customer.stores)} stores: "
+                f"with a {escape(customer.licence)} licence and {count}: "
                 f"{stores or 'none yet'}."
             ),
             context(f"Next: `/xero stores {clip(customer.name, 100)}`"),

@@ -23,11 +23,13 @@ from .common import (
     button,
     clip,
     context,
+    counted,
     escape,
     listing,
     message,
     page_buttons,
     page_of,
+    possessive,
     section,
     when,
 )
@@ -48,8 +50,8 @@ def summary_message(summary: Summary, *, page: int = 0, can_disconnect: bool = F
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(f"Xero summary: {customer.name}", 150))),
         context(
-            f"{len(groups)} organisations · "
-            f"{sum(len(group.stores) for group in groups)} stores connected · "
+            f"{counted(len(groups), 'organisation')} · "
+            f"{counted(sum(len(group.stores) for group in groups), 'store')} connected · "
             f"{len(summary.not_connected)} not connected"
         ),
     ]
@@ -81,7 +83,7 @@ def disconnect_confirmation(customer: Customer, group: OrganisationGroup) -> Mes
         [
             section(
                 f"*{escape(group.tenant_name)}* has {len(group.stores)} of "
-                f"{escape(customer.name)}'s stores: "
+                f"{escape(possessive(customer.name))} stores: "
                 + listing(
                     [f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=2500
                 )
@@ -126,7 +128,7 @@ def _group(customer: Customer, group: OrganisationGroup, *, can_disconnect: bool
             f"{GRANT_HEALTH[group.grant_status]}",
             _disconnect_button(customer, group) if can_disconnect else None,
         ),
-        context(f"{len(group.stores)} stores: {stores}"),
+        context(f"{counted(len(group.stores), 'store')}: {stores}"),
     ]
 
 

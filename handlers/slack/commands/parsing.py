@@ -11,6 +11,8 @@ class Invocation:
     name: str
     words: tuple[str, ...]
     raw: str
+    problem: str = ""
+    """Why the words cannot be trusted (an unclosed quote): nothing may be done with them."""
 
     @property
     def rest(self) -> str:
@@ -31,6 +33,12 @@ def parse(text: str) -> Invocation:
         words = list(lexer)
     except ValueError:
         words = normalised.replace('"', " ").split()
+        name = words[0].lower() if words else "help"
+        problem = (
+            'A quote is not closed, so I cannot tell where the name ends. Put a " at both '
+            'ends, e.g. `/xero link "Acme Bikes" S001`.'
+        )
+        return Invocation(name, tuple(words[1:]), text, problem=problem)
     if not words:
         return Invocation("help", (), text)
     name = words[0].lower()
@@ -42,3 +50,8 @@ def parse(text: str) -> Invocation:
 def splits(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
     """Every (customer, remaining words) reading of `words`, longest customer first."""
     return [(" ".join(words[:cut]), words[cut:]) for cut in range(len(words), 0, -1)]
+
+
+def quoted(name: str) -> str:
+    """A name as the agent would type it back: in quotes when it has spaces."""
+    return f'"{name}"' if " " in name else name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.results import CustomerCandidate
 from bot.errors import Ambiguous, InvalidRequest, NotFound
+from handlers.slack.blocks.common import clip, escape
 from handlers.slack.blocks.customers import (
     audit_message,
     candidates_message,
@@ -22,7 +24,7 @@ from handlers.slack.errors import reported
 from handlers.slack.links import send_link
 from handlers.slack.runtime import Turn
 
-from .parsing import Invocation, parse, splits
+from .parsing import Invocation, parse, quoted, splits
 
 
 @reported
@@ -36,16 +38,29 @@ async def xero_command(
     await ack()
     invocation = parse(command.get("text", ""))
     turn = Turn.of(context, respond, client)
+    if invocation.problem:
+        raise InvalidRequest(invocation.problem)
     if invocation.name == "customer add":
         await client.views_open(trigger_id=command["trigger_id"], view=register_customer_view())
         return
     subcommand = SUBCOMMANDS.get(invocation.name)
     if subcommand is None:
-        note = "" if invocation.name == "help" else f"There is no `/xero {invocation.name}`."
-        await turn.reply(help_message(note))
+        await turn.reply(help_message(_unknown(invocation.name)))
         return
     async with turn.runtime.work:
         await subcommand(turn, invocation)
+
+
+def _unknown(name: str) -> str:
+    if name == "help":
+        return ""
+    note = f"There is no `/xero {escape(clip(name, 40))}`."
+    known = [*SUBCOMMANDS, "customer add", "help"]
+    if name == "customer":
+        return f"{note} Did you mean `/xero customer add`?"
+    if close := difflib.get_close_matches(name, known, n=1, cutoff=0.6):
+        return f"{note} Did you mean `/xero {close[0]}`?"
+    return note
 
 
 async def stores(turn: Turn, invocation: Invocation) -> None:
@@ -67,11 +82,20 @@ async def audit(turn: Turn, invocation: Invocation) -> None:
 
 
 async def link(turn: Turn, invocation: Invocation) -> None:
-    """`link <customer> [codes… | all]`: the longest leading words naming a customer win."""
+    """`link <customer> codes… | all`: the longest leading words naming a customer win.
+
+    Every store must be asked for with `all`: a name typed without codes is more often a
+    slip than a wish to replace every open link of the customer."""
     customer, codes = await _customer_and_rest(turn, invocation, then="stores")
     if customer is None:
         return
-    chosen = None if not codes or [c.lower() for c in codes] == ["all"] else list(codes)
+    if not codes:
+        named = quoted(customer.name)
+        raise InvalidRequest(
+            f"Say which stores: `/xero link {named} S001 S002`, or `/xero link {named} all` "
+            f"for every store. `/xero stores {named}` has a button per store."
+        )
+    chosen = None if [c.lower() for c in codes] == ["all"] else list(codes)
     await send_link(turn, customer_id=customer.id, store_codes=chosen)
 
 
