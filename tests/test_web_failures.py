@@ -108,7 +108,8 @@ async def test_a_completed_link_is_410_but_its_summary_still_shows(
     choose = await browser.get(f"{path}/organisation")
     option = re.search(r'<option value="(\d+)"', choose.text)
     assert option is not None
-    form = {"csrf_token": csrf_of(choose), "store:S001": option.group(1)}
+    form = {"csrf_token": csrf_of(choose), "store:S001": option.group(1),
+            "store:S002": option.group(1)}  # fmt: skip
     first = await browser.post(f"{path}/organisation", data=form)
     second = await browser.post(f"{path}/organisation", data=form)
 

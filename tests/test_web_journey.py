@@ -103,11 +103,13 @@ async def test_the_whole_journey_through_the_pages(
     assert {link.connection_id for link in links} == {connection.id}
     assert grant is not None
     assert grant.user_email == "olive@acme.test"
+    assert [c.tenant_name for c in emulator.connections] == ["Acme Ltd"]
     issued = emulator.token_requests[0]
     assert issued["grant_type"] == "authorization_code"
     assert "eyJ" not in grant.access_token_encrypted[:3]
     actions = [entry.action for entry in await web_service.audit_log(customer_id=customer.id)]
-    assert actions[:6] == [
+    assert actions[:7] == [
+        "organisation.removed_unused",  # Acme Starter: allowed, but no store uses it
         "consent.completed",
         "store.linked",
         "store.linked",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +26,12 @@ from storage.models import (
 
 from .base import is_are, listing, token_hash
 from .consent import ConsentOperations
+from .leftovers import LeftoverOperations
 from .results import Confirmation
+from .unconnected import UnconnectedOperations
 
 
-class ChoiceOperations(ConsentOperations):
+class ChoiceOperations(LeftoverOperations, UnconnectedOperations, ConsentOperations):
     async def confirm_organisations(
         self,
         *,
@@ -38,19 +40,52 @@ class ChoiceOperations(ConsentOperations):
         token: str | None = None,
         consent_request_id: int | None = None,
         replace: bool = False,
+        leave_unconnected: Collection[str] | None = None,
     ) -> Confirmation:
         """Link each chosen store (by code) to an organisation (connection id) of this consent.
 
         Repeating the same confirmation changes nothing. A store already linked to another
-        organisation moves only when `replace` says so.
+        organisation moves only when `replace` says so. With `leave_unconnected` given,
+        every store of the link that would stay without an organisation must be in it,
+        else `StoresLeftUnconnected` is raised and nothing changes (the customer pages ask
+        first; an agent in Slack chooses store by store and passes None). Afterwards the
+        organisations this consent allowed that no store uses are removed at Xero.
         """
         if (token is None) == (consent_request_id is None):
             raise ValueError("give exactly one of token and consent_request_id")
+        result = await self._confirm(
+            choices=choices,
+            actor=actor,
+            token=token,
+            consent_request_id=consent_request_id,
+            replace=replace,
+            leave_unconnected=leave_unconnected,
+        )
+        await self._remove_unused_connections(
+            consent_request_id=result.consent_request_id, actor=actor
+        )
+        if not result.unchanged:
+            view = await self.consent_for_request(consent_request_id=result.consent_request_id)
+            left = [store.code for store in view.stores if store.organisation_name is None]
+            detail = f"left unconnected: {listing(left)}" if left else ""
+            await self._notify(ConsentEventKind.COMPLETED, view, detail)
+        return result
+
+    async def _confirm(
+        self,
+        *,
+        choices: Mapping[str, int],
+        actor: str,
+        token: str | None,
+        consent_request_id: int | None,
+        replace: bool,
+        leave_unconnected: Collection[str] | None,
+    ) -> Confirmation:
         async with self._transaction() as session:
             request = await self._request_for_choice(session, token, consent_request_id)
             stores = self._stores_of_request(request, choices)
             connections = await self._chosen_connections(session, request, set(choices.values()))
-            current = await self._active_links(session, [store.id for store in stores])
+            current = await self._active_links(session, [store.id for store in request.stores])
             wanted = {
                 store.id: connections[choices_by_code(choices)[store.code.casefold()]]
                 for store in stores
@@ -66,6 +101,14 @@ class ChoiceOperations(ConsentOperations):
                     "Ask your helpdesk contact for a new link to change them.",
                     reason="completed",
                 )
+            chosen_ids = {store.id for store in stores}
+            left = [
+                store
+                for store in request.stores
+                if store.id not in chosen_ids and store.id not in current
+            ]
+            if leave_unconnected is not None:
+                await self._check_left_unconnected(session, request, left, leave_unconnected)
             for store in stores:
                 self._link(
                     session,
@@ -90,11 +133,9 @@ class ChoiceOperations(ConsentOperations):
                 customer_id=request.customer_id,
                 consent_request_id=request.id,
                 choices={store.code: wanted[store.id].tenant_name for store in stores},
+                left_unconnected=[store.code for store in left],
             )
-            result = _confirmation(request, stores, wanted, unchanged=False)
-            view = await self._consent_view(session, request)
-        await self._notify(ConsentEventKind.COMPLETED, view)
-        return result
+            return _confirmation(request, stores, wanted, unchanged=False)
 
     async def _request_for_choice(
         self, session: AsyncSession, token: str | None, consent_request_id: int | None

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.domain import ConnectionService
-from bot.domain.results import ConsentView
+from bot.domain.results import ConsentView, StoreView
+from bot.domain.unconnected import StoresLeftUnconnected
 from bot.errors import ExternalServiceError, InvalidRequest
 
 from .rendering import message_page, page
@@ -100,8 +101,10 @@ async def choose(request: Request) -> Response:
 
 
 async def done(request: Request) -> Response:
-    summary = await _service(request).link_summary(token=request.path_params["token"])
-    return page(request, "done.html", title="Your stores are connected", summary=summary)
+    outcome = await _service(request).link_outcome(token=request.path_params["token"])
+    return page(
+        request, "done.html", title=outcome.headline, summary=outcome.summary, outcome=outcome
+    )
 
 
 async def health(_request: Request) -> Response:
@@ -118,16 +121,24 @@ async def _confirm(request: Request, token: str) -> Response:
             if not value.strip().isdigit():
                 raise InvalidRequest("That choice is not one of the organisations offered.")
             choices[field.removeprefix("store:")] = int(value)
+    leave = form.getlist("leave_unconnected") if form.get("confirm_unconnected") == "yes" else []
     service = _service(request)
     try:
         await service.confirm_organisations(
-            token=token, choices=choices, actor=CUSTOMER, replace=True
-        )
+            token=token, choices=choices, actor=CUSTOMER, replace=True,
+            leave_unconnected=[code for code in leave if isinstance(code, str)],
+        )  # fmt: skip
+    except StoresLeftUnconnected as left:
+        consent = await service.open_consent(token=token)
+        return _with_form(
+            request, "choose.html", "Leave some stores unconnected?", token, consent,
+            chosen=choices, unconnected=left.stores, error=left.message,
+        )  # fmt: skip
     except InvalidRequest as error:
         consent = await service.open_consent(token=token)
         return _with_form(
             request, "choose.html", "Select an organisation", token, consent,
-            status=400, error=error.message,
+            status=400, error=error.message, chosen=choices,
         )  # fmt: skip
     return RedirectResponse(_url(request, "done", token=token), status_code=303)
 
@@ -141,7 +152,10 @@ def _with_form(
     *,
     status: int = 200,
     error: str = "",
+    chosen: dict[str, int] | None = None,
+    unconnected: tuple[StoreView, ...] = (),
 ) -> HTMLResponse:
+    """The page with its form; a form sent back keeps what the customer chose."""
     cookie = _cookie(request)
     browser_id = cookie.read_or_new(request)
     response = page(
@@ -152,7 +166,8 @@ def _with_form(
         token=token,
         consent=consent,
         error=error,
-        preselected=_preselected(consent),
+        preselected=_preselected(consent) if chosen is None else chosen,
+        unconnected=unconnected,
         csrf_token=_csrf(request).issue(browser_id, token),
     )
     cookie.set(response, browser_id)
