@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import (
     Conflict,
+    ConsentLinkUnusable,
     ExternalServiceError,
     OAuthStateRejected,
     XeroConnectionGone,
@@ -32,13 +33,14 @@ from storage.models import (
 
 from .base import linked_stores_of_grant, token_hash
 from .consent import ConsentOperations
+from .leftovers import LeftoverOperations
 from .results import ConsentAttempt, ConsentView
 
 STATE_LIFETIME = timedelta(minutes=30)
 START_AGAIN = "Open the link you were sent again and press Connect to Xero."
 
 
-class AuthorisationOperations(ConsentOperations):
+class AuthorisationOperations(LeftoverOperations, ConsentOperations):
     async def start_consent(self, *, token: str, browser_id: str, actor: str = "customer") -> str:
         """The Xero address to send the customer to, with a `state` bound to link and browser."""
         if not browser_id:
@@ -111,10 +113,16 @@ class AuthorisationOperations(ConsentOperations):
 
         The organisations are those of the access token's `authentication_event_id`, never
         "the first connection": a Xero user may have connected others before. A failure at
-        Xero leaves the link usable and is reported back.
+        Xero leaves the link usable and is reported back. A link no longer usable gets
+        nothing, and what the consent created at Xero is removed again.
         """
-        async with self._transaction(read_only=True) as session:
-            await self._usable_request(session, attempt.link_token)
+        try:
+            async with self._transaction(read_only=True) as session:
+                await self._usable_request(session, attempt.link_token)
+        except ConsentLinkUnusable as unusable:
+            await self._refuse_late_consent(
+                attempt=attempt, unusable=unusable, code=code, tokens=None, actor=actor
+            )
         try:
             tokens = await self._deps.xero.exchange_code(code=code)
             if not tokens.auth_event_id:
@@ -142,6 +150,10 @@ class AuthorisationOperations(ConsentOperations):
                     attempt.link_token, tokens, tenants, organisations, actor
                 )
                 break
+            except ConsentLinkUnusable as unusable:
+                await self._refuse_late_consent(
+                    attempt=attempt, unusable=unusable, code="", tokens=tokens, actor=actor
+                )
             except IntegrityError:
                 if try_number == 2:
                     raise Conflict(
