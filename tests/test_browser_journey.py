@@ -45,7 +45,7 @@ async def shoot(page: Page, folder: Path, name: str) -> None:
     await page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
-async def test_a_customer_connects_two_stores_in_a_real_browser(
+async def test_a_customer_connects_two_of_three_stores_in_a_real_browser(
     page: Page, tmp_path: Path, router: respx.Router
 ) -> None:
     router.route(host="127.0.0.1").pass_through()
@@ -83,9 +83,9 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
                 public_base_url=bot_url,
             )
         )
-        customer = await registered(service, cloudpos, name="Acme Bikes", stores=3)
+        customer = await registered(service, cloudpos, name="Acme Bikes", stores=4)
         link = await service.issue_consent_link(
-            customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
+            customer_id=customer.id, store_codes=["S001", "S002", "S003"], actor=AGENT
         )
         async with (
             serve(emulator.app, xero_socket),
@@ -94,7 +94,8 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
             await page.goto(link.url)
             await expect(page.get_by_role("heading")).to_have_text("Connect your stores to Xero")
             await expect(page.get_by_text("acme bikes store 1")).to_be_visible()
-            await expect(page.get_by_text("acme bikes store 3")).to_have_count(0)
+            await expect(page.get_by_text("acme bikes store 3")).to_be_visible()
+            await expect(page.get_by_text("acme bikes store 4")).to_have_count(0)
             await shoot(page, shots, "1-landing")
 
             await page.get_by_role("button", name="Connect to Xero").click()
@@ -112,14 +113,30 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
 
             standard = await first.locator("option", has_text="Acme Ltd").get_attribute("value")
             assert standard is not None
-            await first.select_option(standard)
-            await page.get_by_label("acme bikes store 2").select_option(standard)
+            third = page.get_by_label("acme bikes store 3")
+            for store in (first, page.get_by_label("acme bikes store 2"), third):
+                await expect(store).to_have_value(standard)  # the only eligible one
+            await third.select_option("")  # "Don't connect this store now"
             await page.get_by_role("button", name="Confirm Selection").click()
             await expect(page.get_by_role("heading", level=1)).to_have_text(
-                "Your stores are connected"
+                "Leave some stores unconnected?"
+            )
+            await expect(page.get_by_role("alert")).to_contain_text(
+                "1 of 3 stores would not be connected: acme bikes store 3 (S003)"
+            )
+            await expect(third).to_have_value("")  # the choice made is kept
+            await shoot(page, shots, "4-leave-unconnected")
+
+            await page.get_by_label("Leave this store unconnected").check()
+            await page.get_by_role("button", name="Confirm Selection").click()
+            await expect(page.get_by_role("heading", level=1)).to_have_text(
+                "2 of 3 stores connected"
             )
             await expect(page.get_by_role("heading", level=2, name="Acme Ltd")).to_be_visible()
-            await shoot(page, shots, "4-done")
+            await expect(page.get_by_role("status")).to_contain_text(
+                "Not connected with this link: acme bikes store 3 (S003)."
+            )
+            await shoot(page, shots, "5-done")
 
         async with transaction(session_factory(engine)) as session:
             links = (await session.scalars(select(StoreLink).where(StoreLink.active))).all()
@@ -127,6 +144,8 @@ async def test_a_customer_connects_two_stores_in_a_real_browser(
         await engine.dispose()
     assert sorted(link.store_id for link in links) == [1, 2]
     assert sorted(path.name for path in shots.iterdir()) == [
-        "1-landing.png", "2-xero-consent.png", "3-choose.png", "4-done.png",
+        "1-landing.png", "2-xero-consent.png", "3-choose.png", "4-leave-unconnected.png",
+        "5-done.png",
     ]  # fmt: skip
+    assert [c.tenant_name for c in emulator.connections] == ["Acme Ltd"]  # Starter removed
     assert httpx.URL(link.url).host == "127.0.0.1"

@@ -87,11 +87,12 @@ class UnconnectedOperations(OrganisationOperations):
         view = await self._consent_view(session, request)
         left_ids = {store.id for store in left}
         views = tuple(store for store in view.stores if store.id in left_ids)
+        them = "it" if len(views) == 1 else "them"
         raise StoresLeftUnconnected(
             f"{len(views)} of {len(view.stores)} stores would not be connected: "
             f"{listing([f'{store.name} ({store.code})' for store in views])}. "
-            "This link can be used only once, so connecting them later needs a new link. "
-            "Choose an organisation for them, or tick the box to leave them unconnected, "
+            f"This link can be used only once, so connecting {them} later needs a new link. "
+            f"Choose an organisation for {them}, or tick the box to leave {them} unconnected, "
             "then press Confirm Selection again.",
             stores=views,
         )
