@@ -102,7 +102,7 @@ def build_sandbox(*, base_url: str, database_url: str) -> Sandbox:
                     channel_id=CHANNEL,
                     links=[
                         ("Cloud POS emulator (API keys)", "/cloudpos/"),
-                        ("Xero emulator", "/xero-emulator/"),
+                        ("Xero emulator (faults, disconnect the app)", "/xero-emulator/"),
                     ],
                 ),
             ),

@@ -44,6 +44,20 @@ class FaultInjector:
         with self._fault_lock:
             self._faults[endpoint].append((Fault(status, retry_after, delay), times))
 
+    def pending_faults(self) -> list[tuple[str, Fault, int]]:
+        """(endpoint, fault, calls left) for every fault still queued, for the status page."""
+        with self._fault_lock:
+            return [
+                (name, fault, times)
+                for name in sorted(self._faults)
+                for fault, times in self._faults[name]
+            ]
+
+    def clear_faults(self) -> None:
+        with self._fault_lock:
+            for queue in self._faults.values():
+                queue.clear()
+
     def take_fault(self, endpoint: Endpoint) -> Fault | None:
         with self._fault_lock:
             queue = self._faults[endpoint]

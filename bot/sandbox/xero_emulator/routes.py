@@ -17,6 +17,8 @@ from starlette.templating import Jinja2Templates
 
 from .answers import Sleep, root
 from .api import Api, xero_datetime
+from .controls import FAULT_STATUSES, Controls
+from .faults import ENDPOINTS
 from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
 from .state import EmulatorState
 
@@ -55,6 +57,10 @@ class _StatusPage:
             "connections": state.connections,
             "users_by_id": users,
             "format_time": xero_datetime,
+            "faults": state.pending_faults(),
+            "endpoints": sorted(ENDPOINTS),
+            "fault_statuses": FAULT_STATUSES,
+            "controls": root(request) + "/controls",
         }
         return self._templates.TemplateResponse(request, "home.html", context)
 
@@ -62,10 +68,13 @@ class _StatusPage:
 def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlette:
     templates = _templates()
     identity, api = Identity(state, sleep, templates), Api(state, sleep)
-    status = _StatusPage(state, templates)
+    status, controls = _StatusPage(state, templates), Controls(state)
     return Starlette(
         routes=[
             Route("/", status.home, methods=["GET"]),
+            Route("/controls/faults", controls.add_fault, methods=["POST"]),
+            Route("/controls/faults/clear", controls.clear_faults, methods=["POST"]),
+            Route("/controls/disconnect", controls.disconnect, methods=["POST"]),
             Route(AUTHORIZE_PATH, identity.authorize_page, methods=["GET"]),
             Route(AUTHORIZE_PATH, identity.authorize_submit, methods=["POST"]),
             Route(TOKEN_PATH, identity.token, methods=["POST"]),

@@ -230,6 +230,16 @@ class EmulatorState(Directory, FaultInjector):
             del self._connections[connection_id]
             return True
 
+    def disconnect_organisation(self, tenant_id: str) -> int:
+        """What "Disconnect" on Xero's Connected Apps page does: the app loses its connection
+        to that organisation, whoever made it; tokens stay valid but reach it no more.
+        """
+        with self._lock:
+            gone = [c.id for c in self._connections.values() if c.tenant_id == tenant_id]
+            for connection_id in gone:
+                del self._connections[connection_id]
+            return len(gone)
+
     def organisation_for(self, user_id: str, tenant_id: str) -> EmulatedOrganisation | None:
         """The organisation, if this user has a connection to it."""
         with self._lock:
