@@ -41,8 +41,8 @@ _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]+")
 _LICENCE_SEPARATORS = re.compile(r"[\s_-]+")
 
 _KEY_REJECTED = (
-    "This Cloud POS API key is not valid or not active. Check it in Cloud POS backoffice "
-    "(Setup → Configuration → External Access To The Cloud POS API) and that it is ticked Active."
+    "This key is not valid or not active. Check it in Cloud POS backoffice: Setup → "
+    "Configuration → External Access To The Cloud POS API (ticked Active)."
 )
 _KEY_MALFORMED = (
     "This does not look like a Cloud POS API key: it contains spaces or characters an API key "

@@ -50,7 +50,7 @@ async def test_register_refuses_a_licence_other_than_pro_plus(
     service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
 ) -> None:
     cloudpos.add("key-pro", group="small-shop", licence="Pro")
-    with pytest.raises(InvalidRequest, match="Cloud POS Pro licence; the Xero integration needs"):
+    with pytest.raises(InvalidRequest, match="Cloud POS Pro licence; Xero needs Pro Plus"):
         await service.register_customer(name="Small", api_key="key-pro", actor=AGENT)
     assert await table_counts(engine) == {"Customer": 0, "Store": 0, "AuditEvent": 0}
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.errors import ExternalServiceError
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
@@ -66,7 +67,7 @@ async def test_customer_add_registers_from_the_modal(slack: Slack, cloudpos: Fak
     [
         ("", "key-acme", ids.NAME_BLOCK, "Give the customer a name"),
         ("x" * 3000, "key-acme", ids.NAME_BLOCK, "under 200 characters"),
-        ("Small Shop", "key-pro", ids.KEY_BLOCK, "needs Pro Plus"),
+        ("Small Shop", "key-pro", ids.KEY_BLOCK, "Xero needs Pro Plus"),
         ("Nobody", "wrong-key", ids.KEY_BLOCK, "not valid or not active"),
     ],
 )
@@ -83,6 +84,58 @@ async def test_customer_add_shows_errors_on_the_field(
     assert answer["response_action"] == "errors"
     assert message in answer["errors"][block]
     assert key not in dumps(answer)
+
+
+@pytest.mark.parametrize(
+    ("registered_as", "name", "key", "block", "advice"),
+    [
+        (None, "Nobody", "wrong-key", ids.KEY_BLOCK, "(ticked Active)."),
+        (None, "Small Shop", "key-pro", ids.KEY_BLOCK, "contact can upgrade it."),
+        ("A" * 200, "A" * 200, "key-other", ids.NAME_BLOCK, "already exists."),
+        ("Acme", "B" * 200, "key-acme", ids.KEY_BLOCK, "is already registered as Acme (#1)."),
+    ],
+)
+async def test_field_errors_fit_slacks_150_characters_with_their_advice(
+    slack: Slack,
+    cloudpos: FakeCloudPos,
+    registered_as: str | None,
+    name: str,
+    key: str,
+    block: str,
+    advice: str,
+) -> None:
+    group = "g" * 120
+    cloudpos.add("key-acme", group=group)
+    cloudpos.add("key-other", group="other")
+    cloudpos.add("key-pro", group=group, licence="Pro")
+    if registered_as:
+        await slack.service.register_customer(name=registered_as, api_key="key-acme", actor="t")
+    view = await open_register_modal(slack)
+
+    response = await slack.driver.submit(view, modal_values(name, key), user_id=AGENT)
+
+    error = response.json()["errors"][block]
+    assert len(error) <= 150
+    assert error.endswith(advice)
+
+
+async def test_a_longer_error_replaces_the_modal_whole(
+    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    advice = "try again in a few minutes."
+    long = "Cloud POS is not answering right now " + "(" + "x" * 150 + "); " + advice
+
+    async def unavailable(**_kwargs: object) -> None:
+        raise ExternalServiceError(long, retryable=True)
+
+    monkeypatch.setattr(slack.service, "register_customer", unavailable)
+    view = await open_register_modal(slack)
+
+    response = await slack.driver.submit(view, modal_values("Acme", "k"), user_id=AGENT)
+
+    assert response.json()["response_action"] == "update"
+    (shown,) = slack.workspace.views_of(AGENT)
+    assert advice in dumps(shown.view)
 
 
 async def test_a_slow_cloud_pos_still_gets_its_ack_in_time(

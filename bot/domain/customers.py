@@ -34,8 +34,8 @@ class CustomerOperations(ServiceBase):
         licence = await self._deps.cloudpos.licence(api_key)
         if not licence.is_pro_plus:
             raise InvalidRequest(
-                f"{licence.group} holds a Cloud POS {licence.licence} licence; the Xero "
-                "integration needs Pro Plus. The customer's Success Team contact can upgrade it.",
+                f"{_brief(licence.group)} has a Cloud POS {_brief(licence.licence)} licence; "
+                "Xero needs Pro Plus. Their Success Team contact can upgrade it.",
                 field="api_key",
             )
         remote_stores = await self._deps.cloudpos.stores(api_key)
@@ -211,13 +211,19 @@ class CustomerOperations(ServiceBase):
             return
         if existing.cloudpos_group == group:
             raise Conflict(
-                f"Cloud POS group {group!r} is already registered as {existing.name} "
-                f"(#{existing.id}).",
+                f"Cloud POS group {_brief(group)!r} is already registered as "
+                f"{_brief(existing.name)} (#{existing.id}).",
                 field="api_key",
             )
         raise Conflict(
-            f"A customer named {existing.name} (#{existing.id}) already exists.", field="name"
+            f"A customer named {_brief(existing.name)} (#{existing.id}) already exists.",
+            field="name",
         )
+
+
+def _brief(text: str, limit: int = 40) -> str:
+    """Names inside a form's field error, which Slack shows in at most 150 characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape_like(text: str) -> str:

@@ -22,6 +22,8 @@ from handlers.slack.errors import reported
 from handlers.slack.runtime import Turn
 
 INLINE_ANSWER_SECONDS = 2.0
+MAX_FIELD_ERROR = 150
+"""Slack shows at most this much of an inline error; a longer one gets the whole modal."""
 FIELD_BLOCKS = {"name": ids.NAME_BLOCK, "api_key": ids.KEY_BLOCK}
 
 
@@ -45,8 +47,11 @@ async def register_customer(
         try:
             customer = registration.result()
         except DomainError as error:
+            if len(error.message) > MAX_FIELD_ERROR:
+                await ack(response_action="update", view=failed_view(error.message))
+                return
             block = FIELD_BLOCKS.get(error.field or "", ids.KEY_BLOCK)
-            await ack(response_action="errors", errors={block: error.message[:150]})
+            await ack(response_action="errors", errors={block: error.message})
             return
         await ack(response_action="update", view=registered_view(customer))
         return
