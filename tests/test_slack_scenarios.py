@@ -201,7 +201,7 @@ async def test_unsigned_or_stale_requests_are_401(slack: Slack, problem: str) ->
 async def test_audit_lists_the_latest_events(slack: Slack, cloudpos: FakeCloudPos) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command("audit Acme")
-    assert "customer.registered" in text_of(await slack.answer())
+    assert "registered the customer: Cloud POS group `acme`" in text_of(await slack.answer())
 
 
 async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: FakeCloudPos) -> None:

@@ -159,8 +159,9 @@ class CustomerOperations(ServiceBase):
         """The latest things done to a customer, newest first."""
         async with self._transaction(read_only=True) as session:
             await self._customer(session, customer_id)
-            events = await session.scalars(
-                select(AuditEvent)
+            rows = await session.execute(
+                select(AuditEvent, Store.code)
+                .outerjoin(Store, Store.id == AuditEvent.store_id)
                 .where(AuditEvent.customer_id == customer_id)
                 .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
                 .limit(limit)
@@ -171,8 +172,9 @@ class CustomerOperations(ServiceBase):
                     actor=event.actor,
                     action=event.action,
                     detail=dict(event.detail),
+                    store_code=store_code,
                 )
-                for event in events
+                for event, store_code in rows.all()
             ]
 
     async def _customer_by_name(self, session: AsyncSession, name: str) -> Customer:

@@ -158,3 +158,4 @@ class AuditEntry:
     actor: str
     action: str
     detail: dict[str, object]
+    store_code: str | None = None

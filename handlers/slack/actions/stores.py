@@ -8,8 +8,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.errors import InvalidRequest
 from handlers.slack import ids
+from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import Message
-from handlers.slack.blocks.customers import audit_message, customer_card
+from handlers.slack.blocks.customers import customer_card
 from handlers.slack.blocks.summary import summary_message
 from handlers.slack.links import send_link
 from handlers.slack.runtime import Turn, acknowledged, selected_values

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain.results import AuditEntry, CustomerCandidate, CustomerView
+from bot.domain.results import CustomerCandidate, CustomerView
 from handlers.slack import ids
 
 from .common import (
@@ -31,7 +31,6 @@ from .common import (
     page_buttons,
     page_of,
     section,
-    when,
 )
 
 STORES_PER_PAGE = 20
@@ -153,27 +152,3 @@ def candidates_message(
             )
         ],
     )
-
-
-def audit_message(customer_name: str, entries: Sequence[AuditEntry]) -> Message:
-    lines = [
-        f"{when(entry.occurred_at)} · *{escape(entry.action)}* by {escape(entry.actor)}"
-        + (f" · {escape(_detail(entry.detail))}" if entry.detail else "")
-        for entry in entries
-    ]
-    body = "\n".join(lines) or "Nothing recorded yet."
-    return message(
-        f"Audit trail for {customer_name}",
-        [
-            HeaderBlock(text=PlainTextObject(text=clip(f"Audit: {customer_name}", 150))),
-            section(body),
-        ],
-    )
-
-
-def _detail(detail: dict[str, object]) -> str:
-    parts = []
-    for key, value in detail.items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{key}: {shown}")
-    return clip("; ".join(parts), 300)

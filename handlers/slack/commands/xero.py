@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.results import CustomerCandidate
 from bot.errors import Ambiguous, InvalidRequest, NotFound
+from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import clip, escape
 from handlers.slack.blocks.customers import (
-    audit_message,
     candidates_message,
     customer_card,
     help_message,

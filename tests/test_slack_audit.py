@@ -1,0 +1,47 @@
+"""`/xero audit` reads as sentences: mentions, store codes and organisation names."""
+
+from __future__ import annotations
+
+import json
+
+from bot.sandbox.xero_emulator import XeroEmulator
+from handlers.slack import ids
+from tests.domain_helpers import registered
+from tests.fakes import FakeCloudPos
+from tests.slack_fixtures import ADMIN, CHANNEL, Slack, consent_through_xero, issued_link
+from tests.web_fixtures import Organisations
+
+
+async def test_the_audit_trail_is_sentences(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    token = await issued_link(slack, "link Acme S001 S002")
+    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+    view = await slack.service.open_consent(token=token)
+    standard = view.organisations[0].connection_id
+    await slack.service.confirm_organisations(
+        token=token, choices={"S001": standard, "S002": standard}, actor="customer"
+    )
+    await slack.command("disconnect Acme Acme Ltd", user=ADMIN)
+    await slack.workspace.wait_for("response_url", count=2)
+    confirmation = slack.workspace.ephemeral(CHANNEL, ADMIN)[-1]
+    await slack.driver.click(confirmation, ids.DISCONNECT, user_id=ADMIN)
+    await slack.workspace.wait_for("response_url", count=4)
+
+    await slack.command("audit Acme", user=ADMIN)
+
+    await slack.workspace.wait_for("response_url", count=5)
+    trail = json.dumps(slack.workspace.ephemeral(CHANNEL, ADMIN)[-1].blocks, ensure_ascii=False)
+    for sentence in (
+        "<@U0AGENT> issued link #1 for `S001`, `S002`, usable until <!date^",
+        "The customer opened link #1 and went on to Xero.",
+        "olive@acme.test consented at Xero through link #1, allowing `Acme Ltd`.",
+        "The customer chose organisations for link #1: `S001` → Acme Ltd, `S002` → Acme Ltd.",
+        "The customer connected store `S001` to Acme Ltd.",
+        "<@U0ADMIN> disconnected Acme Ltd from `S001`, `S002` (removed at Xero).",
+        "registered the customer: Cloud POS group `acme`, ProPlus licence, 2 stores.",
+    ):
+        assert sentence in trail
+    for raw in ("slack:U", "{'", "removed_at_xero", "consent_request_id", "True"):
+        assert raw not in trail
