@@ -146,6 +146,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         return 2
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(sock.close)
+        xero_file = None
         if args.database is None:
             folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="xero-bot-sandbox-"))
             database = Path(folder) / "sandbox.sqlite3"
@@ -154,9 +155,20 @@ def _sandbox(args: argparse.Namespace) -> int:
             if args.reset:
                 for leftover in database.parent.glob(f"{database.name}*"):
                     leftover.unlink()
+            xero_file = database.with_name(f"{database.name}.xero-emulator.json")
+            if database.exists() and not xero_file.exists():
+                print(
+                    f"Note: {database} is kept from a run that did not keep the Xero emulator "
+                    f"({xero_file.name}), so Xero starts afresh and knows none of its "
+                    "connections: they fail when the bot next calls Xero. Use --reset to "
+                    "start clean.",
+                    flush=True,
+                )
         base_url = f"http://127.0.0.1:{args.port}"
-        sandbox = build_sandbox(base_url=base_url, database_url=f"sqlite+aiosqlite:///{database}")
-        asyncio.run(serve_sandbox(sandbox, sock=sock, database=database))
+        sandbox = build_sandbox(
+            base_url=base_url, database_url=f"sqlite+aiosqlite:///{database}", xero_file=xero_file
+        )
+        asyncio.run(serve_sandbox(sandbox, sock=sock, database=database, xero_file=xero_file))
     return 0
 
 

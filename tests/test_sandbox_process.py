@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -122,3 +124,101 @@ def test_a_busy_port_is_one_line_naming_the_port_and_port_option(tmp_path: Path)
     assert "Traceback" not in finished.stdout + finished.stderr
     assert finished.stdout == ""
     assert list((tmp_path / "tmp").iterdir()) == [], "a busy port should make no files"
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    return output
+
+
+def consent_at_the_emulator(base: str) -> dict[str, str]:
+    """Olive allows Acme Bikes Ltd at the emulated Xero, as the bot's customer would, and the
+    code is exchanged as the bot would: the token set the bot's database would now hold."""
+    authorize = f"{base}/xero-emulator/identity/connect/authorize"
+    query = {
+        "response_type": "code",
+        "client_id": "sandbox-client",
+        "redirect_uri": f"{base}/xero/callback",
+        "scope": "openid offline_access accounting.settings.read",
+        "state": "kept",
+    }
+    page = httpx.get(authorize, params=query, timeout=5).text
+    tenant = re.search(r'value="([0-9a-f-]{36})">\s*<label[^>]*>Acme Bikes Ltd', page)
+    assert tenant is not None, page
+    allowed = httpx.post(
+        authorize,
+        data={**query, "user": "xero-olive", "tenant": tenant.group(1), "action": "allow"},
+        timeout=5,
+    )
+    assert allowed.status_code == 303, allowed.text
+    code = parse_qs(urlsplit(allowed.headers["location"]).query)["code"][0]
+    return token(
+        base, grant_type="authorization_code", code=code, redirect_uri=query["redirect_uri"]
+    )
+
+
+def token(base: str, **form: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{base}/xero-emulator/identity/connect/token",
+        data=form,
+        auth=("sandbox-client", "sandbox-secret"),
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_kept_database_keeps_the_xero_it_was_connected_to(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    first = start_sandbox(tmp_path, port, "--database", "kept.sqlite3")
+    try:
+        wait_until_healthy(port, first)
+        tokens = consent_at_the_emulator(base)
+        output = stop(first)
+        second = start_sandbox(tmp_path, port, "--database", "kept.sqlite3")
+        wait_until_healthy(port, second)
+        refreshed = token(base, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        connections = httpx.get(
+            f"{base}/xero-emulator/api/connections",
+            headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+            timeout=5,
+        )
+        status_page = httpx.get(f"{base}/xero-emulator/", timeout=5).text
+        output += stop(second)
+    finally:
+        for process in (first, locals().get("second")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert connections.status_code == 200
+    assert [c["tenantName"] for c in connections.json()] == ["Acme Bikes Ltd"]
+    assert "Disconnect Cloud POS from Acme Bikes Ltd" in status_page
+    kept = tmp_path / "kept.sqlite3.xero-emulator.json"
+    assert f"Xero emulator: {kept} (kept with the database" in output
+    assert "Note:" not in output
+    assert "Traceback" not in output
+
+
+def test_a_kept_database_without_its_xero_starts_with_a_note(tmp_path: Path) -> None:
+    port = free_port()
+    first = start_sandbox(tmp_path, port, "--database", "kept.sqlite3")
+    try:
+        wait_until_healthy(port, first)
+        stop(first)
+        (tmp_path / "kept.sqlite3.xero-emulator.json").unlink()  # as a run before this change
+        second = start_sandbox(tmp_path, port, "--database", "kept.sqlite3")
+        wait_until_healthy(port, second)
+        output = stop(second)
+    finally:
+        for process in (first, locals().get("second")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert output.startswith(
+        f"Note: {tmp_path / 'kept.sqlite3'} is kept from a run that did not keep the Xero "
+        "emulator (kept.sqlite3.xero-emulator.json), so Xero starts afresh and knows none of its "
+        "connections: they fail when the bot next calls Xero. Use --reset to start clean.\n"
+    )

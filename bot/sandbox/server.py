@@ -11,7 +11,7 @@ import contextlib
 import errno
 import signal
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from bot.sandbox.cloudpos_emulator import CloudPosEmulator
 from bot.sandbox.console import ConsoleUser, console_routes
 from bot.sandbox.fake_slack import SignedRequest, SlackDriver, Workspace
 from bot.sandbox.fake_slack import create_app as create_fake_slack
-from bot.sandbox.xero_emulator import XeroEmulator
+from bot.sandbox.xero_emulator import XeroEmulator, snapshot
 from bot.settings import Settings
 from storage.engine import create_engine
 from storage.migrate import upgrade
@@ -55,14 +55,25 @@ class Sandbox:
     cloudpos: CloudPosEmulator
 
 
-def build_sandbox(*, base_url: str, database_url: str) -> Sandbox:
-    """The sandbox app for `base_url` (where it will listen), seeded with demo data."""
+def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = None) -> Sandbox:
+    """The sandbox app for `base_url` (where it will listen), seeded with demo data.
+
+    With `xero_file` the Xero emulator is loaded from it when it exists and saved to it
+    after every change, so a kept database never holds connections Xero does not know.
+    """
     workspace = Workspace(base_url=f"{base_url}/slack-api")
     xero, cloudpos = (
         XeroEmulator(client_id=XERO_CLIENT[0], client_secret=XERO_CLIENT[1]),
         (CloudPosEmulator()),
     )
     seed(workspace, xero, cloudpos)
+    xero_app: ASGIApp = xero.app
+    if xero_file is not None:
+        if xero_file.exists():
+            snapshot.load(xero, xero_file)
+        else:
+            snapshot.save(xero, xero_file)
+        xero_app = SavedAfterChanges(xero_app, lambda: snapshot.save(xero, xero_file))
     settings = Settings(
         database_url=database_url,
         public_base_url=base_url,
@@ -107,7 +118,7 @@ def build_sandbox(*, base_url: str, database_url: str) -> Sandbox:
                 ),
             ),
             Mount("/slack-api", app=create_fake_slack(workspace)),
-            Mount("/xero-emulator", app=WithHeaders(xero.app, emulator_pages)),
+            Mount("/xero-emulator", app=WithHeaders(xero_app, emulator_pages)),
             Mount("/cloudpos", app=WithHeaders(cloudpos.app, emulator_pages)),
         ],
     )
@@ -185,7 +196,24 @@ def listen(port: int) -> socket.socket:
     return sock
 
 
-async def serve_sandbox(sandbox: Sandbox, *, sock: socket.socket, database: Path) -> None:
+class SavedAfterChanges:
+    """Calls `save` after each request that may change the emulator (anything but GET)."""
+
+    def __init__(self, app: ASGIApp, save: Callable[[], None]) -> None:
+        self.app = app
+        self.save = save
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+                self.save()
+
+
+async def serve_sandbox(
+    sandbox: Sandbox, *, sock: socket.socket, database: Path, xero_file: Path | None = None
+) -> None:
     """Migrate, serve on `sock` until Ctrl+C or SIGTERM, and say what to try."""
     engine = create_engine(sandbox.settings.database_url)
     try:
@@ -201,7 +229,7 @@ async def serve_sandbox(sandbox: Sandbox, *, sock: socket.socket, database: Path
     while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
         await asyncio.sleep(0.05)
     if server.started:
-        print(welcome(sandbox.settings.public_base_url, str(database)), flush=True)
+        print(welcome(sandbox.settings.public_base_url, str(database), xero_file), flush=True)
     await serving
     print("Sandbox stopped.", flush=True)
 
@@ -214,7 +242,12 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def welcome(base_url: str, database: str) -> str:
+def welcome(base_url: str, database: str, xero_file: Path | None = None) -> str:
+    kept = (
+        f"Xero emulator: {xero_file} (kept with the database; the Slack console starts empty)"
+        if xero_file is not None
+        else "The emulators and the Slack console keep nothing between runs."
+    )
     return f"""
 xero-bot sandbox is running. Open {base_url}/sandbox/ in your browser.
 
@@ -228,5 +261,6 @@ Try first, in the Slack console as Ada Agent (helpdesk agent):
 
 Emulators: {base_url}/xero-emulator/ (Xero) and {base_url}/cloudpos/ (Cloud POS API keys).
 Database: {database}
+{kept}
 Press Ctrl+C to stop.
 """
