@@ -1,0 +1,72 @@
+"""The choice rules of issue 8 item 2 in the domain, against the respx fake of Xero."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService
+from bot.domain.unconnected import StoresLeftUnconnected
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
+from tests.fakes import FakeCloudPos, FakeXero
+from tests.test_domain_consent import snapshot
+
+
+async def test_a_customer_must_name_the_stores_left_and_an_agent_chooses_store_by_store(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org", "STANDARD")
+    token, view = await consented(service, xero, customer, [org], codes=["S001", "S002"])
+    before = await snapshot(engine)
+
+    with pytest.raises(StoresLeftUnconnected, match=r"1 of 2 stores would not be connected: "
+                       r"acme store 2 \(S002\)") as refused:  # fmt: skip
+        await service.confirm_organisations(
+            token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER,
+            leave_unconnected=["S003"],
+        )  # fmt: skip
+    assert [store.code for store in refused.value.stores] == ["S002"]
+    assert await snapshot(engine) == before
+
+    result = await service.confirm_organisations(
+        consent_request_id=view.consent_request_id,
+        choices={"S001": option_id(view, "Org")},
+        actor=AGENT,
+    )
+    assert result.linked == (("S001", "Org"),)
+    completed = next(
+        e for e in await service.audit_log(customer_id=customer.id)
+        if e.action == "consent.completed"
+    )  # fmt: skip
+    assert completed.detail["left_unconnected"] == ["S002"]
+
+
+async def test_unused_organisations_of_the_consent_are_deleted_at_xero(
+    service: ConnectionService,
+    cloudpos: FakeCloudPos,
+    xero: FakeXero,
+) -> None:
+    customer = await registered(service, cloudpos)
+    used, starter = (
+        xero.add_organisation("Used", "STANDARD"),
+        xero.add_organisation("Starter", "STARTER"),
+    )
+    token, view = await consented(service, xero, customer, [used, starter], codes=["S001"])
+    xero.fail_deletes_with = 500
+
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Used")}, actor=CUSTOMER
+    )
+    assert sorted(c["tenantName"] for c in xero.connections) == ["Starter", "Used"]
+
+    xero.fail_deletes_with = None
+    again = await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Used")}, actor=CUSTOMER
+    )
+    assert again.unchanged
+    assert [c["tenantName"] for c in xero.connections] == ["Used"]
+    actions = [e.action for e in await service.audit_log(customer_id=customer.id)]
+    assert actions[:3] == [
+        "organisation.removed_unused", "organisation.remove_unused_failed", "consent.completed",
+    ]  # fmt: skip
