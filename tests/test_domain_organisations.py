@@ -106,7 +106,7 @@ async def test_disconnect_removes_the_connection_at_xero_and_every_store_of_the_
     connection_ids = xero.connection_ids("xero-user-1")
 
     result = await service.disconnect_organisation(
-        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     assert (result.tenant_name, result.store_codes) == ("Org", ("S001", "S002"))
@@ -138,7 +138,7 @@ async def test_the_token_stays_when_the_grant_has_another_organisation(
     one = await service.find_organisation_group(customer_id=customer.id, name="One")
 
     result = await service.disconnect_organisation(
-        customer_id=customer.id, connection_id=one.connection_id, actor=AGENT
+        customer_id=customer.id, tenant_id=one.tenant_id, actor=AGENT
     )
 
     assert result.removed_at_xero
@@ -161,10 +161,12 @@ async def test_disconnecting_an_organisation_with_no_stores_is_refused(
 
     with pytest.raises(NotFound, match="no stores of Other connected"):
         await service.disconnect_organisation(
-            customer_id=other.id, connection_id=group.connection_id, actor=AGENT
+            customer_id=other.id, tenant_id=group.tenant_id, actor=AGENT
         )
     with pytest.raises(NotFound, match="nothing to disconnect"):
-        await service.disconnect_organisation(customer_id=acme.id, connection_id=999, actor=AGENT)
+        await service.disconnect_organisation(
+            customer_id=acme.id, tenant_id="no-such-tenant", actor=AGENT
+        )
     assert await snapshot(engine) == before
     assert len(xero.connection_ids("xero-user-1")) == 1
 
@@ -180,7 +182,7 @@ async def test_xero_failing_mid_disconnect_leaves_the_group_connected(
 
     with pytest.raises(ExternalServiceError, match="Org is still connected") as raised:
         await service.disconnect_organisation(
-            customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+            customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
         )
 
     assert raised.value.retryable
@@ -208,7 +210,7 @@ async def test_a_revoked_grant_is_disconnected_here_without_calling_xero(
     clock.advance(hours=1)  # the access token is stale, so a refresh is attempted
 
     result = await service.disconnect_organisation(
-        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     assert not result.removed_at_xero
@@ -281,7 +283,7 @@ async def test_a_connection_shared_with_another_customer_stays_at_xero(
     group = (await service.summary(customer_id=acme.id)).groups[0]
 
     result = await service.disconnect_organisation(
-        customer_id=acme.id, connection_id=group.connection_id, actor=AGENT
+        customer_id=acme.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     assert (result.store_codes, result.removed_at_xero, result.token_revoked) == (
@@ -305,7 +307,7 @@ async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
     xero.fail_revokes_with = 503
 
     result = await service.disconnect_organisation(
-        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     assert result.removed_at_xero
@@ -320,3 +322,32 @@ async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
         grant = await session.scalar(select(XeroGrant))
     assert grant is not None
     assert grant.status == GrantStatus.REVOKED
+
+
+async def test_one_organisation_reached_by_two_xero_users_is_one_group(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Acme Ltd")
+    for user, code in (("xero-user-1", "S001"), ("xero-user-2", "S002")):
+        token, view = await consented(service, xero, customer, [org], codes=[code], user=user)
+        await service.confirm_organisations(
+            token=token, choices={code: option_id(view, "Acme Ltd")}, actor=CUSTOMER
+        )
+
+    (group,) = (await service.summary(customer_id=customer.id)).groups
+    assert [s.code for s in group.stores] == ["S001", "S002"]
+    assert "xero-user-1" in group.connected_by
+    assert "xero-user-2" in group.connected_by
+    found = await service.find_organisation_group(customer_id=customer.id, name="acme ltd")
+    assert found == group
+
+    result = await service.disconnect_organisation(
+        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
+    )
+
+    assert result.store_codes == ("S001", "S002")
+    assert result.removed_at_xero
+    assert xero.connection_ids("xero-user-1") == []
+    assert xero.connection_ids("xero-user-2") == []
+    assert (await service.summary(customer_id=customer.id)).groups == ()

@@ -54,7 +54,7 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
     refreshed_refresh = Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
     group = (await service.summary(customer_id=customer.id)).groups[0]
     await service.disconnect_organisation(
-        customer_id=customer.id, connection_id=group.connection_id, actor=AGENT
+        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     secrets += [consent_token, code, tokens.access_token, tokens.refresh_token]

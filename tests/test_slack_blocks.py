@@ -77,7 +77,7 @@ def test_a_customer_with_150_stores_is_paged(page: int) -> None:
 def test_120_organisations_are_paged_in_the_summary() -> None:
     groups = tuple(
         OrganisationGroup(
-            connection_id=n,
+            tenant_id=f"tenant-{n}",
             tenant_name=f"Organisation {n:03}",
             plan_label="Standard",
             plan_recognised=True,
@@ -106,7 +106,7 @@ def test_120_organisations_are_paged_in_the_summary() -> None:
 
 def test_only_admins_see_disconnect_and_it_asks_naming_the_organisation() -> None:
     group = OrganisationGroup(
-        connection_id=3,
+        tenant_id="tenant-3",
         tenant_name="Acme Ltd",
         plan_label="Standard",
         plan_recognised=True,
@@ -127,7 +127,7 @@ def test_only_admins_see_disconnect_and_it_asks_naming_the_organisation() -> Non
     assert button["style"] == "danger"
     assert "*Acme Ltd*" in button["confirm"]["text"]["text"]
     assert "S0001, S0002" in button["confirm"]["text"]["text"]
-    assert json.loads(button["value"]) == {"c": 7, "o": 3}
+    assert json.loads(button["value"]) == {"c": 7, "t": "tenant-3"}
 
 
 def test_names_are_escaped_in_mrkdwn() -> None:

@@ -126,6 +126,7 @@ class ServiceBase:
                 StoreLink.store_id,
                 StoreLink.linked_at,
                 XeroConnection.id,
+                XeroConnection.tenant_id,
                 XeroConnection.tenant_name,
                 XeroConnection.tenant_type,
                 XeroConnection.plan_class,
@@ -180,6 +181,7 @@ class ActiveLink:
     store_id: int
     linked_at: datetime
     connection_id: int
+    tenant_id: str
     tenant_name: str
     tenant_type: str
     plan_class: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from storage.models import (
     ConnectionStatus,
     ConsentRequest,
     ConsentStatus,
+    GrantStatus,
     StoreLink,
     StoreStatus,
     XeroConnection,
@@ -78,48 +80,64 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
         raise NotFound(f"No organisation of this customer matches {name!r}. Connected: {names}.")
 
     async def disconnect_organisation(
-        self, *, customer_id: int, connection_id: int, actor: str
+        self, *, customer_id: int, tenant_id: str, actor: str
     ) -> Disconnection:
-        """Disconnect every store of this customer linked to this organisation.
+        """Disconnect every store of this customer linked to this Xero organisation, through
+        whichever Xero users' connections reach it.
 
-        Xero first: the connection is removed at Xero, and if Xero does not confirm, nothing
-        changes here and the error says so. The refresh token is revoked when the Xero user
-        has no other organisation connected. If stores of another customer use the same
-        connection, it is kept at Xero for them and only this customer's stores are unlinked.
+        Xero first: each of the bot's connections to the organisation is removed at Xero, and
+        if Xero does not confirm, nothing changes here and the error says so. A refresh
+        token is revoked when its Xero user has no other organisation connected. If stores of
+        another customer use the organisation, the connections are kept at Xero for them and
+        only this customer's stores are unlinked.
         """
         async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
-            connection = await session.get(XeroConnection, connection_id)
-            links = await self._group_links(session, connection_id)
-            if connection is None or not any(
-                link.store.customer_id == customer_id for link in links
-            ):
+            connections = list(
+                await session.scalars(
+                    select(XeroConnection)
+                    .where(XeroConnection.tenant_id == tenant_id)
+                    .order_by(XeroConnection.id)
+                )
+            )
+            links = await self._group_links(session, [c.id for c in connections])
+            if not any(link.store.customer_id == customer_id for link in links):
                 raise NotFound(
                     f"That organisation has no stores of {customer.name} connected; "
                     "there is nothing to disconnect. Check the summary."
                 )
             shared = any(link.store.customer_id != customer_id for link in links)
-            grant_id, tenant_name = connection.grant_id, connection.tenant_name
-            xero_connection_id = connection.xero_connection_id
+            linked = {link.connection_id for link in links}
+            tenant_name = next(c.tenant_name for c in connections if c.id in linked)
+            targets = [
+                (c.id, c.grant_id, c.xero_connection_id)
+                for c in connections
+                if c.status == ConnectionStatus.ACTIVE
+            ]
 
         removed_at_xero = token_revoked = False
         if not shared:
-            removed_at_xero, grant_usable = await self._remove_at_xero(
-                customer_id, connection_id, grant_id, xero_connection_id, tenant_name, actor
-            )
-            if grant_usable:
-                token_revoked = await self._revoke_if_unused(
-                    grant_id, except_connection_id=connection_id, customer_id=customer_id
+            for connection_id, grant_id, xero_connection_id in targets:
+                removed, grant_usable = await self._remove_at_xero(
+                    customer_id, connection_id, grant_id, xero_connection_id, tenant_name, actor
                 )
+                removed_at_xero = removed_at_xero or removed
+                if grant_usable:
+                    revoked = await self._revoke_if_unused(
+                        grant_id, except_connection_id=connection_id, customer_id=customer_id
+                    )
+                    token_revoked = token_revoked or revoked
 
         async with self._transaction() as session:
-            connection = await session.get(XeroConnection, connection_id)
-            assert connection is not None
+            target_ids = [connection_id for connection_id, _, _ in targets]
             if not shared:
-                connection.status = ConnectionStatus.DISCONNECTED
+                for connection in await session.scalars(
+                    select(XeroConnection).where(XeroConnection.id.in_(target_ids))
+                ):
+                    connection.status = ConnectionStatus.DISCONNECTED
             links = [
                 link
-                for link in await self._group_links(session, connection_id)
+                for link in await self._group_links(session, list(linked))
                 if link.store.customer_id == customer_id
             ]
             for link in links:
@@ -134,8 +152,9 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                 actor=actor,
                 action="organisation.disconnected",
                 customer_id=customer_id,
-                connection_id=connection_id,
                 organisation=tenant_name,
+                tenant_id=tenant_id,
+                connections=target_ids,
                 stores=list(store_codes),
                 removed_at_xero=removed_at_xero,
                 token_revoked=token_revoked,
@@ -188,39 +207,46 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                 retryable=error.retryable,
             ) from error
 
-    async def _group_links(self, session: AsyncSession, connection_id: int) -> list[StoreLink]:
+    async def _group_links(
+        self, session: AsyncSession, connection_ids: list[int]
+    ) -> list[StoreLink]:
         return list(
             await session.scalars(
                 select(StoreLink)
-                .where(StoreLink.connection_id == connection_id, StoreLink.active.is_(True))
+                .where(StoreLink.connection_id.in_(connection_ids), StoreLink.active.is_(True))
                 .options(selectinload(StoreLink.store))
             )
         )
 
     def _groups(self, snapshot: Snapshot) -> tuple[OrganisationGroup, ...]:
-        by_connection: dict[int, list[ActiveLink]] = defaultdict(list)
+        """One group per Xero organisation, whichever Xero users' grants reach it."""
+        by_tenant: dict[str, list[ActiveLink]] = defaultdict(list)
         for link in snapshot.links.values():
-            by_connection[link.connection_id].append(link)
+            by_tenant[link.tenant_id].append(link)
         stores = {store.id: store for store in snapshot.stores}
         groups = []
-        for links in by_connection.values():
-            first = links[0]
+        for tenant_id, links in by_tenant.items():
+            first = min(links, key=lambda link: link.linked_at)
             assessment = self._deps.plans.assess(
                 plan_class=first.plan_class,
                 edition=first.edition,
                 is_demo_company=first.is_demo_company,
                 tenant_type=first.tenant_type,
             )
+            people = dict.fromkeys(
+                link.user_name or link.user_email or "a Xero user"
+                for link in sorted(links, key=lambda link: link.linked_at)
+            )
             groups.append(
                 OrganisationGroup(
-                    connection_id=first.connection_id,
+                    tenant_id=tenant_id,
                     tenant_name=first.tenant_name,
                     plan_label=assessment.label,
                     plan_recognised=assessment.recognised,
                     eligible=assessment.eligible,
-                    grant_status=first.grant_status,
-                    connected_by=first.user_name or first.user_email or "a Xero user",
-                    linked_at=min(link.linked_at for link in links),
+                    grant_status=_worst(link.grant_status for link in links),
+                    connected_by=" and ".join(people),
+                    linked_at=first.linked_at,
                     stores=tuple(
                         sorted(
                             (snapshot.view(stores[link.store_id]) for link in links),
@@ -230,3 +256,12 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                 )
             )
         return tuple(sorted(groups, key=lambda group: group.tenant_name.casefold()))
+
+
+_HEALTH_ORDER = (GrantStatus.NEEDS_RECONNECT, GrantStatus.REVOKED, GrantStatus.ACTIVE)
+
+
+def _worst(statuses: Iterable[GrantStatus]) -> GrantStatus:
+    """A group is as healthy as its least healthy grant: one broken grant breaks stores."""
+    present = set(statuses)
+    return next(status for status in _HEALTH_ORDER if status in present)

@@ -116,7 +116,9 @@ class ConsentAttempt:
 
 @dataclass(frozen=True)
 class OrganisationGroup:
-    connection_id: int
+    """A Xero organisation and this customer's stores linked to it."""
+
+    tenant_id: str
     tenant_name: str
     plan_label: str
     plan_recognised: bool

@@ -55,21 +55,25 @@ def elements(blocks: list[Block]) -> Iterator[tuple[str, str, Block, Element]]:
 
 
 def find(
-    blocks: list[Block], wanted: str, value: str | None = None
+    blocks: list[Block], wanted: str, value: str | None = None, *, block: str | None = None
 ) -> tuple[str, str, Block, Element]:
-    """The one element with action_id `wanted` (and button `value`, if given)."""
+    """The one element with action_id `wanted` (and button `value`, and `block` id, if given):
+    several stores' selects share an action_id and differ by their block."""
     matches = [
         found
         for found in elements(blocks)
-        if found[1] == wanted and (value is None or found[3].get("value") == value)
+        if found[1] == wanted
+        and (value is None or found[3].get("value") == value)
+        and (block is None or found[0] == block)
     ]
     if len(matches) != 1:
         known = sorted(
-            {f"{aid}={e.get('value')!r}" for _, aid, _, e in elements(blocks)}
+            {f"{bid}/{aid}={e.get('value')!r}" for bid, aid, _, e in elements(blocks)}
             if value is not None
-            else {aid for _, aid, _, _ in elements(blocks)}
+            else {f"{bid}/{aid}" for bid, aid, _, _ in elements(blocks)}
         )
         which = wanted if value is None else f"{wanted} with value {value!r}"
+        which += f" in block {block!r}" if block is not None else ""
         raise LookupError(f"{len(matches)} elements match {which}; there are {known}")
     return matches[0]
 
@@ -127,6 +131,25 @@ def initial_value(element: Element) -> dict[str, Any]:
     else:
         entry["value"] = element.get("initial_value")
     return entry
+
+
+def untouched_value(element: Element) -> dict[str, Any]:
+    """A message element's state entry before the user touched it. Slack does not report a
+    select's `initial_option` there (python-slack-sdk#1350): the choice reads as empty."""
+    return state_value(element, None)
+
+
+def message_state(
+    blocks: list[Block], kept: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """A message's `state.values` with a click: every stateful element, as chosen so far."""
+    state: dict[str, dict[str, Any]] = {}
+    for bid, aid, _, element in elements(blocks):
+        if keeps_state(element):
+            state.setdefault(bid, {})[aid] = untouched_value(element)
+    for bid, entries in kept.items():
+        state.setdefault(bid, {}).update(entries)
+    return state
 
 
 def action(

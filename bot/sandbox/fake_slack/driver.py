@@ -80,10 +80,11 @@ class SlackDriver:
         user_id: str,
         value: str | None = None,
         selected: Chosen = None,
+        block_id: str | None = None,
     ) -> httpx.Response:
-        """Click a button (`value` picks among buttons sharing an action_id) or choose
-        `selected` in a select/overflow, in a message or a modal."""
-        bid, aid, block, element = kit.find(self._blocks(target), action_id, value)
+        """Click a button (`value` or `block_id` picks among elements sharing an action_id)
+        or choose `selected` in a select/overflow, in a message or a modal."""
+        bid, aid, block, element = kit.find(self._blocks(target), action_id, value, block=block_id)
         if element.get("type") != "button" and selected is None:
             raise ValueError(f"{action_id} is a {element.get('type')}: pass selected=")
         response = await self._act(target, bid, aid, block, element, selected, user_id)
@@ -91,11 +92,17 @@ class SlackDriver:
         return response
 
     async def select(
-        self, target: Target, action_id: str, *, values: list[str], user_id: str
+        self,
+        target: Target,
+        action_id: str,
+        *,
+        values: list[str],
+        user_id: str,
+        block_id: str | None = None,
     ) -> httpx.Response | None:
         """Choose `values` in a select; None when Slack sends nothing (an input block's
         element without `dispatch_action`): the choice then only goes into the state."""
-        bid, aid, block, element = kit.find(self._blocks(target), action_id)
+        bid, aid, block, element = kit.find(self._blocks(target), action_id, block=block_id)
         single = element.get("type") in kit.ONE_OPTION or element.get("type") in kit.ONE_PICK
         chosen: Chosen = (values[0] if values else None) if single else values
         return await self._act(target, bid, aid, block, element, chosen, user_id)
@@ -175,7 +182,9 @@ class SlackDriver:
             "user_name": ws.users.get(user_id, user_id),
             "team_id": ws.team_id,
             "actions": [action],
-            "state_values": self.state_of(target),
+            "state_values": self.state_of(target)
+            if isinstance(target, ModalView)
+            else kit.message_state(target.blocks, self.state_of(target)),
         }
         if isinstance(target, ModalView):
             request = block_actions(

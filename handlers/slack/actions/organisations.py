@@ -20,15 +20,17 @@ def register(app: AsyncApp) -> None:
 
 async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
-    customer_id, connection_id = ids.int_field(value, "c"), ids.int_field(value, "o")
+    customer_id, tenant_id = ids.int_field(value, "c"), value.get("t")
+    if not isinstance(tenant_id, str) or not tenant_id:
+        raise InvalidRequest("That button is out of date. Run `/xero summary` again.")
     if not turn.is_admin:
         await turn.service.record_access_refused(
-            actor=turn.actor, attempted=f"disconnect organisation {connection_id}"
+            actor=turn.actor, attempted=f"disconnect organisation {tenant_id[:64]}"
         )
     turn.require_admin("disconnect organisations")
     await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
     result = await turn.service.disconnect_organisation(
-        customer_id=customer_id, connection_id=connection_id, actor=turn.actor
+        customer_id=customer_id, tenant_id=tenant_id, actor=turn.actor
     )
     customer = await turn.service.get_customer(customer_id=customer_id)
     await turn.reply(disconnected_message(customer, result), replace=True)
@@ -36,13 +38,7 @@ async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -
 
 async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
-    choices: dict[str, int] = {}
-    for block_id, inputs in (body.get("state") or {}).get("values", {}).items():
-        if not block_id.startswith(ids.STORE_CHOICE_BLOCK_PREFIX):
-            continue
-        chosen = (inputs.get(ids.ORGANISATION_CHOICE) or {}).get("selected_option")
-        if chosen and str(chosen.get("value", "")).isdigit():
-            choices[block_id.removeprefix(ids.STORE_CHOICE_BLOCK_PREFIX)] = int(chosen["value"])
+    choices = _chosen_organisations(body)
     if not choices:
         raise InvalidRequest("Choose an organisation for at least one store first.")
     result = await turn.service.confirm_organisations(
@@ -52,3 +48,21 @@ async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[s
     await turn.reply(
         Message(f":white_check_mark: Confirmed by <@{turn.user_id}>: {lines}"), replace=True
     )
+
+
+def _chosen_organisations(body: dict[str, Any]) -> dict[str, int]:
+    """Each store's organisation as the agent sees it: what they picked, or else the select's
+    initial option, which Slack leaves out of `state.values` when it was not touched."""
+    values = (body.get("state") or {}).get("values") or {}
+    choices: dict[str, int] = {}
+    for block in (body.get("message") or {}).get("blocks") or []:
+        block_id = str(block.get("block_id") or "")
+        if not block_id.startswith(ids.STORE_CHOICE_BLOCK_PREFIX):
+            continue
+        picked = (values.get(block_id, {}).get(ids.ORGANISATION_CHOICE) or {}).get(
+            "selected_option"
+        ) or (block.get("accessory") or {}).get("initial_option")
+        value = str((picked or {}).get("value", ""))
+        if value.isdigit():
+            choices[block_id.removeprefix(ids.STORE_CHOICE_BLOCK_PREFIX)] = int(value)
+    return choices

@@ -137,7 +137,7 @@ def _disconnect_button(customer: Customer, group: OrganisationGroup) -> ButtonEl
     return button(
         "Disconnect from Xero",
         ids.DISCONNECT,
-        ids.encode(c=customer.id, o=group.connection_id),
+        ids.encode(c=customer.id, t=group.tenant_id),
         style="danger",
         confirm=ConfirmObject(
             title=PlainTextObject(text="Disconnect from Xero?"),
