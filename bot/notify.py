@@ -32,11 +32,14 @@ class ConsentEvent:
 
 
 class Notifier(Protocol):
-    async def consent_changed(self, event: ConsentEvent) -> None: ...
+    async def consent_changed(self, event: ConsentEvent) -> str | None:
+        """Report `event`; return the id of a message that asks for the organisation choice,
+        when one was posted, so that the domain keeps it for the outcome to replace."""
+        ...
 
 
 class LoggingNotifier:
-    async def consent_changed(self, event: ConsentEvent) -> None:
+    async def consent_changed(self, event: ConsentEvent) -> str | None:
         consent = event.consent
         log.info(
             "consent link #%s for %s (customer #%s) %s%s",
@@ -46,3 +49,4 @@ class LoggingNotifier:
             event.kind.value,
             f": {event.detail}" if event.detail else "",
         )
+        return None

@@ -238,10 +238,13 @@ class ConsentRequest(Base):
     issued_by: Mapped[str] = mapped_column(String(200))
     slack_channel_id: Mapped[str | None] = mapped_column(String(32))
     slack_message_ts: Mapped[str | None] = mapped_column(String(32))
+    slack_choice_ts: Mapped[str | None] = mapped_column(String(32))
+    """The thread reply asking for the organisation choice, replaced by the outcome later."""
     status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    finished_by: Mapped[str | None] = mapped_column(String(200))
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("xero_grants.id", ondelete="SET NULL"))
     auth_event_id: Mapped[str | None] = mapped_column(String(64))
 

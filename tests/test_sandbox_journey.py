@@ -112,6 +112,10 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
 
         await expect(console.get_by_text("Consent completed.")).to_be_visible()
         await expect(console.get_by_text("State: completed")).to_be_visible()
+        await expect(
+            console.get_by_text("Link #1 was already completed by the customer")
+        ).to_be_visible()
+        await expect(console.get_by_role("button", name="Confirm", exact=True)).to_have_count(0)
         await shoot(console, "thread-completed")
 
         # Step 4, as Ada: her summary has no Disconnect button, and typing it is refused.

@@ -144,23 +144,14 @@ async def test_a_forged_disconnect_click_by_a_non_admin(
     assert len(emulator.connections_of("xero-user-1")) == 1
 
 
-async def test_a_stale_confirm_in_the_thread_is_answered_in_the_thread(
+async def test_a_confirm_with_nothing_chosen_is_answered_in_the_thread(
     acme: Slack, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     token = await issued_link(acme, 'link "Acme Bikes" all')
     (record,) = acme.channel()
-    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
+    tenants = [organisations.standard.tenant_id, organisations.premium.tenant_id]
+    await consent_through_xero(acme.service, emulator, token, tenants)
     (choice,) = acme.workspace.replies(CHANNEL, record.ts)
-    await acme.service.revoke_consent_link(consent_request_id=1, actor="slack:U0ADMIN")
-    standard = next(
-        o["value"]
-        for b in choice.blocks
-        if b.get("block_id", "").startswith(ids.STORE_CHOICE_BLOCK_PREFIX)
-        for o in b["accessory"]["options"]
-    )
-    acme.driver.state_of(choice)[f"{ids.STORE_CHOICE_BLOCK_PREFIX}S001"] = {
-        ids.ORGANISATION_CHOICE: {"type": "static_select", "selected_option": {"value": standard}}
-    }
 
     await timed(acme.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT))
 
@@ -168,8 +159,27 @@ async def test_a_stale_confirm_in_the_thread_is_answered_in_the_thread(
     assert call.args["thread_ts"] == record.ts
     (warning,) = acme.workspace.ephemeral(CHANNEL, AGENT)[-1:]
     assert warning.thread_ts == record.ts
-    assert warning.text.startswith(":warning:")
-    assert "revoked" in warning.text
+    assert warning.text == ":warning: Choose an organisation for at least one store first."
+
+
+async def test_a_stale_confirm_shows_where_the_link_went(
+    acme: Slack, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    token = await issued_link(acme, 'link "Acme Bikes" all')
+    (record,) = acme.channel()
+    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
+    (choice,) = acme.workspace.replies(CHANNEL, record.ts)
+    await acme.service.revoke_consent_link(consent_request_id=1, actor="slack:U0ADMIN")
+
+    await timed(acme.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT))
+
+    await acme.workspace.wait_for("response_url", count=2)
+    (now,) = acme.workspace.replies(CHANNEL, record.ts)
+    assert now.ts == choice.ts
+    assert "Link #1 was withdrawn by <@U0ADMIN>" in text_of(now)
+    assert ids.CONFIRM_ORGANISATIONS not in text_of(now)
+    stores = (await acme.service.get_customer(customer_id=1)).stores
+    assert all(store.organisation_name is None for store in stores)
 
 
 async def test_an_unexpected_error_after_checking_reaches_the_modal(

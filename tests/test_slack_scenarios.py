@@ -50,9 +50,7 @@ async def test_a_mistyped_subcommand_suggests_the_closest(
     assert f"Did you mean `/xero {meant}`?" in text_of(await slack.answer())
 
 
-async def test_counts_and_possessives_read_as_english(
-    slack: Slack, cloudpos: FakeCloudPos
-) -> None:
+async def test_counts_and_possessives_read_as_english(slack: Slack, cloudpos: FakeCloudPos) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=1)
     await slack.command("stores Acme Bikes")
     card = await slack.answer()

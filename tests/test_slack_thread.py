@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from urllib.parse import parse_qs
 
@@ -11,9 +12,9 @@ from bot.sandbox.fake_slack import SignedRequest
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
 from storage.models import StoreStatus
-from tests.domain_helpers import registered
+from tests.domain_helpers import registered, token_of
 from tests.fakes import FakeCloudPos
-from tests.slack_fixtures import AGENT, CHANNEL, Slack, consent_through_xero, issued_link
+from tests.slack_fixtures import ADMIN, AGENT, CHANNEL, Slack, consent_through_xero, issued_link
 from tests.web_fixtures import Organisations
 
 
@@ -81,3 +82,56 @@ async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
         "Acme Ltd": ["S001"],
         "Acme Trading": ["S002"],
     }
+
+
+async def test_the_choice_in_the_thread_becomes_the_outcome_when_the_customer_confirms(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    token = await issued_link(slack, "link Acme all")
+    (record,) = slack.channel()
+    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+    (choice,) = slack.workspace.replies(CHANNEL, record.ts)
+    view = await slack.service.open_consent(token=token)
+    standard = view.organisations[0].connection_id
+
+    await slack.service.confirm_organisations(
+        token=token, choices={"S001": standard}, actor="customer", leave_unconnected=["S002"]
+    )
+
+    replies = slack.workspace.replies(CHANNEL, record.ts)
+    assert replies[0].ts == choice.ts
+    outcome = json.dumps(replies[0].blocks)
+    assert "Link #1 was already completed by the customer <!date^" in outcome
+    assert "`S001` \\u2192 Acme Ltd" in outcome
+    assert ids.CONFIRM_ORGANISATIONS not in outcome
+    assert ids.ORGANISATION_CHOICE not in outcome
+    completed = json.dumps(replies[-1].blocks)
+    assert "left unconnected: S002" in completed
+    assert "send a new link for them" in completed
+
+
+async def test_revoking_from_slack_closes_the_choice_and_a_second_revoke_says_so(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command("link Acme all", user=ADMIN)
+    private = await slack.answer(user=ADMIN)
+    stale = copy.deepcopy(private)
+    token = token_of(next(w for w in private.text.split() if "/connect/" in w))
+    (record,) = slack.channel()
+    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+
+    await slack.driver.click(private, ids.REVOKE_LINK, user_id=ADMIN)
+    await slack.workspace.wait_for("chat.update", count=3)
+    (choice,) = slack.workspace.replies(CHANNEL, record.ts)
+    assert "Link #1 was withdrawn by <@U0ADMIN>" in json.dumps(choice.blocks)
+
+    await slack.driver.click(stale, ids.REVOKE_LINK, user_id=ADMIN)
+    answer = await slack.answer(count=3, user=ADMIN)
+    assert "Link #1 was withdrawn by <@U0ADMIN>" in answer.text
+    assert "Nothing to revoke." in answer.text
+    await slack.driver.click(stale, ids.POST_LINK, user_id=ADMIN)
+    answer = await slack.answer(count=4, user=ADMIN)
+    assert "Issue a new link." in answer.text
+    assert [m.ts for m in slack.channel()] == [record.ts]

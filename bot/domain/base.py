@@ -71,11 +71,20 @@ class ServiceBase:
         return self._deps.clock()
 
     async def _notify(self, kind: ConsentEventKind, view: ConsentView, detail: str = "") -> None:
-        """Report progress back; a failing notifier never undoes what the customer did."""
+        """Report progress back; a failing notifier never undoes what the customer did.
+
+        The message asking for the organisation choice is remembered, for the outcome to
+        replace it."""
         try:
-            await self._deps.notifier.consent_changed(ConsentEvent(kind, view, detail))
+            choice = await self._deps.notifier.consent_changed(ConsentEvent(kind, view, detail))
         except Exception:
             log.exception("could not report consent link #%s %s", view.consent_request_id, kind)
+            return
+        if choice:
+            async with self._transaction() as session:
+                request = await session.get(ConsentRequest, view.consent_request_id)
+                if request is not None:
+                    request.slack_choice_ts = choice
 
     def _audit(
         self,

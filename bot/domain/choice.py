@@ -122,7 +122,7 @@ class ChoiceOperations(LeftoverOperations, UnconnectedOperations, ConsentOperati
             await session.flush()
             for store in stores:
                 self._set_status(store, StoreStatus.CONNECTED)
-            self._close(request, ConsentStatus.COMPLETED)
+            self._close(request, ConsentStatus.COMPLETED, actor=actor)
             for store in request.stores:
                 if store.status in (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE):
                     self._set_status(store, StoreStatus.NOT_CONNECTED)

@@ -103,7 +103,7 @@ class ConsentOperations(ServiceBase):
                 raise InvalidRequest(
                     f"Link #{request.id} is already {request.status.value}; nothing to revoke."
                 )
-            self._close(request, ConsentStatus.REVOKED)
+            self._close(request, ConsentStatus.REVOKED, actor=actor)
             self._audit(
                 session,
                 actor=actor,
@@ -231,7 +231,7 @@ class ConsentOperations(ServiceBase):
         for request in open_requests:
             if store_ids.isdisjoint(store.id for store in request.stores):
                 continue
-            self._close(request, ConsentStatus.REVOKED)
+            self._close(request, ConsentStatus.REVOKED, actor=actor)
             self._audit(
                 session,
                 actor=actor,
@@ -242,9 +242,10 @@ class ConsentOperations(ServiceBase):
             replaced.append(ReplacedLink(request.id, tuple(store.code for store in request.stores)))
         return tuple(replaced)
 
-    def _close(self, request: ConsentRequest, status: ConsentStatus) -> None:
+    def _close(self, request: ConsentRequest, status: ConsentStatus, *, actor: str) -> None:
         request.status = status
         request.finished_at = self._now()
+        request.finished_by = actor
         if status != ConsentStatus.COMPLETED:
             for store in request.stores:
                 if store.status in WAITING_FOR_CONSENT:
@@ -284,6 +285,9 @@ class ConsentOperations(ServiceBase):
             issued_by=request.issued_by,
             slack_channel_id=request.slack_channel_id,
             slack_message_ts=request.slack_message_ts,
+            slack_choice_ts=request.slack_choice_ts,
+            finished_at=request.finished_at,
+            finished_by=request.finished_by,
         )
 
     def _option(self, connection: XeroConnection) -> OrganisationOption:

@@ -53,6 +53,7 @@ class ReportingOperations(ConsentOperations):
                     expires_at=request.expires_at,
                     slack_channel_id=request.slack_channel_id,
                     slack_message_ts=request.slack_message_ts,
+                    slack_choice_ts=request.slack_choice_ts,
                 )
                 for request in requests
                 if wanted & {store.id for store in request.stores}

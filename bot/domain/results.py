@@ -66,6 +66,7 @@ class OpenLink:
     expires_at: datetime
     slack_channel_id: str | None = None
     slack_message_ts: str | None = None
+    slack_choice_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class ConsentView:
     issued_by: str = ""
     slack_channel_id: str | None = None
     slack_message_ts: str | None = None
+    slack_choice_ts: str | None = None
+    finished_at: datetime | None = None
+    finished_by: str | None = None
+    """Who completed, revoked or replaced the link (an audit actor)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("issued", "authorised")
 
 
 @dataclass(frozen=True)

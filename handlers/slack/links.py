@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.results import ConsentLink, OpenLink
 from handlers.slack import ids
-from handlers.slack.blocks.common import mention
+from handlers.slack.blocks.common import mention, message, section
 from handlers.slack.blocks.links import link_for_agent, link_record, replace_confirmation
 
 from .runtime import Turn
@@ -87,5 +87,15 @@ async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
         await turn.client.chat_update(
             channel=old.slack_channel_id, ts=old.slack_message_ts, **record.kwargs()
         )
+        if old.slack_choice_ts:
+            replaced = (
+                f":lock: Link #{old.consent_request_id} was replaced by "
+                f"link #{by.consent_request_id}; choose there."
+            )
+            await turn.client.chat_update(
+                channel=old.slack_channel_id,
+                ts=old.slack_choice_ts,
+                **message(replaced, [section(replaced)]).kwargs(),
+            )
     except SlackApiError as error:
         log.info("cannot update the record of link #%s: %s", old.consent_request_id, error)

@@ -1,23 +1,34 @@
-"""Reports a customer's progress in the thread of the link's record, and updates the record."""
+"""Reports a customer's progress in the thread of the link's record, and updates the record.
+
+The reply asking for the organisation choice is the one message whose buttons can go
+stale: its ts goes back to the domain, and the outcome replaces it.
+"""
 
 from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.notify import ConsentEvent
-from handlers.slack.blocks.links import link_record, progress_message, progress_state
+from bot.domain.results import ConsentView
+from bot.notify import ConsentEvent, ConsentEventKind
+from handlers.slack.blocks.common import Message
+from handlers.slack.blocks.links import (
+    choice_closed,
+    link_record,
+    progress_message,
+    progress_state,
+)
 
 
 class SlackNotifier:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def consent_changed(self, event: ConsentEvent) -> None:
+    async def consent_changed(self, event: ConsentEvent) -> str | None:
         consent = event.consent
         if not (consent.slack_channel_id and consent.slack_message_ts):
-            return
+            return None
         reply = progress_message(event)
-        await self._client.chat_postMessage(
+        posted = await self._client.chat_postMessage(
             channel=consent.slack_channel_id, thread_ts=consent.slack_message_ts, **reply.kwargs()
         )
         record = link_record(
@@ -29,4 +40,18 @@ class SlackNotifier:
         )
         await self._client.chat_update(
             channel=consent.slack_channel_id, ts=consent.slack_message_ts, **record.kwargs()
+        )
+        if event.kind == ConsentEventKind.COMPLETED:
+            await replace_choice(self._client, consent, choice_closed(consent))
+        is_choice = event.kind == ConsentEventKind.AUTHORISED and any(
+            option.eligible for option in consent.organisations
+        )
+        return str(posted["ts"]) if is_choice else None
+
+
+async def replace_choice(client: AsyncWebClient, consent: ConsentView, outcome: Message) -> None:
+    """The thread's organisation choice, once the link has moved on, shows only where it went."""
+    if consent.slack_channel_id and consent.slack_choice_ts:
+        await client.chat_update(
+            channel=consent.slack_channel_id, ts=consent.slack_choice_ts, **outcome.kwargs()
         )

@@ -10,8 +10,9 @@ from bot.errors import InvalidRequest
 from bot.vault import VaultError
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, escape, mention
-from handlers.slack.blocks.links import link_for_customer, link_record
+from handlers.slack.blocks.links import choice_closed, link_for_customer, link_record, link_state
 from handlers.slack.links import send_link
+from handlers.slack.notifier import replace_choice
 from handlers.slack.runtime import Turn, acknowledged
 
 
@@ -59,6 +60,10 @@ async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[st
     if not isinstance(url, str):
         raise InvalidRequest("That button is out of date. Issue a new link.")
     channel = (body.get("channel") or {}).get("id") or turn.channel_id
+    current = await turn.service.consent_for_request(consent_request_id=ids.int_field(fields, "r"))
+    if not current.is_open:
+        await turn.reply(Message(f":lock: {link_state(current)} Issue a new link."), replace=True)
+        return
     customer_name = await turn.service.note_link_shared(
         consent_request_id=ids.int_field(fields, "r"), channel_id=channel, actor=turn.actor
     )
@@ -78,10 +83,15 @@ async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) 
             actor=turn.actor, attempted=f"revoke link #{request_id}"
         )
     turn.require_admin("revoke consent links")
+    current = await turn.service.consent_for_request(consent_request_id=request_id)
+    if not current.is_open:
+        await turn.reply(Message(f":lock: {link_state(current)} Nothing to revoke."), replace=True)
+        return
     consent = await turn.service.revoke_consent_link(
         consent_request_id=request_id, actor=turn.actor
     )
     await turn.reply(Message(f":no_entry_sign: Link #{request_id} is revoked."), replace=True)
+    await replace_choice(turn.client, consent, choice_closed(consent))
     if consent.slack_channel_id and consent.slack_message_ts:
         record = link_record(
             consent_request_id=request_id,

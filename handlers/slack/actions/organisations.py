@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import InvalidRequest
+from bot.errors import InvalidRequest, NotFound
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, escape
-from handlers.slack.blocks.summary import disconnected_message
+from handlers.slack.blocks.links import choice_closed
+from handlers.slack.blocks.summary import disconnected_message, summary_message
 from handlers.slack.runtime import Turn, acknowledged
 
 
@@ -29,15 +31,27 @@ async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -
         )
     turn.require_admin("disconnect organisations")
     await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
-    result = await turn.service.disconnect_organisation(
-        customer_id=customer_id, tenant_id=tenant_id, actor=turn.actor
-    )
+    try:
+        result = await turn.service.disconnect_organisation(
+            customer_id=customer_id, tenant_id=tenant_id, actor=turn.actor
+        )
+    except NotFound:
+        summary = await turn.service.summary(customer_id=customer_id)
+        await turn.reply(summary_message(summary, can_disconnect=True), replace=True)
+        raise NotFound(
+            "That organisation is no longer connected to any of the customer's stores "
+            "(someone disconnected it already); above is the summary as it is now."
+        ) from None
     customer = await turn.service.get_customer(customer_id=customer_id)
     await turn.reply(disconnected_message(customer, result), replace=True)
 
 
 async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
+    consent = await turn.service.consent_for_request(consent_request_id=request_id)
+    if not consent.is_open or consent.expires_at <= datetime.now(UTC):
+        await turn.reply(choice_closed(consent), replace=True)
+        return
     choices = _chosen_organisations(body)
     if not choices:
         raise InvalidRequest("Choose an organisation for at least one store first.")

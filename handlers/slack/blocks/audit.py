@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
 from bot.domain.results import AuditEntry
 
-from .common import Message, clip, counted, escape, listing, mention, message, section, when
+from .common import Message, clip, counted, escape, listing, message, person, section, when
 
 MAX_LINE = 400
 
@@ -33,18 +33,10 @@ def sentence(entry: AuditEntry) -> str:
     """One audit event in words; an action this module does not know still reads plainly."""
     render = SENTENCES.get(entry.action)
     if render is None:
-        return f"{who(entry.actor)}: {escape(entry.action.replace('.', ' ').replace('_', ' '))}" + (
-            f" ({_plain_details(entry.detail)})" if entry.detail else ""
-        )
+        action = escape(entry.action.replace(".", " ").replace("_", " "))
+        details = f" ({_plain_details(entry.detail)})" if entry.detail else ""
+        return f"{person(entry.actor, start=True)}: {action}{details}"
     return render(_Facts(entry))
-
-
-def who(actor: str) -> str:
-    if actor == "customer":
-        return "The customer"
-    if actor == "system":
-        return "The bot"
-    return mention(actor)
 
 
 class _Facts:
@@ -52,7 +44,7 @@ class _Facts:
 
     def __init__(self, entry: AuditEntry) -> None:
         self.entry = entry
-        self.who = who(entry.actor)
+        self.who = person(entry.actor, start=True)
 
     def text(self, key: str) -> str:
         value = self.entry.detail.get(key)

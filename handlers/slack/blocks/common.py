@@ -122,6 +122,14 @@ def listing(items: Sequence[str], *, limit: int) -> str:
     return ", ".join(shown)
 
 
+def person(actor: str, *, start: bool = False) -> str:
+    """An audit actor in a sentence: a Slack mention, the customer, the bot, or a name."""
+    if actor in ("customer", "system"):
+        name = "the customer" if actor == "customer" else "the bot"
+        return name.capitalize() if start else name
+    return mention(actor)
+
+
 def mention(actor: str) -> str:
     """An audit actor ("slack:U123") as a Slack mention; anyone else by name."""
     return f"<@{actor.removeprefix('slack:')}>" if actor.startswith("slack:") else escape(actor)

@@ -29,6 +29,7 @@ from .common import (
     listing,
     mention,
     message,
+    person,
     section,
     when,
 )
@@ -167,10 +168,14 @@ def progress_message(event: ConsentEvent) -> Message:
             for s in consent.stores
             if s.organisation_name
         ]
-        return message(
-            f"Consent completed for {consent.customer_name}",
-            [section(":white_check_mark: *Consent completed.* " + listing(lines, limit=2800))],
-        )
+        blocks: list[Block] = [
+            section(":white_check_mark: *Consent completed.* " + listing(lines, limit=2800))
+        ]
+        if event.detail:
+            blocks.append(
+                context(f":warning: {escape(clip(event.detail, 500))}: send a new link for them.")
+            )
+        return message(f"Consent completed for {consent.customer_name}", blocks)
     if event.kind == ConsentEventKind.CANCELLED:
         return message(
             "The customer cancelled at Xero",
@@ -187,6 +192,34 @@ def progress_message(event: ConsentEvent) -> Message:
             ],
         )
     return organisation_choice(consent)
+
+
+def link_state(consent: ConsentView) -> str:
+    """Where a link stands now, for a button pressed on a message that has moved on."""
+    by = f" by {person(consent.finished_by)}" if consent.finished_by else ""
+    at = f" {when(consent.finished_at)}" if consent.finished_at else ""
+    number = f"Link #{consent.consent_request_id}"
+    if consent.status == "completed":
+        return f"{number} was already completed{by}{at}."
+    if consent.status == "revoked":
+        return f"{number} was withdrawn{by}{at}."
+    if not consent.is_open:
+        return f"{number} is {escape(consent.status)}."
+    return f"{number} expired {when(consent.expires_at)}."
+
+
+def choice_closed(consent: ConsentView) -> Message:
+    """What replaces the organisation choice once the link has moved on."""
+    lines = [
+        f"`{escape(s.code)}` → {escape(s.organisation_name)}"
+        for s in consent.stores
+        if s.organisation_name
+    ]
+    outcome = listing(lines, limit=2500) or "no store was connected through it"
+    return message(
+        f"Link #{consent.consent_request_id}: organisations chosen",
+        [section(f":lock: {link_state(consent)} {outcome}.")],
+    )
 
 
 def organisation_choice(consent: ConsentView) -> Message:
