@@ -6,7 +6,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.fake_slack import Workspace
 from bot.sandbox.fake_slack import create_app as create_fake_slack
-from handlers.slack.access import CACHE_SECONDS, AccessPolicy
+from handlers.slack.access import CACHE_SECONDS, STALE_LIMIT_SECONDS, AccessPolicy
 from tests.browser import free_socket, serve
 
 
@@ -52,3 +52,20 @@ async def test_a_group_slack_cannot_read_lets_nobody_in_through_it() -> None:
     async with serve(create_fake_slack(workspace), free_socket()) as url:
         client = AsyncWebClient(token=workspace.bot_token, base_url=f"{url}/api/")
         assert not await policy.is_helpdesk("U1", client)
+
+
+async def test_while_slack_fails_the_last_answer_stands_only_for_a_bounded_time() -> None:
+    workspace = Workspace()
+    workspace.add_usergroup("S0ADMINS", ["U9"])
+    clock = Clock()
+    policy = AccessPolicy(admin_usergroup="S0ADMINS", clock=clock)
+    async with serve(create_fake_slack(workspace), free_socket()) as url:
+        client = AsyncWebClient(token=workspace.bot_token, base_url=f"{url}/api/")
+        assert await policy.is_admin("U9", client)
+        del workspace.usergroups["S0ADMINS"]  # Slack now refuses to read the group
+
+        clock.now += CACHE_SECONDS + 1
+        assert await policy.is_admin("U9", client)  # a blip: the last answer stands
+        clock.now = STALE_LIMIT_SECONDS + 1
+        assert not await policy.is_admin("U9", client)
+        assert len(workspace.calls_to("usergroups.users.list")) == 3

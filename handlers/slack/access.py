@@ -1,7 +1,10 @@
 """Who may use the bot: helpdesk staff, and admins for what cannot be undone.
 
 Members come from user ids in the settings or from Slack user groups, read with
-`usergroups.users.list` (Slack's Tier 2: about 20 calls a minute) and cached.
+`usergroups.users.list` (Slack's Tier 2: about 20 calls a minute) and cached. When Slack
+cannot be asked, the last answer stands for a while (a blip must not lock the helpdesk
+out), but not for ever: someone removed from the admin group must lose the role even
+while Slack keeps failing.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0
+STALE_LIMIT_SECONDS = 1800.0
+"""How long a cached group may stand in for Slack while Slack cannot be asked."""
 
 
 @dataclass
@@ -49,10 +55,20 @@ class AccessPolicy:
         try:
             response = await client.usergroups_users_list(usergroup=usergroup)
             members = frozenset(response.get("users") or [])
-        except SlackApiError as error:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            if cached and self.clock() - cached[0] < STALE_LIMIT_SECONDS:
+                log.warning(
+                    "could not read Slack user group %s (%s); using the last answer",
+                    usergroup,
+                    reason,
+                )
+                return cached[1]
             log.warning(
-                "could not read Slack user group %s: %s", usergroup, error.response.get("error")
+                "could not read Slack user group %s (%s); letting nobody in through it",
+                usergroup,
+                reason,
             )
-            return cached[1] if cached else frozenset()
+            return frozenset()
         self._groups[usergroup] = (self.clock(), members)
         return members
