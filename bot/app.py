@@ -20,6 +20,7 @@ from bot.services import connection_service
 from bot.settings import Settings
 from bot.vault import Vault
 from handlers import web
+from handlers.limits import BodyLimit
 from handlers.slack import AccessPolicy, Runtime, build_slack_app
 from handlers.slack.notifier import SlackNotifier
 from handlers.web.rendering import domain_error_page, not_found_page, unexpected_error_page
@@ -65,6 +66,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(BodyLimit),
             Middleware(RateLimit, limit=settings.web_rate_limit_per_minute),
             Middleware(
                 SecurityHeaders,
@@ -82,7 +84,7 @@ def create_app(
         app.state.service = service
     app.state.settings = settings
     app.state.browser_cookie = BrowserCookie(secure=settings.public_base_url.startswith("https:"))
-    app.state.csrf = CsrfTokens(settings.token_encryption_keys[0].encode())
+    app.state.csrf = CsrfTokens(settings.token_encryption_keys)
     app.state.slack_bolt = bolt
     return app
 
