@@ -200,7 +200,8 @@ def _rotate_keys(_args: argparse.Namespace) -> int:
             await engine.dispose()
         print(
             f"Re-encrypted {report.api_keys} Cloud POS API keys and {report.grants} Xero grants "
-            "under the first key. Older keys can now be removed from TOKEN_ENCRYPTION_KEYS."
+            f"({report.consents_in_progress} consents in progress) under the first key. Older "
+            "keys can now be removed from TOKEN_ENCRYPTION_KEYS."
         )
 
     asyncio.run(run())

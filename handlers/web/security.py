@@ -8,7 +8,7 @@ import hmac
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -45,17 +45,40 @@ class BrowserCookie:
 
 
 class CsrfTokens:
-    """HMAC tokens tying a form to the browser that loaded it and to what the form is for."""
+    """HMAC tokens tying a form to the browser that loaded it and to what the form is for.
 
-    def __init__(self, key: bytes) -> None:
-        self._key = hashlib.sha256(b"xero-bot csrf\0" + key).digest()
+    Made with the first of TOKEN_ENCRYPTION_KEYS and accepted under any of them, so putting
+    a new key first does not refuse the forms customers already have open.
+    """
+
+    def __init__(self, keys: str | bytes | Sequence[str | bytes]) -> None:
+        if isinstance(keys, str | bytes):
+            keys = [keys]
+        if not keys:
+            raise ValueError("CSRF tokens need at least one key")
+        self._keys = [
+            hashlib.sha256(b"xero-bot csrf\0" + (k.encode() if isinstance(k, str) else k)).digest()
+            for k in keys
+        ]
 
     def issue(self, browser_id: str, purpose: str) -> str:
-        digest = hmac.new(self._key, f"{browser_id}\0{purpose}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return self._token(self._keys[0], browser_id, purpose)
 
     def valid(self, token: str, browser_id: str, purpose: str) -> bool:
-        return bool(browser_id) and hmac.compare_digest(token, self.issue(browser_id, purpose))
+        """Never raises: any text a form sends, ASCII or not, is simply valid or not."""
+        if not browser_id:
+            return False
+        submitted = token.encode("utf-8", "surrogateescape")
+        return any(
+            hmac.compare_digest(submitted, self._token(key, browser_id, purpose).encode())
+            for key in self._keys
+        )
+
+    @staticmethod
+    def _token(key: bytes, browser_id: str, purpose: str) -> str:
+        message = f"{browser_id}\0{purpose}".encode("utf-8", "surrogateescape")
+        digest = hmac.new(key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def content_security_policy(*, xero_authorize_url: str) -> str:
