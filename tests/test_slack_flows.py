@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 
@@ -285,3 +286,40 @@ async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: FakeCloudPos)
     await slack.driver.click(admin_view, ids.REVOKE_LINK, user_id=ADMIN)
     await slack.workspace.wait_for("chat.update")
     assert "revoked by <@U0ADMIN>" in text_of(slack.channel()[0])
+
+
+async def test_a_slow_cloud_pos_does_not_hold_up_an_agent_who_only_reads(
+    slack: Slack, cloudpos: FakeCloudPos
+) -> None:
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command("stores Acme")
+    card = await slack.answer()
+    cloudpos.delay = 6
+    original = copy.deepcopy(card)  # each click replaces the card: click copies of it
+    for _ in range(5):  # more refreshes than there are slots for work that calls out
+        await slack.driver.click(copy.deepcopy(original), ids.REFRESH_STORES, user_id=AGENT)
+    await slack.workspace.wait_for("response_url", count=5)
+
+    started = time.monotonic()
+    await slack.command("summary Acme")
+    summary = await slack.workspace.wait_for("response_url", count=6)
+    waited = time.monotonic() - started
+
+    assert "Xero summary: Acme" in dumps(summary[-1].args)
+    assert waited < 2, f"the summary waited {waited:.1f}s behind Cloud POS"
+
+
+async def test_work_that_calls_out_is_time_boxed(
+    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("handlers.slack.runtime.CALL_SECONDS", 0.5)
+    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await slack.command("stores Acme")
+    card = await slack.answer()
+    cloudpos.delay = 5
+
+    await slack.driver.click(card, ids.REFRESH_STORES, user_id=AGENT)
+
+    calls = await slack.workspace.wait_for("response_url", count=3, timeout=4)
+    assert "Xero or Cloud POS took more than 0.5 seconds" in dumps(calls[-1].args)
+    assert "try again in a few minutes" in dumps(calls[-1].args)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import ConnectionService
-from bot.errors import InvalidRequest
+from bot.errors import ExternalServiceError, InvalidRequest
 from bot.vault import Vault
 
 from .access import AccessPolicy
@@ -22,7 +23,10 @@ from .blocks import Message
 from .errors import reported
 
 RUNTIME_KEY = "xero_bot_runtime"
-WORK_AT_ONCE = 4
+READS_AT_ONCE = 4
+CALLS_AT_ONCE = 4
+CALL_SECONDS = 45.0
+"""How long work that waits on Xero or Cloud POS may take before the agent is told so."""
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,31 @@ class Runtime:
     service: Callable[[], ConnectionService]
     access: AccessPolicy
     vault: Vault
-    work: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WORK_AT_ONCE))
+    reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_AT_ONCE))
     """Work after the ack runs a few at a time: a burst queues instead of starving the acks
     of new requests and the database pool."""
+    calls: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CALLS_AT_ONCE))
+    """Work that waits on Xero or Cloud POS has slots of its own, so a slow backend never
+    holds up an agent who only reads."""
+
+    @asynccontextmanager
+    async def slot(self, *, calls_out: bool) -> AsyncIterator[None]:
+        """A work slot; work that calls out is time-boxed too."""
+        if not calls_out:
+            async with self.reads:
+                yield
+            return
+        limit = CALL_SECONDS
+        async with self.calls:
+            try:
+                async with asyncio.timeout(limit):
+                    yield
+            except TimeoutError:
+                raise ExternalServiceError(
+                    f"Xero or Cloud POS took more than {limit:g} seconds, so I stopped "
+                    "waiting. Check the card or the summary, then try again in a few minutes.",
+                    retryable=True,
+                ) from None
 
 
 def actor_of(user_id: str) -> str:
@@ -93,9 +119,12 @@ def selected_values(body: dict[str, Any], block_id: str, action_id: str) -> list
 Handler = Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
-def acknowledged(handler: Handler) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """A Bolt action listener that acks at once, then runs `handler(turn, action, body)`;
-    whatever it raises is reported to the agent (`errors.reported`), never to Bolt."""
+def acknowledged(
+    handler: Handler, *, calls_out: bool = False
+) -> Callable[[AsyncArgs], Awaitable[None]]:
+    """A Bolt action listener that acks at once, then runs `handler(turn, action, body)` in a
+    work slot (`calls_out`: it waits on Xero or Cloud POS); whatever it raises is reported
+    to the agent (`errors.reported`), never to Bolt."""
 
     async def listener(
         ack: AsyncAck,
@@ -107,7 +136,7 @@ def acknowledged(handler: Handler) -> Callable[[AsyncArgs], Awaitable[None]]:
     ) -> None:
         await ack()
         turn = Turn.of(context, respond, client)
-        async with turn.runtime.work:
+        async with turn.runtime.slot(calls_out=calls_out):
             await handler(turn, action, body)
 
     listener.__name__ = listener.__qualname__ = handler.__name__

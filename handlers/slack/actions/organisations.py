@@ -16,8 +16,8 @@ from handlers.slack.runtime import Turn, acknowledged
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.DISCONNECT)(acknowledged(disconnect))
-    app.action(ids.CONFIRM_ORGANISATIONS)(acknowledged(confirm_organisations))
+    app.action(ids.DISCONNECT)(acknowledged(disconnect, calls_out=True))
+    app.action(ids.CONFIRM_ORGANISATIONS)(acknowledged(confirm_organisations, calls_out=True))
 
 
 async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:

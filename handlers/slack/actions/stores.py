@@ -19,7 +19,7 @@ from handlers.slack.runtime import Turn, acknowledged, selected_values
 def register(app: AsyncApp) -> None:
     app.action(ids.SEND_LINK_FOR_STORE)(acknowledged(send_link_for_store))
     app.action(ids.SEND_LINK_FOR_SELECTED)(acknowledged(send_link_for_selected))
-    app.action(ids.REFRESH_STORES)(acknowledged(refresh_stores))
+    app.action(ids.REFRESH_STORES)(acknowledged(refresh_stores, calls_out=True))
     app.action(ids.STORES_PAGE)(acknowledged(show_stores))
     app.action(ids.SHOW_STORES)(acknowledged(show_stores))
     app.action(ids.SHOW_SUMMARY)(acknowledged(show_summary))

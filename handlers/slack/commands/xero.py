@@ -47,7 +47,7 @@ async def xero_command(
     if subcommand is None:
         await turn.reply(help_message(_unknown(invocation.name)))
         return
-    async with turn.runtime.work:
+    async with turn.runtime.slot(calls_out=False):
         await subcommand(turn, invocation)
 
 
