@@ -23,6 +23,7 @@ from typing import Self
 
 import httpx
 
+from bot import bounds
 from bot.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,11 @@ class CloudPosClient:
         group, licence = data.get("group"), data.get("licence")
         if not isinstance(group, str) or not isinstance(licence, str):
             raise _unreadable("the licence check", "'group' or 'licence' is missing or not text")
-        return Licence(group=group, licence=licence)
+        if not group.strip() or bounds.too_long(group.strip(), bounds.GROUP):
+            raise _unreadable(
+                "the licence check", f"'group' is empty or over {bounds.GROUP} characters"
+            )
+        return Licence(group=group.strip(), licence=bounds.clipped(licence, bounds.LABEL))
 
     async def stores(self, api_key: str) -> list[CloudPosStore]:
         """Every store of the key's group, closed ones included, so closures can be flagged."""
@@ -155,7 +160,17 @@ class CloudPosClient:
                 )
             if not isinstance(active, bool):
                 raise _unreadable("the store list", f"entry {position} has no true/false 'active'")
-            stores.append(CloudPosStore(code=code, name=name, active=active))
+            if not code.strip() or bounds.too_long(code.strip(), bounds.STORE_CODE):
+                raise _unreadable(
+                    "the store list",
+                    f"entry {position}'s 'storeClientCode' is empty or over "
+                    f"{bounds.STORE_CODE} characters",
+                )
+            stores.append(
+                CloudPosStore(
+                    code=code.strip(), name=bounds.clipped(name, bounds.NAME), active=active
+                )
+            )
         return stores
 
     async def _get_json(self, api_key: str, path: str, purpose: str) -> object:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot import bounds
+
 from ._failures import unreadable
 
 
@@ -57,13 +59,25 @@ def connections_from(data: object, purpose: str) -> list[XeroTenantConnection]:
             raise unreadable(purpose, f"entry {position} has no text 'id'")
         if not isinstance(tenant_id, str) or not tenant_id:
             raise unreadable(purpose, f"entry {position} has no text 'tenantId'")
+        auth_event_id = _optional_text(entry, "authEventId", purpose)
+        for key, value in (
+            ("id", connection_id),
+            ("tenantId", tenant_id),
+            ("authEventId", auth_event_id),
+        ):
+            if bounds.too_long(value, bounds.IDENTIFIER):
+                raise unreadable(purpose, f"entry {position}'s '{key}' is not an identifier")
         connections.append(
             XeroTenantConnection(
                 id=connection_id,
                 tenant_id=tenant_id,
-                tenant_name=_optional_text(entry, "tenantName", purpose),
-                tenant_type=_optional_text(entry, "tenantType", purpose),
-                auth_event_id=_optional_text(entry, "authEventId", purpose),
+                tenant_name=bounds.clipped(
+                    _optional_text(entry, "tenantName", purpose), bounds.ORGANISATION_NAME
+                ),
+                tenant_type=bounds.clipped(
+                    _optional_text(entry, "tenantType", purpose), bounds.LABEL
+                ),
+                auth_event_id=auth_event_id,
             )
         )
     return connections
@@ -83,11 +97,11 @@ def organisation_from(data: object, purpose: str) -> Organisation:
     if not isinstance(is_demo, bool):
         raise unreadable(purpose, "'IsDemoCompany' is not true/false")
     return Organisation(
-        name=name,
-        plan_class=_optional_text(entry, "Class", purpose),
-        edition=_optional_text(entry, "Edition", purpose),
+        name=bounds.clipped(name, bounds.ORGANISATION_NAME),
+        plan_class=bounds.clipped(_optional_text(entry, "Class", purpose), bounds.LABEL),
+        edition=bounds.clipped(_optional_text(entry, "Edition", purpose), bounds.LABEL),
         is_demo_company=is_demo,
-        status=_optional_text(entry, "OrganisationStatus", purpose),
+        status=bounds.clipped(_optional_text(entry, "OrganisationStatus", purpose), bounds.LABEL),
     )
 
 
@@ -122,8 +136,11 @@ def token_set_from(
         id_claims.get("sub"),
         access_claims.get("sub"),
     )
-    if not xero_user_id:
+    if not xero_user_id or bounds.too_long(xero_user_id, bounds.IDENTIFIER):
         raise unreadable(purpose, "the tokens do not say which Xero user they belong to")
+    auth_event_id = _first_text(access_claims.get("authentication_event_id"))
+    if bounds.too_long(auth_event_id, bounds.IDENTIFIER):
+        raise unreadable(purpose, "the tokens' authentication event is not an identifier")
     given_and_family = " ".join(
         part
         for part in (
@@ -138,9 +155,11 @@ def token_set_from(
         expires_at=expires_at,
         scopes=scopes,
         xero_user_id=xero_user_id,
-        auth_event_id=_first_text(access_claims.get("authentication_event_id")) or None,
-        user_name=_first_text(id_claims.get("name")) or given_and_family,
-        user_email=_first_text(id_claims.get("email")),
+        auth_event_id=auth_event_id or None,
+        user_name=bounds.clipped(
+            _first_text(id_claims.get("name")) or given_and_family, bounds.NAME
+        ),
+        user_email=bounds.clipped(_first_text(id_claims.get("email")), bounds.EMAIL),
     )
 
 

@@ -1,0 +1,66 @@
+"""Over-long names from Xero and Cloud POS are shortened where parsed; over-long ids refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain import ConnectionService
+from bot.errors import ExternalServiceError
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
+from tests.fakes import FakeCloudPos, FakeXero
+from tests.test_domain_organisations import snapshot
+
+LONG_ORGANISATION = "Acme Holdings " + "x" * 400
+LONG_STORE = "Leeds " + "y" * 300
+
+
+async def test_a_consent_to_an_organisation_with_a_very_long_name_completes(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos, stores=1)
+    org = xero.add_organisation(LONG_ORGANISATION)
+
+    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    (option,) = view.organisations
+    await service.confirm_organisations(
+        token=token, choices={"S001": option.connection_id}, actor=CUSTOMER
+    )
+
+    (group,) = (await service.summary(customer_id=customer.id)).groups
+    assert len(group.tenant_name) == 300
+    assert group.tenant_name.startswith("Acme Holdings xxx")
+    assert group.tenant_name.endswith("…")
+    assert option_id(view, group.tenant_name) == option.connection_id
+
+
+async def test_stores_with_very_long_names_register_and_refresh(
+    service: ConnectionService, cloudpos: FakeCloudPos
+) -> None:
+    cloudpos.add("key-long", group="long", stores=1)
+    stores = cloudpos.accounts["key-long"]["stores"]
+    assert isinstance(stores, list)
+    stores[0]["name"] = LONG_STORE
+
+    customer = await service.register_customer(name="Long", api_key="key-long", actor=AGENT)
+    stores.append({"storeClientCode": "S002", "name": "z" * 5000, "active": True})
+    refreshed = await service.refresh_stores(customer_id=customer.id, actor=AGENT)
+
+    names = [store.name for store in refreshed.stores]
+    assert [len(name) for name in names] == [200, 200]
+    assert names[0].startswith("Leeds yyy")
+
+
+async def test_an_over_long_store_code_is_refused_and_changes_nothing(
+    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    customer = await registered(service, cloudpos, stores=1)
+    stores = cloudpos.accounts["key-Acme"]["stores"]
+    assert isinstance(stores, list)
+    stores.append({"storeClientCode": "C" * 101, "name": "Odd", "active": True})
+    before = await snapshot(engine)
+
+    with pytest.raises(ExternalServiceError, match="over 100 characters"):
+        await service.refresh_stores(customer_id=customer.id, actor=AGENT)
+
+    assert await snapshot(engine) == before
