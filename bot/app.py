@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -98,13 +99,26 @@ def _slack_app(
         admin_users=settings.admin_users,
         admin_usergroup=settings.admin_usergroup,
     )
-    return build_slack_app(
-        signing_secret=settings.slack_signing_secret,
-        client=client,
-        runtime=Runtime(
-            service=service, access=access, vault=Vault(settings.token_encryption_keys)
-        ),
-    )
+    with _hidden_from_bolt("SLACK_BOT_TOKEN"):
+        return build_slack_app(
+            signing_secret=settings.slack_signing_secret,
+            client=client,
+            runtime=Runtime(
+                service=service, access=access, vault=Vault(settings.token_encryption_keys)
+            ),
+        )
+
+
+@contextmanager
+def _hidden_from_bolt(name: str) -> Iterator[None]:
+    """Bolt reads SLACK_BOT_TOKEN itself and, given our client (built from the same token),
+    warns at every start that the token will be unused; settings were read already."""
+    value = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if value is not None:
+            os.environ[name] = value
 
 
 def _slack_route(bolt: AsyncApp) -> Route:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import cli_help
 from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
+from bot.logformat import configure_logging, log_format
 from bot.maintenance import rotate_keys
 from bot.services import connection_service
 from bot.settings import (
@@ -26,25 +28,21 @@ from bot.settings import (
     generate_encryption_key,
 )
 from bot.vault import Vault, VaultError
-from storage.engine import create_engine, session_factory
+from storage.engine import create_engine, describe_failure, missing_sqlite_file, session_factory
 from storage.migrate import is_current, upgrade
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
+        configure_logging(log_format())
         return int(args.run(args) or 0)
     except (SettingsError, VaultError, DomainError) as error:
         print(f"xero-bot: {error}", file=sys.stderr)
         return 2
     except (OSError, SQLAlchemyError) as error:
-        print(
-            f"xero-bot: cannot use the database in DATABASE_URL ({type(error).__name__}); "
-            "check that it is running and reachable.",
-            file=sys.stderr,
-        )
+        print(f"xero-bot: {describe_failure(error, _configured_database())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -55,18 +53,34 @@ def _parser() -> argparse.ArgumentParser:
         prog="xero-bot",
         description="Slack bot that connects Cloud POS stores to Xero organisations.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser(
-        "serve", help="run the bot: Slack's endpoint and the customer pages, with uvicorn"
+    def command(
+        name: str, summary: str, variables: tuple[Sequence[str], Sequence[str]] | None
+    ) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=cli_help.environment(*variables) if variables else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    serve = command(
+        "serve",
+        "run the bot: Slack's endpoint and the customer pages, with uvicorn",
+        cli_help.SERVE,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_positive_int, default=8000, help="port (8000)")
     serve.set_defaults(run=_serve)
 
-    sandbox = commands.add_parser(
+    sandbox = command(
         "sandbox",
-        help="try everything locally: the bot, a Slack console and Xero and Cloud POS emulators",
+        "try everything locally: the bot, a Slack console and Xero and Cloud POS emulators "
+        "(needs no environment variables)",
+        None,
     )
     sandbox.add_argument("--port", type=_positive_int, default=8000, help="port (8000)")
     sandbox.add_argument(
@@ -75,20 +89,23 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--reset", action="store_true", help="delete --database first")
     sandbox.set_defaults(run=_sandbox)
 
-    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate = command("migrate", "create or upgrade the database schema", cli_help.MIGRATE)
     migrate.set_defaults(run=_migrate)
 
-    rotate = commands.add_parser(
-        "rotate-keys", help="re-encrypt every stored secret under the first encryption key"
+    rotate = command(
+        "rotate-keys",
+        "re-encrypt every stored secret under the first encryption key",
+        cli_help.ROTATE_KEYS,
     )
     rotate.set_defaults(run=_rotate_keys)
 
-    key = commands.add_parser("generate-key", help="print a new key for TOKEN_ENCRYPTION_KEYS")
+    key = command("generate-key", "print a new key for TOKEN_ENCRYPTION_KEYS", None)
     key.set_defaults(run=_generate_key)
 
-    keep_alive = commands.add_parser(
+    keep_alive = command(
         "keep-alive",
-        help="refresh Xero grants unused for a while (run daily: Xero drops them after 60 days)",
+        "refresh Xero grants unused for a while (run daily: Xero drops them after 60 days)",
+        cli_help.KEEP_ALIVE,
     )
     keep_alive.add_argument(
         "--days", type=_positive_int, default=30, help="refresh grants unused this long (30)"
@@ -106,17 +123,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=(*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS))
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            if not await is_current(engine):
-                raise SettingsError(
-                    "The database schema is out of date: run `xero-bot migrate` first."
-                )
-        finally:
-            await engine.dispose()
+        await _require_current_schema(settings)
         app = create_app(settings)
         config = uvicorn.Config(
-            app, host=args.host, port=args.port, proxy_headers=True, log_level="info"
+            app,
+            host=args.host,
+            port=args.port,
+            proxy_headers=True,
+            log_level="info",
+            log_config=None,  # uvicorn's lines go through our handler: one format
         )
         if not settings.slack_app_token:
             await uvicorn.Server(config).serve()
@@ -191,6 +206,7 @@ def _rotate_keys(_args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=["TOKEN_ENCRYPTION_KEYS"])
 
     async def run() -> None:
+        await _require_current_schema(settings)
         engine = create_engine(settings.database_url)
         try:
             report = await rotate_keys(
@@ -212,6 +228,7 @@ def _keep_alive(args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=ALL_SERVICE_SETTINGS)
 
     async def run() -> KeepAliveReport:
+        await _require_current_schema(settings)
         async with connection_service(settings) as service:
             return await service.keep_grants_alive(unused_for=timedelta(days=args.days))
 
@@ -222,6 +239,36 @@ def _keep_alive(args: argparse.Namespace) -> int:
         f"{report.revoked} grants left with no organisation ({report.not_revoked} could not be)."
     )
     return 1 if report.failed or report.not_revoked else 0
+
+
+async def _require_current_schema(settings: Settings) -> None:
+    """Checked before anything else runs; a SQLite file is never created by this check."""
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise SettingsError(
+            f"There is no database at {missing}: run `xero-bot migrate` first to create it, "
+            "or set DATABASE_URL to the database to use."
+        )
+    engine = create_engine(settings.database_url)
+    try:
+        if not await is_current(engine):
+            raise SettingsError("The database schema is out of date: run `xero-bot migrate` first.")
+    finally:
+        await engine.dispose()
+
+
+def _configured_database() -> str:
+    try:
+        return Settings.from_env().database_url
+    except SettingsError:
+        return Settings().database_url
+
+
+def _version() -> str:
+    try:
+        return metadata.version("xero-bot")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _positive_int(value: str) -> int:

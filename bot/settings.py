@@ -1,17 +1,18 @@
 """Configuration from environment variables.
 
 Every setting is read once, at start-up, into an immutable `Settings`. A command names the
-settings it cannot run without; a missing or malformed one stops it with one line that names
-the variable and says what to put there, instead of a stack trace later.
+settings it cannot run without; missing or malformed ones stop it with one line each that
+names the variable and says what to put there, instead of a stack trace later.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -20,11 +21,14 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.plans import DEFAULT_INELIGIBLE_CLASSES, DEFAULT_INELIGIBLE_EDITIONS, PlanPolicy
 
+_T = TypeVar("_T")
+
 DEFAULT_XERO_SCOPES = "openid profile email offline_access accounting.settings.read"
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line meant for the operator."""
+    """Settings are missing or malformed; the message, one line per problem, is meant for the
+    operator, and names every problem at once so that one run shows them all."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +56,7 @@ class Settings:
     admin_usergroup: str = ""
     ineligible_plans: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_CLASSES))
     ineligible_editions: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_EDITIONS))
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def plan_policy(self) -> PlanPolicy:
@@ -73,42 +78,42 @@ class Settings:
         `required` names the variables the calling command cannot run without.
         """
         env = os.environ if environ is None else environ
-        for name in required:
-            if not env.get(name, "").strip():
-                raise SettingsError(f"{name} is not set. {_HINTS.get(name, '')}".strip())
+        problems = [
+            f"{name} is not set. {_HINTS.get(name, '')}".strip()
+            for name in dict.fromkeys(required)
+            if not env.get(name, "").strip()
+        ]
 
         def get(name: str, default: str) -> str:
             return env.get(name, "").strip() or default
 
+        def parse(check: Callable[[str, str], _T], name: str, default: str) -> _T:
+            """Every malformed setting is collected, so one run names them all."""
+            try:
+                return check(name, get(name, default))
+            except SettingsError as error:
+                problems.append(str(error))
+                return check(name, default)
+
         defaults = cls()
-        return cls(
-            database_url=_database_url(get("DATABASE_URL", defaults.database_url)),
-            public_base_url=_url("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL", "")).rstrip("/"),
-            token_encryption_keys=_fernet_keys(get("TOKEN_ENCRYPTION_KEYS", "")),
+        settings = cls(
+            database_url=parse(_database_url, "DATABASE_URL", defaults.database_url),
+            public_base_url=parse(_url, "PUBLIC_BASE_URL", "").rstrip("/"),
+            token_encryption_keys=parse(_fernet_keys, "TOKEN_ENCRYPTION_KEYS", ""),
             xero_client_id=get("XERO_CLIENT_ID", ""),
             xero_client_secret=get("XERO_CLIENT_SECRET", ""),
             xero_scopes=tuple(get("XERO_SCOPES", DEFAULT_XERO_SCOPES).replace(",", " ").split()),
-            xero_authorize_url=_url(
-                "XERO_AUTHORIZE_URL", get("XERO_AUTHORIZE_URL", defaults.xero_authorize_url)
-            ),
-            xero_token_url=_url("XERO_TOKEN_URL", get("XERO_TOKEN_URL", defaults.xero_token_url)),
-            xero_revoke_url=_url(
-                "XERO_REVOKE_URL", get("XERO_REVOKE_URL", defaults.xero_revoke_url)
-            ),
-            xero_api_url=_url("XERO_API_URL", get("XERO_API_URL", defaults.xero_api_url)).rstrip(
-                "/"
-            ),
-            cloudpos_api_url=_url(
-                "CLOUDPOS_API_URL", get("CLOUDPOS_API_URL", defaults.cloudpos_api_url)
-            ).rstrip("/"),
-            consent_link_lifetime=_hours("CONSENT_LINK_HOURS", get("CONSENT_LINK_HOURS", "72")),
-            web_rate_limit_per_minute=_positive_int(
-                "WEB_RATE_LIMIT_PER_MINUTE", get("WEB_RATE_LIMIT_PER_MINUTE", "60")
-            ),
+            xero_authorize_url=parse(_url, "XERO_AUTHORIZE_URL", defaults.xero_authorize_url),
+            xero_token_url=parse(_url, "XERO_TOKEN_URL", defaults.xero_token_url),
+            xero_revoke_url=parse(_url, "XERO_REVOKE_URL", defaults.xero_revoke_url),
+            xero_api_url=parse(_url, "XERO_API_URL", defaults.xero_api_url).rstrip("/"),
+            cloudpos_api_url=parse(_url, "CLOUDPOS_API_URL", defaults.cloudpos_api_url).rstrip("/"),
+            consent_link_lifetime=parse(_hours, "CONSENT_LINK_HOURS", "72"),
+            web_rate_limit_per_minute=parse(_positive_int, "WEB_RATE_LIMIT_PER_MINUTE", "60"),
             slack_bot_token=get("SLACK_BOT_TOKEN", ""),
             slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=get("SLACK_APP_TOKEN", ""),
-            slack_api_url=_url("SLACK_API_URL", get("SLACK_API_URL", defaults.slack_api_url)),
+            slack_api_url=parse(_url, "SLACK_API_URL", defaults.slack_api_url),
             helpdesk_users=_ids(get("HELPDESK_USERS", "")),
             helpdesk_usergroup=get("HELPDESK_USERGROUP", ""),
             admin_users=_ids(get("ADMIN_USERS", "")),
@@ -119,7 +124,18 @@ class Settings:
             ineligible_editions=_names(
                 env.get("XERO_INELIGIBLE_EDITIONS", ",".join(defaults.ineligible_editions))
             ),
+            metrics_token=get("METRICS_TOKEN", ""),
         )
+        if problems:
+            raise SettingsError(_summary(problems))
+        return settings
+
+
+def _summary(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return problems[0]
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"{len(problems)} settings need fixing:\n{lines}"
 
 
 def default_database_url(directory: Path) -> str:
@@ -160,20 +176,36 @@ def _url(name: str, value: str) -> str:
     return value
 
 
-def _database_url(value: str) -> str:
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def _database_url(name: str, value: str) -> str:
+    """Plain `postgresql://` and `sqlite://` URLs (and Heroku's `postgres://`) get the async
+    driver the bot uses; any other driver would fail later with a long traceback."""
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value.removeprefix("postgres://")
     try:
         url = make_url(value)
     except ArgumentError:
         url = None
-    if url is None or url.get_backend_name() not in ("sqlite", "postgresql"):
+    backend = url.get_backend_name() if url is not None else ""
+    if url is None or backend not in _ASYNC_DRIVERS:
         raise SettingsError(
-            "DATABASE_URL must be a SQLAlchemy URL for SQLite or PostgreSQL, e.g. "
-            "sqlite+aiosqlite:///xero-bot.sqlite3 or postgresql+asyncpg://user@host/db."
+            f"{name} must be a SQLAlchemy URL for SQLite or PostgreSQL, e.g. "
+            "sqlite+aiosqlite:///xero-bot.sqlite3 or postgresql://user@host/db."
+        )
+    wanted = f"{backend}+{_ASYNC_DRIVERS[backend]}"
+    if "+" not in url.drivername:
+        return url.set(drivername=wanted).render_as_string(hide_password=False)
+    if url.drivername != wanted:
+        raise SettingsError(
+            f"{name} uses the driver {url.get_driver_name()!r}; the bot needs {wanted}:// "
+            f"(or plain {backend}://)."
         )
     return value
 
 
-def _fernet_keys(value: str) -> tuple[str, ...]:
+def _fernet_keys(_name: str, value: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in value.split(",") if key.strip())
     for position, key in enumerate(keys, start=1):
         try:

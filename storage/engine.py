@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -71,3 +72,27 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file `database_url` names when it does not exist yet (SQLite would create
+    an empty one on connecting, so commands that need the schema check this first)."""
+    url = make_url(database_url)
+    if not is_sqlite(url) or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path.absolute()
+
+
+def describe_failure(error: BaseException, database_url: str) -> str:
+    """One line for the operator: which database, and the driver's own reason, never the
+    password and never SQLAlchemy's wrapper class names."""
+    url = make_url(database_url)
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0] or type(error).__name__
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    where = url.render_as_string(hide_password=True)
+    return (
+        f"cannot use the database {where}: {reason}. Check that it is running and reachable "
+        "and that the database exists, or fix DATABASE_URL."
+    )

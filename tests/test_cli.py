@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import main
-from bot.settings import generate_encryption_key
+from bot.settings import ALL_SERVICE_SETTINGS, generate_encryption_key
+from storage.engine import create_engine
+from storage.migrate import is_current
+from tests.conftest import POSTGRES_URL, new_database_url
 from tests.fakes import XERO_API_URL, XERO_AUTHORIZE_URL, XERO_REVOKE_URL, XERO_TOKEN_URL
+
+
+@pytest.fixture(autouse=True)
+def restored_logging() -> Iterator[None]:
+    """`main` installs the CLI's log handler; the next test starts without it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -61,3 +79,103 @@ def test_generate_key_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) ->
     key = capsys.readouterr().out.strip()
     assert len(key) == 44
     assert key.endswith("=")
+
+
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "signing-secret"}
+
+
+@pytest.mark.postgres
+async def test_a_postgresql_url_without_driver_is_used_with_asyncpg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async for url in new_database_url("postgresql", tmp_path):
+        plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        monkeypatch.setenv("DATABASE_URL", plain)
+        assert await asyncio.to_thread(main, ["migrate"]) == 0
+        assert capsys.readouterr().out.strip() == "Database schema is up to date."
+        engine = create_engine(url)
+        try:
+            assert await is_current(engine)
+        finally:
+            await engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_missing_database_is_named_with_the_servers_reason(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = make_url(POSTGRES_URL).set(database="xerobot_never_created", password="pw-123")
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert 'database "xerobot_never_created" does not exist' in err
+    assert "Check that it is running and reachable" in err
+    assert "DBAPIError" not in err
+    assert "pw-123" not in err
+
+
+def test_serve_names_every_missing_setting_at_once(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("XERO_CLIENT_ID")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "bot.test")
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "xero-bot: 4 settings need fixing:",
+        "  - XERO_CLIENT_ID is not set. Copy it from your app at developer.xero.com (My Apps).",
+        "  - SLACK_BOT_TOKEN is not set. Copy the xoxb- token from your Slack app's "
+        "OAuth & Permissions page.",
+        "  - SLACK_SIGNING_SECRET is not set. Copy it from your Slack app's Basic Information "
+        "page.",
+        "  - PUBLIC_BASE_URL must be an http(s) URL, got 'bot.test'.",
+    ]
+
+
+@pytest.mark.parametrize("command", ["serve", "rotate-keys", "keep-alive"])
+def test_a_command_before_migrate_creates_no_database_file(
+    command: str,
+    environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in SLACK.items():
+        monkeypatch.setenv(name, value)
+    assert main([command]) == 2
+    assert not environment.exists()
+    assert capsys.readouterr().err.strip() == (
+        f"xero-bot: There is no database at {environment}: run `xero-bot migrate` first to "
+        "create it, or set DATABASE_URL to the database to use."
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"xero-bot {metadata.version('xero-bot')}"
+
+
+@pytest.mark.parametrize(
+    ("command", "required", "optional"),
+    [
+        ("serve", [*ALL_SERVICE_SETTINGS, *SLACK], ["DATABASE_URL", "SLACK_APP_TOKEN"]),
+        ("keep-alive", ALL_SERVICE_SETTINGS, ["DATABASE_URL", "CLOUDPOS_API_URL"]),
+        ("rotate-keys", ["TOKEN_ENCRYPTION_KEYS"], ["DATABASE_URL"]),
+        ("migrate", [], ["DATABASE_URL", "LOG_FORMAT"]),
+    ],
+)
+def test_command_help_lists_the_variables_it_reads(
+    command: str,
+    required: list[str],
+    optional: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    required_part, _, optional_part = out.partition("  optional:")
+    for name in required:
+        assert f"    {name} " in required_part
+    for name in optional:
+        assert f"    {name} " in optional_part

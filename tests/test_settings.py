@@ -109,3 +109,41 @@ def test_plan_policy_comes_from_settings() -> None:
     assert custom.assess(plan_class="STARTER").eligible
     assert not custom.assess(plan_class="STANDARD").eligible
     assert custom.assess(plan_class="PREMIUM", edition="PARTNER").eligible
+
+
+def test_every_missing_and_malformed_setting_is_named_in_one_run() -> None:
+    env = {"PUBLIC_BASE_URL": "bot.example.com", "CONSENT_LINK_HOURS": "soon"}
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env, required=ALL_SERVICE_SETTINGS)
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "5 settings need fixing:"
+    assert [line.split()[1] for line in lines[1:]] == [
+        "TOKEN_ENCRYPTION_KEYS",
+        "XERO_CLIENT_ID",
+        "XERO_CLIENT_SECRET",
+        "PUBLIC_BASE_URL",
+        "CONSENT_LINK_HOURS",
+    ]
+    assert "Generate one with `xero-bot generate-key`." in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://bot:pw@db/bot", "postgresql+asyncpg://bot:pw@db/bot"),
+        ("postgres://bot:pw@db:5433/bot", "postgresql+asyncpg://bot:pw@db:5433/bot"),
+        ("postgresql+asyncpg://bot@db/bot", "postgresql+asyncpg://bot@db/bot"),
+        ("sqlite:////var/lib/bot.sqlite3", "sqlite+aiosqlite:////var/lib/bot.sqlite3"),
+    ],
+)
+def test_plain_database_urls_get_the_async_driver(given: str, used: str) -> None:
+    assert Settings.from_env(COMPLETE | {"DATABASE_URL": given}).database_url == used
+
+
+def test_another_database_driver_is_refused_with_what_to_write() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(COMPLETE | {"DATABASE_URL": "postgresql+psycopg2://db/bot"})
+    assert str(raised.value) == (
+        "DATABASE_URL uses the driver 'psycopg2'; the bot needs postgresql+asyncpg:// "
+        "(or plain postgresql://)."
+    )
