@@ -53,8 +53,10 @@ class Message:
 
 
 def message(text: str, blocks: Sequence[Block]) -> Message:
-    """Blocks are validated by slack_sdk's models as they turn into JSON."""
-    return Message(text=text, blocks=[block.to_dict() for block in blocks])
+    """`text` is the plain-text fallback (notifications, screen readers): Slack parses it as
+    mrkdwn too, so it is escaped here, once, for every message built with this. Blocks are
+    validated by slack_sdk's models as they turn into JSON."""
+    return Message(text=escape(text), blocks=[block.to_dict() for block in blocks])
 
 
 def escape(text: str) -> str:

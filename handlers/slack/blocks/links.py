@@ -137,7 +137,7 @@ def link_record(
     """The channel's record of a link: its thread collects the customer's progress."""
     stores = listing([f"`{escape(code)}`" for code in store_codes], limit=1500)
     return message(
-        f"Consent link #{consent_request_id} for {customer_name}: {state}",
+        f"Consent link #{consent_request_id} for {customer_name}",
         [
             section(
                 f":link: Consent link #{consent_request_id} for *{escape(customer_name)}* "
