@@ -6,6 +6,9 @@ rules live in `bot.domain`.
 
 from __future__ import annotations
 
+import re
+
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -62,7 +65,7 @@ async def xero_callback(request: Request) -> Response:
     )
     back = _url(request, "landing", token=attempt.link_token)
     if "error" in params:
-        await service.cancel_consent(attempt=attempt, reason=params["error"][:100])
+        await service.cancel_consent(attempt=attempt, reason=_printable(params["error"])[:100])
         return message_page(
             request,
             title="Connection cancelled",
@@ -107,6 +110,11 @@ async def done(request: Request) -> Response:
     )
 
 
+def _printable(text: str) -> str:
+    """Text from Xero's redirect, safe to keep: no control or unpaired surrogate characters."""
+    return "".join(c for c in text if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+
+
 async def health(_request: Request) -> Response:
     return Response("ok", media_type="text/plain")
 
@@ -115,12 +123,7 @@ async def _confirm(request: Request, token: str) -> Response:
     if refusal := await _refuse_forgery(request, token):
         return refusal
     form = await request.form()
-    choices: dict[str, int] = {}
-    for field, value in form.multi_items():
-        if field.startswith("store:") and isinstance(value, str) and value.strip():
-            if not value.strip().isdigit():
-                raise InvalidRequest("That choice is not one of the organisations offered.")
-            choices[field.removeprefix("store:")] = int(value)
+    choices = _choices(form)
     leave = form.getlist("leave_unconnected") if form.get("confirm_unconnected") == "yes" else []
     service = _service(request)
     try:
@@ -141,6 +144,21 @@ async def _confirm(request: Request, token: str) -> Response:
             status=400, error=error.message, chosen=choices,
         )  # fmt: skip
     return RedirectResponse(_url(request, "done", token=token), status_code=303)
+
+
+_CONNECTION_ID = re.compile(r"[0-9]{1,9}")
+
+
+def _choices(form: FormData) -> dict[str, int]:
+    """Each `store:<code>` field's organisation; anything but a plain small number is refused."""
+    choices: dict[str, int] = {}
+    for field, value in form.multi_items():
+        if not (field.startswith("store:") and isinstance(value, str) and value.strip()):
+            continue
+        if not _CONNECTION_ID.fullmatch(value.strip()):
+            raise InvalidRequest("That choice is not one of the organisations offered.")
+        choices[field.removeprefix("store:")] = int(value.strip())
+    return choices
 
 
 def _with_form(
