@@ -134,3 +134,17 @@ def with_revoke_button(message: Message, *, consent_request_id: int) -> Message:
     }
     blocks = [*message.blocks, {"type": "actions", "elements": [revoke]}]
     return dataclasses.replace(message, blocks=blocks)
+
+
+async def connected_through_xero(
+    service: ConnectionService, emulator: XeroEmulator, token: str, tenant_id: str
+) -> None:
+    """The customer consents to one organisation and connects every store of the link to it."""
+    await consent_through_xero(service, emulator, token, [tenant_id])
+    view = await service.open_consent(token=token)
+    (organisation,) = view.organisations
+    await service.confirm_organisations(
+        token=token,
+        choices={store.code: organisation.connection_id for store in view.stores},
+        actor="customer",
+    )

@@ -26,6 +26,7 @@ from tests.slack_fixtures import (
     CHANNEL,
     OUTSIDER,
     Slack,
+    connected_through_xero,
     consent_through_xero,
     issued_link,
     with_revoke_button,
@@ -124,12 +125,7 @@ async def test_a_forged_disconnect_click_by_a_non_admin(
     acme: Slack, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     token = await issued_link(acme, 'link "Acme Bikes" all')
-    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
-    view = await acme.service.open_consent(token=token)
-    standard = view.organisations[0].connection_id
-    await acme.service.confirm_organisations(
-        token=token, choices={"S001": standard, "S002": standard}, actor="customer"
-    )
+    await connected_through_xero(acme.service, emulator, token, organisations.standard.tenant_id)
     await acme.command('disconnect "Acme Bikes" "Acme Ltd"', user=ADMIN)
     await acme.workspace.wait_for("response_url", count=2)
     confirmation = acme.workspace.ephemeral(CHANNEL, ADMIN)[-1]

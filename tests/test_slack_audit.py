@@ -8,7 +8,7 @@ from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos
-from tests.slack_fixtures import ADMIN, CHANNEL, Slack, consent_through_xero, issued_link
+from tests.slack_fixtures import ADMIN, CHANNEL, Slack, connected_through_xero, issued_link
 from tests.web_fixtures import Organisations
 
 
@@ -17,12 +17,7 @@ async def test_the_audit_trail_is_sentences(
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme S001 S002")
-    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
-    view = await slack.service.open_consent(token=token)
-    standard = view.organisations[0].connection_id
-    await slack.service.confirm_organisations(
-        token=token, choices={"S001": standard, "S002": standard}, actor="customer"
-    )
+    await connected_through_xero(slack.service, emulator, token, organisations.standard.tenant_id)
     await slack.command("disconnect Acme Acme Ltd", user=ADMIN)
     await slack.workspace.wait_for("response_url", count=2)
     confirmation = slack.workspace.ephemeral(CHANNEL, ADMIN)[-1]

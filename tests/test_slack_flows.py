@@ -20,6 +20,7 @@ from tests.slack_fixtures import (
     AGENT,
     CHANNEL,
     Slack,
+    connected_through_xero,
     consent_through_xero,
     issued_link,
     with_revoke_button,
@@ -239,16 +240,7 @@ async def test_summary_and_disconnect_by_an_admin(
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
     token = await issued_link(slack, "link Acme all")
-    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
-    view = await slack.service.open_consent(token=token)
-    await slack.service.confirm_organisations(
-        token=token,
-        choices={
-            "S001": view.organisations[0].connection_id,
-            "S002": view.organisations[0].connection_id,
-        },
-        actor="customer",
-    )
+    await connected_through_xero(slack.service, emulator, token, organisations.standard.tenant_id)
 
     await slack.command('disconnect Acme "acme ltd"', user=ADMIN)
     ephemeral = slack.workspace.ephemeral

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from bot.sandbox.fake_slack import SignedRequest
+from bot.sandbox.fake_slack import Message, SignedRequest
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
 from storage.models import StoreStatus
@@ -22,15 +22,27 @@ def payload_of(request: SignedRequest) -> dict[str, object]:
     return json.loads(parse_qs(request.body)["payload"][0])
 
 
-async def test_an_untouched_preselected_organisation_counts_as_chosen(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
-) -> None:
+async def choice_in_thread(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, tenants: list[str]
+) -> Message:
+    """Two stores, a link for both, consent to `tenants`: the thread's organisation choice."""
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme all")
     (record,) = slack.channel()
-    tenants = [organisations.standard.tenant_id, organisations.starter.tenant_id]
     await consent_through_xero(slack.service, emulator, token, tenants)
     (choice,) = slack.workspace.replies(CHANNEL, record.ts)
+    return choice
+
+
+async def test_an_untouched_preselected_organisation_counts_as_chosen(
+    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+) -> None:
+    choice = await choice_in_thread(
+        slack,
+        cloudpos,
+        emulator,
+        [organisations.standard.tenant_id, organisations.starter.tenant_id],
+    )
     sent: list[SignedRequest] = []
     deliver = slack.driver.send
 
@@ -55,12 +67,12 @@ async def test_an_untouched_preselected_organisation_counts_as_chosen(
 async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
     slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
-    token = await issued_link(slack, "link Acme all")
-    (record,) = slack.channel()
-    tenants = [organisations.standard.tenant_id, organisations.premium.tenant_id]
-    await consent_through_xero(slack.service, emulator, token, tenants)
-    (choice,) = slack.workspace.replies(CHANNEL, record.ts)
+    choice = await choice_in_thread(
+        slack,
+        cloudpos,
+        emulator,
+        [organisations.standard.tenant_id, organisations.premium.tenant_id],
+    )
     options = next(b for b in choice.blocks if b.get("block_id", "").startswith("store:"))
     premium = next(o["value"] for o in options["accessory"]["options"] if "Trading" in str(o))
     standard = next(o["value"] for o in options["accessory"]["options"] if "Acme Ltd" in str(o))
