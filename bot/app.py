@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from http import HTTPStatus
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -17,12 +19,16 @@ from starlette.routing import BaseRoute, Route
 
 from bot.domain import ConnectionService
 from bot.errors import DomainError
+from bot.metrics import HttpMetrics, MeteredNotifier, metrics_endpoint, observe_slack, slack_labels
+from bot.notify import LoggingNotifier
+from bot.readiness import Readiness
 from bot.services import connection_service
 from bot.settings import Settings
 from bot.vault import Vault
 from handlers import web
 from handlers.limits import BodyLimit
 from handlers.slack import AccessPolicy, Runtime, build_slack_app
+from handlers.slack.commands.xero import SUBCOMMANDS
 from handlers.slack.notifier import SlackNotifier
 from handlers.web.rendering import domain_error_page, not_found_page, unexpected_error_page
 from handlers.web.security import (
@@ -47,19 +53,29 @@ def create_app(
     reported in Slack, otherwise only logged.
     """
     slack_client = slack_client or _slack_client(settings)
-    notifier = SlackNotifier(slack_client) if slack_client else None
+    notifier = MeteredNotifier(SlackNotifier(slack_client) if slack_client else LoggingNotifier())
+    readiness = Readiness(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if service is not None:
-            app.state.service = service
-            yield
-            return
-        async with connection_service(settings, notifier=notifier) as built:
-            app.state.service = built
-            yield
+        try:
+            if service is not None:
+                app.state.service = service
+                yield
+                return
+            async with connection_service(settings, notifier=notifier) as built:
+                app.state.service = built
+                yield
+        finally:
+            await readiness.aclose()
 
-    routes: list[BaseRoute] = [*web.routes(), *extra_routes]
+    routes: list[BaseRoute] = [
+        *web.routes(),
+        Route("/readyz", readiness.endpoint, name="ready"),
+        *extra_routes,
+    ]
+    if settings.metrics_token:
+        routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), name="metrics"))
     bolt = None
     if slack_client is not None:
         bolt = _slack_app(settings, slack_client, lambda: app.state.service)
@@ -67,6 +83,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(HttpMetrics, routes=routes),
             Middleware(BodyLimit),
             Middleware(RateLimit, limit=settings.web_rate_limit_per_minute),
             Middleware(
@@ -125,8 +142,17 @@ def _slack_route(bolt: AsyncApp) -> Route:
     """Slack's one Request URL: commands, interactivity and options all arrive here."""
     handler = AsyncSlackRequestHandler(bolt)
 
+    subcommands = frozenset({*SUBCOMMANDS, "customer", "help"})
+
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        started = time.perf_counter()
+        response = await handler.handle(request)
+        if response.status_code == HTTPStatus.UNAUTHORIZED:
+            kind, name = "unverified", "other"  # labels never come from unsigned requests
+        else:
+            kind, name = slack_labels(await request.body(), subcommands=subcommands)
+        observe_slack(kind, name, time.perf_counter() - started)
+        return response
 
     return Route("/slack/events", slack_events, methods=["POST"], name="slack")
 

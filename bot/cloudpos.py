@@ -25,6 +25,7 @@ import httpx
 
 from bot import bounds
 from bot.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
+from bot.metrics import MeteredTransport
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class CloudPosClient:
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
-            transport=transport,
+            transport=MeteredTransport("cloudpos", transport),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self._min_interval = min_interval

@@ -88,7 +88,8 @@ def describe_failure(error: BaseException, database_url: str) -> str:
     """One line for the operator: which database, and the driver's own reason, never the
     password and never SQLAlchemy's wrapper class names."""
     url = make_url(database_url)
-    reason = str(getattr(error, "orig", None) or error).splitlines()[0] or type(error).__name__
+    text = str(getattr(error, "orig", None) or error).strip()
+    reason = text.splitlines()[0] if text else type(error).__name__
     if url.password:
         reason = reason.replace(str(url.password), "***")
     where = url.render_as_string(hide_password=True)

@@ -25,6 +25,7 @@ import httpx
 from authlib.oauth2.client import OAuth2Client
 
 from bot.errors import InvalidRequest, XeroConnectionGone
+from bot.metrics import MeteredTransport, refreshing
 from bot.settings import Settings
 
 from ._failures import (
@@ -112,7 +113,7 @@ class XeroClient:
         self._tenant_concurrency = tenant_concurrency
         self._max_retry_after = max_retry_after
         self._sleep = sleep
-        self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
+        self._transport = MeteredTransport("xero", transport)
         self._http = httpx.AsyncClient(
             base_url=api_url,
             timeout=timeout,
@@ -195,7 +196,10 @@ class XeroClient:
             return await oauth.refresh_token(self._token_url, refresh_token=refresh_token)
 
         purpose = "renewing the Xero authorisation"
-        token = await self._token_call(purpose, call, attempts=self._max_attempts, advice=TRY_LATER)
+        with refreshing():
+            token = await self._token_call(
+                purpose, call, attempts=self._max_attempts, advice=TRY_LATER
+            )
         return token_set_from(token, default_scopes=self._scopes, purpose=purpose)
 
     async def revoke(self, *, refresh_token: str) -> None:
