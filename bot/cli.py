@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +19,7 @@ from bot import cli_help
 from bot.domain.grants import KeepAliveReport
 from bot.errors import DomainError
 from bot.logformat import configure_logging, log_format
+from bot.logs import install_redaction
 from bot.maintenance import rotate_keys
 from bot.services import connection_service
 from bot.settings import (
@@ -30,6 +32,10 @@ from bot.settings import (
 from bot.vault import Vault, VaultError
 from storage.engine import create_engine, describe_failure, missing_sqlite_file, session_factory
 from storage.migrate import is_current, upgrade
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,14 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
     async def run() -> None:
         await _require_current_schema(settings)
         app = create_app(settings)
-        config = uvicorn.Config(
-            app,
-            host=args.host,
-            port=args.port,
-            proxy_headers=True,
-            log_level="info",
-            log_config=None,  # uvicorn's lines go through our handler: one format
-        )
+        config = serve_config(app, host=args.host, port=args.port, settings=settings)
         if not settings.slack_app_token:
             await uvicorn.Server(config).serve()
             return
@@ -145,6 +144,28 @@ def _serve(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def serve_config(app: ASGIApp, *, host: str, port: int, settings: Settings) -> uvicorn.Config:
+    """How `serve` runs uvicorn: its lines through our handler, with secrets redacted.
+
+    Forwarded headers (`X-Forwarded-For`, `-Proto`) are believed only from the addresses in
+    FORWARDED_ALLOW_IPS, so behind a proxy the rate limit sees each customer's address and
+    nobody else can choose the address they are limited under.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
+        log_level="info",
+        log_config=None,  # uvicorn's lines go through our handler: one format
+    )
+    install_redaction()
+    return config
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ names the variable and says what to put there, instead of a stack trace later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Settings:
     cloudpos_api_url: str = "https://api.cloudpos.example"
     consent_link_lifetime: timedelta = timedelta(hours=72)
     web_rate_limit_per_minute: int = 60
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
+    """Proxies whose X-Forwarded-For / -Proto headers are believed; empty: no proxy."""
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
@@ -110,6 +113,7 @@ class Settings:
             cloudpos_api_url=parse(_url, "CLOUDPOS_API_URL", defaults.cloudpos_api_url).rstrip("/"),
             consent_link_lifetime=parse(_hours, "CONSENT_LINK_HOURS", "72"),
             web_rate_limit_per_minute=parse(_positive_int, "WEB_RATE_LIMIT_PER_MINUTE", "60"),
+            forwarded_allow_ips=parse(_addresses, "FORWARDED_ALLOW_IPS", "127.0.0.1"),
             slack_bot_token=get("SLACK_BOT_TOKEN", ""),
             slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=get("SLACK_APP_TOKEN", ""),
@@ -224,6 +228,24 @@ def _ids(value: str) -> frozenset[str]:
 
 def _names(value: str) -> tuple[str, ...]:
     return tuple(name.strip().upper() for name in value.split(",") if name.strip())
+
+
+def _addresses(name: str, value: str) -> tuple[str, ...]:
+    """IP addresses or networks (CIDR), comma-separated; `none` for no proxy, `*` for any."""
+    if value.strip().lower() == "none":
+        return ()
+    parts = tuple(part.strip() for part in value.split(",") if part.strip())
+    for part in parts:
+        if part == "*":
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or networks (e.g. 10.0.0.0/8), "
+                f"`*` or `none`; {part!r} is neither."
+            ) from None
+    return parts
 
 
 def _positive_int(name: str, value: str) -> int:

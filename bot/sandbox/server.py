@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import create_app
+from bot.logs import install_redaction
 from bot.sandbox.cloudpos_emulator import CloudPosEmulator
 from bot.sandbox.console import ConsoleUser, console_routes
 from bot.sandbox.fake_slack import SignedRequest, SlackDriver, Workspace
@@ -222,6 +223,7 @@ async def serve_sandbox(
         await engine.dispose()
     host, port = sock.getsockname()[:2]
     server = _QuietServer(uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning"))
+    install_redaction()
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop, server.handle_exit, stop, None)

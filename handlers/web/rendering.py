@@ -18,6 +18,7 @@ from bot.errors import (
     NotFound,
     OAuthStateRejected,
 )
+from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ async def not_found_page(request: Request, _error: Exception) -> HTMLResponse:
 async def unexpected_error_page(request: Request, error: Exception) -> HTMLResponse:
     """A bug: logged with a reference the customer can quote; no details on the page."""
     reference = secrets.token_hex(4)
-    log.error("unexpected error %s on %s %s", reference, request.method, request.url.path,
-              exc_info=error)  # fmt: skip
+    log.error("unexpected error %s on %s %s", reference, request.method,
+              redact(request.url.path), exc_info=error)  # fmt: skip
     return message_page(
         request,
         title="Something went wrong",

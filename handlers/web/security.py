@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
+import math
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -128,7 +130,16 @@ class SecurityHeaders:
 
 
 class RateLimit:
-    """At most `limit` requests a minute per client address on the public customer paths."""
+    """At most `limit` requests a minute per client address on the public customer paths.
+
+    Memory is fixed: a sliding-window estimate (this minute's count plus the last minute's,
+    weighted by how much of it still overlaps) takes two counters per address, and at most
+    `max_clients` addresses are remembered, the least recently seen forgotten first, in
+    constant time. IPv6 clients are counted per /64, the block one customer usually holds.
+    Each replica counts on its own: with N replicas a client may make N times `limit`.
+    The address is uvicorn's `client`, which believes X-Forwarded-For only from the
+    proxies in FORWARDED_ALLOW_IPS.
+    """
 
     def __init__(
         self,
@@ -137,38 +148,73 @@ class RateLimit:
         limit: int,
         prefixes: tuple[str, ...] = ("/connect", "/xero"),
         clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 50_000,
     ) -> None:
         self.app = app
         self.limit = limit
         self.prefixes = prefixes
         self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self.max_clients = max_clients
+        self._windows: OrderedDict[str, list[int]] = OrderedDict()
+        """Per address: [minute number, count in that minute, count in the minute before]."""
+
+    @property
+    def remembered(self) -> int:
+        return len(self._windows)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        now = self.clock()
-        hits = self._hits.setdefault(address, deque())
-        while hits and hits[0] <= now - 60:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            retry_after = max(1, int(60 - (now - hits[0])) + 1)
-            response = Response(
-                "Too many requests from your address. Wait a minute, then try again.",
-                status_code=429,
-                headers={"Retry-After": str(retry_after)},
-                media_type="text/plain",
-            )
-            await response(scope, receive, send)
+        retry_after = self._hit(client_key(scope.get("client")), self.clock())
+        if retry_after is None:
+            await self.app(scope, receive, send)
             return
-        hits.append(now)
-        if len(self._hits) > 10_000:
-            self._forget_idle(now)
-        await self.app(scope, receive, send)
+        response = Response(
+            "Too many requests from your address. Wait a minute, then try again.",
+            status_code=429,
+            headers={"Retry-After": str(retry_after)},
+            media_type="text/plain",
+        )
+        await response(scope, receive, send)
 
-    def _forget_idle(self, now: float) -> None:
-        for address in [a for a, hits in self._hits.items() if not hits or hits[-1] <= now - 60]:
-            del self._hits[address]
+    def _hit(self, key: str, now: float) -> int | None:
+        """Count a request; None if allowed, else the seconds to wait."""
+        minute, into = divmod(now, WINDOW)
+        window = self._windows.pop(key, None)
+        if window is None:
+            window = [int(minute), 0, 0]
+        elif window[0] != int(minute):
+            previous = window[1] if window[0] == int(minute) - 1 else 0
+            window = [int(minute), 0, previous]
+        self._windows[key] = window
+        if len(self._windows) > self.max_clients:
+            self._windows.popitem(last=False)
+        _, current, previous = window
+        overlap = 1 - into / WINDOW
+        if current + previous * overlap < self.limit:
+            window[1] += 1
+            return None
+        if current >= self.limit or not previous:
+            wait = WINDOW - into
+        else:
+            wait = (1 - (self.limit - current) / previous) * WINDOW - into
+        return max(1, math.ceil(wait))
+
+
+WINDOW = 60.0
+
+
+def client_key(client: tuple[str, int] | None) -> str:
+    """What one client is counted under: its IPv4 address, or its IPv6 /64."""
+    if not client:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return client[0][:100]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
