@@ -10,6 +10,7 @@ from .base import Dependencies, token_hash
 from .choice import ChoiceOperations
 from .customers import CustomerOperations
 from .organisations import OrganisationOperations
+from .pages import CustomerPageOperations
 from .reporting import ReportingOperations
 
 
@@ -17,6 +18,7 @@ class ConnectionService(
     CustomerOperations,
     AuthorisationOperations,
     ChoiceOperations,
+    CustomerPageOperations,
     OrganisationOperations,
     ReportingOperations,
 ):

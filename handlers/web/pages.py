@@ -93,7 +93,9 @@ async def choose(request: Request) -> Response:
     token = request.path_params["token"]
     if request.method == "POST":
         return await _confirm(request, token)
-    consent = await _service(request).open_consent(token=token)
+    consent = await _service(request).open_choice(
+        token=token, browser_id=_cookie(request).read(request)
+    )
     if consent.status != "authorised":
         return RedirectResponse(_url(request, "landing", token=token), status_code=303)
     if not any(option.eligible for option in consent.organisations):
@@ -104,7 +106,9 @@ async def choose(request: Request) -> Response:
 
 
 async def done(request: Request) -> Response:
-    outcome = await _service(request).link_outcome(token=request.path_params["token"])
+    outcome = await _service(request).finished_link(
+        token=request.path_params["token"], browser_id=_cookie(request).read(request)
+    )
     return page(
         request, "done.html", title=outcome.headline, summary=outcome.summary, outcome=outcome
     )
@@ -122,6 +126,9 @@ async def health(_request: Request) -> Response:
 async def _confirm(request: Request, token: str) -> Response:
     if refusal := await _refuse_forgery(request, token):
         return refusal
+    await _service(request).check_consenting_browser(
+        token=token, browser_id=_cookie(request).read(request)
+    )
     form = await request.form()
     choices = _choices(form)
     leave = form.getlist("leave_unconnected") if form.get("confirm_unconnected") == "yes" else []

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from bot.domain.pages import OtherBrowser
 from bot.errors import (
     ConsentLinkUnusable,
     DomainError,
@@ -92,5 +93,6 @@ _LINK_GONE = ("This link can no longer be used", 410)
 _TITLES: dict[type[DomainError], tuple[str, int]] = {
     NotFound: ("Not found", 404),
     OAuthStateRejected: ("This sign-in cannot be completed", 400),
+    OtherBrowser: ("Open this page in the browser you connected with", 403),
     ExternalServiceError: ("Xero is not answering", 502),
 }
