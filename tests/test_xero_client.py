@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable
@@ -20,7 +21,14 @@ from bot.errors import (
     XeroGrantRevoked,
 )
 from bot.settings import Settings
-from bot.xero import AsyncOAuth2Client, Organisation, TokenSet, XeroClient, XeroTenantConnection
+from bot.xero import (
+    AsyncOAuth2Client,
+    Organisation,
+    TokenSet,
+    XeroClient,
+    XeroTenantConnection,
+    new_code_verifier,
+)
 
 AUTHORIZE_URL = "https://login.xero.test/identity/connect/authorize"
 TOKEN_URL = "https://identity.xero.test/connect/token"
@@ -181,6 +189,28 @@ def test_authorization_url_carries_every_parameter(client: XeroClient) -> None:
         "state": ["state-123_abc"],
     }
     assert CLIENT_SECRET not in url
+
+
+def test_authorization_url_carries_the_s256_pkce_challenge(client: XeroClient) -> None:
+    verifier = new_code_verifier()
+    query = parse_qs(urlsplit(client.authorization_url(state="s", code_verifier=verifier)).query)
+
+    digest = hashlib.sha256(verifier.encode()).digest()
+    assert query["code_challenge"] == [base64.urlsafe_b64encode(digest).rstrip(b"=").decode()]
+    assert query["code_challenge_method"] == ["S256"]
+    assert verifier not in str(query)
+    assert 43 <= len(verifier) <= 128
+
+
+async def test_exchange_code_sends_the_pkce_verifier(
+    client: XeroClient, xero_api: respx.MockRouter
+) -> None:
+    route = xero_api.post(TOKEN_URL).respond(json=token_json())
+    await client.exchange_code(code=CODE, code_verifier="the-verifier")
+
+    form = dict(parse_qsl(route.calls.last.request.content.decode()))
+    assert form["code_verifier"] == "the-verifier"
+    assert form["code"] == CODE
 
 
 # --- code exchange --------------------------------------------------------------------------

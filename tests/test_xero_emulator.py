@@ -18,7 +18,7 @@ from starlette.routing import Mount
 
 from bot.errors import ExternalServiceError, XeroConnectionGone, XeroGrantRevoked
 from bot.sandbox.xero_emulator import EmulatedOrganisation, EmulatedUser, XeroEmulator
-from bot.xero import Organisation, TokenSet, XeroClient
+from bot.xero import Organisation, TokenSet, XeroClient, new_code_verifier
 from tests.conftest import Clock
 
 ROOT = "http://xero.emulator"
@@ -428,6 +428,46 @@ async def test_an_authorisation_code_is_single_use(
 
     with pytest.raises(XeroGrantRevoked):
         await client.exchange_code(code=query["code"])
+
+
+async def allowed_with_pkce(
+    client: XeroClient, browser: httpx.AsyncClient, verifier: str
+) -> dict[str, str]:
+    """Consent through the emulator's page to a request carrying the S256 challenge."""
+    url = urlsplit(client.authorization_url(state="pkce", code_verifier=verifier))
+    page = parse_page((await browser.get(f"{url.path}?{url.query}")).text)
+    return redirect_query(
+        await submit(browser, page, button="allow", tick=("Acme Ltd — STANDARD",))
+    )
+
+
+async def test_a_pkce_code_exchanges_with_its_verifier(
+    world: World, client: XeroClient, browser: httpx.AsyncClient
+) -> None:
+    verifier = new_code_verifier()
+    query = await allowed_with_pkce(client, browser, verifier)
+
+    tokens = await client.exchange_code(code=query["code"], code_verifier=verifier)
+    assert tokens.xero_user_id == world.pat.user_id
+
+
+@pytest.mark.parametrize("sent", ["", "another-verifier-" + "x" * 40])
+async def test_a_pkce_code_is_refused_without_its_verifier(
+    client: XeroClient, browser: httpx.AsyncClient, sent: str
+) -> None:
+    query = await allowed_with_pkce(client, browser, new_code_verifier())
+
+    with pytest.raises(XeroGrantRevoked):
+        await client.exchange_code(code=query["code"], code_verifier=sent or None)
+
+
+async def test_only_the_s256_challenge_method_is_accepted(
+    client: XeroClient, browser: httpx.AsyncClient
+) -> None:
+    url = urlsplit(client.authorization_url(state="plain", code_verifier=new_code_verifier()))
+    page = await browser.get(f"{url.path}?{url.query.replace('S256', 'plain')}")
+    assert page.status_code == 400
+    assert "code_challenge_method" in page.text
 
 
 async def test_an_authorisation_code_expires_after_five_minutes(

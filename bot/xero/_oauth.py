@@ -6,6 +6,7 @@ uses on purpose (respx mocks it); a test asserts the fallback still yields an ht
 
 import warnings
 
+from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
 
 with warnings.catch_warnings():
@@ -14,4 +15,10 @@ with warnings.catch_warnings():
 
 OAuthError = AsyncOAuth2Client.oauth_error_class
 
-__all__ = ["AsyncOAuth2Client", "OAuthError"]
+
+def new_code_verifier() -> str:
+    """A PKCE code verifier (RFC 7636): 64 characters from the unreserved set, 380 bits."""
+    return generate_token(64)
+
+
+__all__ = ["AsyncOAuth2Client", "OAuthError", "new_code_verifier"]

@@ -154,19 +154,30 @@ class XeroClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def authorization_url(self, *, state: str) -> str:
-        """Where to send the customer to consent; `state` ties the callback to their link."""
+    def authorization_url(self, *, state: str, code_verifier: str | None = None) -> str:
+        """Where to send the customer to consent; `state` ties the callback to their link.
+
+        With a `code_verifier` (see `new_code_verifier`) the request carries its S256 PKCE
+        challenge, so a code intercepted on its way back is useless without the verifier.
+        """
         protocol = OAuth2Client(
-            None, client_id=self._client_id, redirect_uri=self._redirect_uri, scope=self._scopes
+            None,
+            client_id=self._client_id,
+            redirect_uri=self._redirect_uri,
+            scope=self._scopes,
+            code_challenge_method="S256",
         )
-        url, _ = protocol.create_authorization_url(self._authorize_url, state=state)
+        url, _ = protocol.create_authorization_url(
+            self._authorize_url, state=state, code_verifier=code_verifier
+        )
         return url
 
-    async def exchange_code(self, *, code: str) -> TokenSet:
+    async def exchange_code(self, *, code: str, code_verifier: str | None = None) -> TokenSet:
         """Turn the callback's authorisation code into the customer's first token set.
 
         Tried once only: a code is single use, so repeating a request whose answer was lost
-        would be refused and look like a revoked grant.
+        would be refused and look like a revoked grant. `code_verifier` is the PKCE verifier
+        the authorisation URL was made with.
         """
         if not code:
             raise InvalidRequest(
@@ -175,8 +186,9 @@ class XeroClient:
             )
 
         async def call(oauth: AsyncOAuth2Client) -> Mapping[str, object]:
+            extra = {"code_verifier": code_verifier} if code_verifier else {}
             return await oauth.fetch_token(
-                self._token_url, grant_type="authorization_code", code=code
+                self._token_url, grant_type="authorization_code", code=code, **extra
             )
 
         purpose = "connecting to Xero"

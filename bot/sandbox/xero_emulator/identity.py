@@ -22,6 +22,7 @@ AUTHORIZE_PATH = "/identity/connect/authorize"
 TOKEN_PATH = "/identity/connect/token"  # noqa: S105 - a path, not a password
 REVOKE_PATH = "/identity/connect/revocation"
 OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state")
+PKCE_PARAMS = ("code_challenge", "code_challenge_method")
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -37,6 +38,9 @@ class Identity:
 
     async def authorize_page(self, request: Request) -> Response:
         params = {name: request.query_params.get(name, "") for name in OAUTH_PARAMS}
+        params |= {
+            name: request.query_params[name] for name in PKCE_PARAMS if name in request.query_params
+        }
         user_id = request.query_params.get("user") or None
         if user_id is not None and self._state.user(user_id) is None:
             return self._consent(request, params, None, fatal="There is no such emulated user.")
@@ -45,6 +49,7 @@ class Identity:
     async def authorize_submit(self, request: Request) -> Response:
         async with request.form() as form:
             params = {name: str(form.get(name, "")) for name in OAUTH_PARAMS}
+            params |= {name: str(form[name]) for name in PKCE_PARAMS if name in form}
             user_id = str(form.get("user", ""))
             tenant_ids = [str(value) for value in form.getlist("tenant")]
             action = form.get("action")
@@ -64,6 +69,8 @@ class Identity:
                 redirect_uri=params["redirect_uri"],
                 state=params["state"],
                 scope=params["scope"],
+                code_challenge=params.get("code_challenge", ""),
+                code_challenge_method=params.get("code_challenge_method", ""),
             )
         except ConsentError as error:
             return self._consent(request, params, user_id, error=str(error), ticked=tenant_ids)
@@ -75,6 +82,7 @@ class Identity:
             response_type=params["response_type"],
             client_id=params["client_id"],
             redirect_uri=params["redirect_uri"],
+            code_challenge_method=params.get("code_challenge_method", ""),
         )
 
     def _consent(

@@ -67,7 +67,12 @@ class EmulatorState(Directory, FaultInjector):
         return id_ok and secret_ok
 
     def authorize_request_error(
-        self, *, response_type: str, client_id: str, redirect_uri: str
+        self,
+        *,
+        response_type: str,
+        client_id: str,
+        redirect_uri: str,
+        code_challenge_method: str = "",
     ) -> str | None:
         """Why an authorisation request cannot be shown, or None when it is well formed."""
         if client_id != self.client_id:
@@ -77,6 +82,8 @@ class EmulatorState(Directory, FaultInjector):
             return "The redirect_uri is missing or is not an absolute http(s) URL."
         if response_type != "code":
             return "Unsupported response_type: only 'code' is supported."
+        if code_challenge_method not in ("", "S256"):
+            return "Unsupported code_challenge_method: only 'S256' is supported."
         return None
 
     def authorise(
@@ -87,8 +94,12 @@ class EmulatorState(Directory, FaultInjector):
         redirect_uri: str,
         state: str,
         scope: str = "",
+        code_challenge: str = "",
+        code_challenge_method: str = "",
     ) -> str:
-        """What pressing "Allow access" does: the redirect URL carrying code, state and scope."""
+        """What pressing "Allow access" does: the redirect URL carrying code, state and scope.
+
+        A `code_challenge` (PKCE, S256 only) binds the code to its verifier."""
         with self._lock:
             if user_id not in self._users:
                 raise ConsentError("Choose a user to log in as.")
@@ -98,6 +109,8 @@ class EmulatorState(Directory, FaultInjector):
             allowed = set(self._users[user_id].tenant_ids) & set(self._organisations)
             if not set(chosen) <= allowed:
                 raise ConsentError("This user may not authorise one of the chosen organisations.")
+            if code_challenge_method not in ("", "S256"):
+                raise ConsentError("Only the S256 code_challenge_method is supported.")
             event, now = str(uuid.uuid4()), self.clock()
             for tenant_id in chosen:
                 self._connect(user_id, self._organisations[tenant_id], event, now)
@@ -107,6 +120,7 @@ class EmulatorState(Directory, FaultInjector):
                 user_id=user_id,
                 auth_event_id=event,
                 scope=tuple(scope.split()),
+                code_challenge=code_challenge,
             )
         return with_query(redirect_uri, {"code": code, "state": state, "scope": scope})
 
@@ -142,7 +156,10 @@ class EmulatorState(Directory, FaultInjector):
                 if not form.get("code"):
                     raise GrantError("invalid_request", description="code is required")
                 code = self._tokens.redeem_code(
-                    form["code"], client_id=client_id, redirect_uri=form.get("redirect_uri", "")
+                    form["code"],
+                    client_id=client_id,
+                    redirect_uri=form.get("redirect_uri", ""),
+                    code_verifier=form.get("code_verifier", ""),
                 )
                 return self._token_response(
                     client_id, code.user_id, code.auth_event_id, code.scope, id_token=True

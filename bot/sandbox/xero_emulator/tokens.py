@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class CodeRecord:
     auth_event_id: str
     scope: tuple[str, ...]
     expires_at: datetime
+    code_challenge: str = ""
     used: bool = False
 
 
@@ -86,6 +88,13 @@ def make_jwt(claims: dict[str, object]) -> str:
     )
 
 
+def _verifier_matches(challenge: str, verifier: str) -> bool:
+    if not challenge:
+        return True
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
+
+
 class TokenStore:
     def __init__(
         self,
@@ -113,6 +122,7 @@ class TokenStore:
         user_id: str,
         auth_event_id: str,
         scope: tuple[str, ...],
+        code_challenge: str = "",
     ) -> str:
         code = secrets.token_urlsafe(32)
         self._codes[digest(code)] = CodeRecord(
@@ -122,11 +132,16 @@ class TokenStore:
             auth_event_id=auth_event_id,
             scope=scope,
             expires_at=self._clock() + self._code_lifetime,
+            code_challenge=code_challenge,
         )
         return code
 
-    def redeem_code(self, code: str, *, client_id: str, redirect_uri: str) -> CodeRecord:
-        """The code's record, marked used; unknown, used, expired or mismatched: invalid_grant."""
+    def redeem_code(
+        self, code: str, *, client_id: str, redirect_uri: str, code_verifier: str = ""
+    ) -> CodeRecord:
+        """The code's record, marked used; unknown, used, expired or mismatched: invalid_grant.
+
+        A code issued with a PKCE challenge needs the verifier whose S256 digest it is."""
         record = self._codes.get(digest(code))
         if (
             record is None
@@ -134,6 +149,7 @@ class TokenStore:
             or self._clock() >= record.expires_at
             or record.client_id != client_id
             or record.redirect_uri != redirect_uri
+            or not _verifier_matches(record.code_challenge, code_verifier)
         ):
             raise GrantError("invalid_grant")
         record.used = True
