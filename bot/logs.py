@@ -45,6 +45,11 @@ def redact(text: str) -> str:
     return _PARAMETER.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
 
 
+class RedactedTraceback(Exception):
+    """Stands in for an exception whose traceback named a secret; its message is the
+    original traceback, redacted."""
+
+
 class RedactSecrets(logging.Filter):
     """Rewrites a record's message, arguments and traceback; never drops a record."""
 
@@ -61,8 +66,10 @@ class RedactSecrets(logging.Filter):
         if record.exc_info and record.exc_info[0] is not None:
             text = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
             if redact(text) != text:
-                # The traceback itself names a secret: keep it only as redacted text.
-                record.exc_text, record.exc_info = redact(text), None
+                # The traceback names a secret: it is kept, redacted, as the message of a
+                # stand-in exception, which any formatter prints as it would the original.
+                stand_in = RedactedTraceback(redact(text).rstrip())
+                record.exc_info, record.exc_text = (RedactedTraceback, stand_in, None), None
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True

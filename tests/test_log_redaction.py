@@ -133,6 +133,7 @@ async def test_a_whole_consent_and_a_failure_leave_no_secret_in_the_logs(
     assert f"/connect/{fingerprint(link_token)}/organisation" in lines, lines
     assert f"state={fingerprint(authorise['state'])}" in lines, lines
     assert "unexpected error" in lines
+    assert "RuntimeError: cannot show" in lines, "the traceback should be kept, redacted"
     assert lines.count("\n") > 8, lines
     for name, secret in secrets.items():
         assert secret not in lines, f"the {name} was logged"
