@@ -16,7 +16,9 @@ import pytest
 
 from tests.browser import free_socket
 
-STARTUP_LIMIT = 5.0
+STARTUP_LIMIT = 15.0
+"""A generous bound: this test is about starting and stopping cleanly. The start-up time is
+printed (about 3.5 s on 2 cores); a shared, loaded machine must not make it fail."""
 
 
 def sandbox_env(tmp_path: Path) -> dict[str, str]:
