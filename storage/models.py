@@ -155,6 +155,10 @@ class XeroGrant(Base):
     status: Mapped[GrantStatus] = mapped_column(_enum(GrantStatus))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refresh_lease: Mapped[str | None] = mapped_column(String(64))
+    """Who is refreshing this token set at Xero right now; the refresh runs outside any
+    transaction, so this row, not a lock, keeps it to one refresh at a time."""
+    refresh_lease_until: Mapped[datetime | None]
 
     connections: Mapped[list[XeroConnection]] = relationship(back_populates="grant")
 
@@ -259,7 +263,9 @@ class OAuthState(Base):
     """One press of "Connect to Xero": the OAuth `state`, bound to its link and its browser.
 
     Only hashes of the state and the browser cookie are kept; the link's token is kept
-    encrypted so the callback can send the customer back to their link. Used once.
+    encrypted so the callback can send the customer back to their link. Used once: the
+    callback that claims it (`used_at`) sends the code to Xero; another one (a double
+    click, a reload) waits for and shows its `outcome`.
     """
 
     __tablename__ = "oauth_states"
@@ -271,9 +277,15 @@ class OAuthState(Base):
     )
     browser_hash: Mapped[str] = mapped_column(String(64))
     link_token_encrypted: Mapped[str] = mapped_column(Text)
+    code_verifier_encrypted: Mapped[str | None] = mapped_column(Text)
+    """The PKCE verifier of this authorisation request (RFC 7636, S256)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    """How the callback that used this state ended, for a second callback to show too."""
+    outcome_reason: Mapped[str | None] = mapped_column(String(32))
+    outcome_message: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):

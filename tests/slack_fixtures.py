@@ -112,6 +112,8 @@ async def consent_through_xero(
         tenant_ids=tenants,
         redirect_uri=query["redirect_uri"],
         state=query["state"],
+        code_challenge=query["code_challenge"],
+        code_challenge_method=query["code_challenge_method"],
     )
     code = parse_qs(urlsplit(back).query)["code"][0]
     attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)

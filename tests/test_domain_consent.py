@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +18,7 @@ from storage.engine import session_factory, transaction
 from storage.models import (
     Base,
     ConsentRequest,
+    OAuthState,
     StoreLink,
     StoreStatus,
     XeroConnection,
@@ -23,6 +27,7 @@ from storage.models import (
 from tests.conftest import PUBLIC_BASE_URL, Clock
 from tests.domain_helpers import (
     AGENT,
+    BROWSER,
     CUSTOMER,
     authorise,
     callback,
@@ -472,3 +477,24 @@ async def test_an_organisation_whose_plan_xero_would_not_give_is_not_offered(
     assert [(o.tenant_name, o.eligible, o.reason) for o in view.organisations] == [
         ("Hidden Ltd", False, "Xero did not tell the bot this organisation's plan")
     ]
+
+
+async def test_the_code_goes_to_xero_with_the_verifier_of_the_challenge_sent(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    customer = await registered(service, cloudpos)
+    org = xero.add_organisation("Org")
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    url = await service.start_consent(token=token_of(link.url), browser_id=BROWSER)
+    query = parse_qs(urlsplit(url).query)
+    attempt = await service.verify_callback(state=query["state"][0], browser_id=BROWSER)
+    await service.complete_consent(attempt=attempt, code=xero.consent("xero-user-1", [org]))
+
+    [verifier] = xero.token_requests[-1]["code_verifier"]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["code_challenge"] == [base64.urlsafe_b64encode(digest).rstrip(b"=").decode()]
+    async with transaction(service._deps.sessions, read_only=True) as session:
+        [stored] = list(await session.scalars(select(OAuthState.code_verifier_encrypted)))
+    assert stored
+    assert verifier not in stored

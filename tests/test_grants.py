@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
-from bot.errors import XeroGrantRevoked
+from bot.errors import ExternalServiceError, XeroGrantRevoked
 from bot.vault import Vault
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import GrantStatus, StoreStatus, XeroGrant
 from tests.conftest import ENCRYPTION_KEY, Clock, make_service
 from tests.domain_helpers import CUSTOMER, consented, option_id, registered
-from tests.fakes import FakeCloudPos, FakeXero
+from tests.fakes import XERO_TOKEN_URL, FakeCloudPos, FakeXero
 
 
 async def connected_grant(
@@ -260,3 +260,38 @@ async def test_reconsent_restores_only_the_organisations_allowed_again(
     statuses = {s.code: s.status for s in (await service.get_customer(customer_id=1)).stores}
     assert statuses["S001"] == StoreStatus.NEEDS_RECONNECT
     assert statuses["S002"] == StoreStatus.CONNECTED
+
+
+async def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_runs_out(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+) -> None:
+    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=10)
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.get(XeroGrant, grant_id)
+        assert grant is not None
+        grant.refresh_lease, grant.refresh_lease_until = (
+            "dead-worker",
+            clock() + timedelta(minutes=2),
+        )
+    clock.advance(minutes=6)
+
+    token = await service.access_token(grant_id=grant_id)
+
+    assert refreshes(xero) == [old_refresh]
+    stored = await stored_grant(service)
+    assert (stored.refresh_lease, stored.refresh_lease_until) == (None, None)
+    assert Vault([ENCRYPTION_KEY]).decrypt(stored.access_token_encrypted) == token
+
+
+async def test_a_failed_refresh_gives_its_lease_back(
+    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+) -> None:
+    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    await expire_soon(service, minutes=2)
+    xero.router.post(XERO_TOKEN_URL).respond(503)
+
+    with pytest.raises(ExternalServiceError):
+        await service.access_token(grant_id=grant_id)
+
+    assert (await stored_grant(service)).refresh_lease is None

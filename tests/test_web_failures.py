@@ -67,6 +67,8 @@ def allowed(emulator: XeroEmulator, authorise: dict[str, str], tenant_id: str) -
             tenant_ids=[tenant_id],
             redirect_uri=authorise["redirect_uri"],
             state=authorise["state"],
+            code_challenge=authorise["code_challenge"],
+            code_challenge_method=authorise["code_challenge_method"],
         )
     )
 
@@ -167,18 +169,38 @@ async def test_a_missing_or_unknown_state_is_400(
     assert await domain_rows(engine) == before
 
 
-async def test_a_replayed_state_is_400(
+async def test_a_replayed_state_ends_where_the_first_answer_ended_and_changes_nothing(
     link: ConsentLink,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
 ) -> None:
+    """A reload or a second click shows the first answer's outcome; Xero is not asked again."""
+    authorise = await start_consent(browser, local(link.url))
+    back = allowed(emulator, authorise, organisations.standard.tenant_id)
+    first = await browser.get(back)
+    assert first.status_code == 303
+    before = await domain_rows(engine)
+    replay = await browser.get(back)
+    assert (replay.status_code, replay.headers["location"]) == (303, first.headers["location"])
+    assert await domain_rows(engine) == before
+
+
+async def test_a_replayed_state_from_another_browser_is_400(
+    link: ConsentLink,
+    emulator: XeroEmulator,
+    organisations: Organisations,
+    browser: httpx.AsyncClient,
+    web_app: Starlette,
+    engine: AsyncEngine,
+) -> None:
     authorise = await start_consent(browser, local(link.url))
     back = allowed(emulator, authorise, organisations.standard.tenant_id)
     assert (await browser.get(back)).status_code == 303
     before = await domain_rows(engine)
-    replay = await browser.get(back)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web_app), base_url=BOT) as other:
+        replay = await other.get(back)
     assert replay.status_code == 400
     assert "already been used" in visible_text(replay)
     assert await domain_rows(engine) == before

@@ -146,5 +146,7 @@ async def return_from_xero(
         tenant_ids=[tenant.tenant_id for tenant in tenants],
         redirect_uri=authorise["redirect_uri"],
         state=authorise["state"],
+        code_challenge=authorise.get("code_challenge", ""),
+        code_challenge_method=authorise.get("code_challenge_method", ""),
     )
     return await browser.get(local(back))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +13,6 @@ from bot.errors import (
     Conflict,
     ConsentLinkUnusable,
     ExternalServiceError,
-    OAuthStateRejected,
     XeroConnectionGone,
 )
 from bot.notify import ConsentEventKind
@@ -24,88 +21,19 @@ from storage.models import (
     ConnectionStatus,
     ConsentStatus,
     GrantStatus,
-    OAuthState,
     Store,
     StoreStatus,
     XeroConnection,
     XeroGrant,
 )
 
-from .base import linked_stores_of_grant, token_hash
-from .consent import ConsentOperations
+from .base import linked_stores_of_grant
+from .callback import AUTHORISED, CANCELLED, CallbackStateOperations, outcome_of, raise_settled
 from .leftovers import LeftoverOperations
-from .results import ConsentAttempt, ConsentView
-
-STATE_LIFETIME = timedelta(minutes=30)
-START_AGAIN = "Open the link you were sent again and press Connect to Xero."
+from .results import CallbackOutcome, ConsentAttempt, ConsentView
 
 
-class AuthorisationOperations(LeftoverOperations, ConsentOperations):
-    async def start_consent(self, *, token: str, browser_id: str, actor: str = "customer") -> str:
-        """The Xero address to send the customer to, with a `state` bound to link and browser."""
-        if not browser_id:
-            raise OAuthStateRejected(
-                "Your browser did not keep this page's cookie. Allow cookies for this site, "
-                "then open your link again.",
-                reason="no_cookie",
-            )
-        state = secrets.token_urlsafe(32)
-        async with self._transaction() as session:
-            request = await self._usable_request(session, token)
-            session.add(
-                OAuthState(
-                    state_hash=token_hash(state),
-                    consent_request_id=request.id,
-                    browser_hash=token_hash(browser_id),
-                    link_token_encrypted=self._deps.vault.encrypt(token),
-                    created_at=self._now(),
-                    expires_at=self._now() + STATE_LIFETIME,
-                )
-            )
-            self._audit(
-                session,
-                actor=actor,
-                action="consent.started",
-                customer_id=request.customer_id,
-                consent_request_id=request.id,
-            )
-        return self._deps.xero.authorization_url(state=state)
-
-    async def verify_callback(self, *, state: str, browser_id: str) -> ConsentAttempt:
-        """Check and use up the `state` Xero sent back; it must come from the same browser."""
-        if not state:
-            raise OAuthStateRejected(
-                f"Xero's answer is missing its sign-in check. {START_AGAIN}", reason="missing"
-            )
-        async with self._transaction() as session:
-            row = await session.scalar(
-                select(OAuthState).where(OAuthState.state_hash == token_hash(state))
-            )
-            if row is None:
-                raise OAuthStateRejected(
-                    f"This answer from Xero does not match a sign-in started here. {START_AGAIN}",
-                    reason="unknown",
-                )
-            if row.used_at is not None:
-                raise OAuthStateRejected(
-                    f"This answer from Xero has already been used. {START_AGAIN}", reason="reused"
-                )
-            if not browser_id or row.browser_hash != token_hash(browser_id):
-                raise OAuthStateRejected(
-                    "This sign-in was started in a different browser. Finish it in the browser "
-                    "where you pressed Connect to Xero, or open your link here and start again.",
-                    reason="other_browser",
-                )
-            if row.expires_at <= self._now():
-                raise OAuthStateRejected(
-                    f"This sign-in took too long and has expired. {START_AGAIN}", reason="expired"
-                )
-            row.used_at = self._now()
-            return ConsentAttempt(
-                consent_request_id=row.consent_request_id,
-                link_token=self._deps.vault.decrypt(row.link_token_encrypted),
-            )
-
+class AuthorisationOperations(LeftoverOperations, CallbackStateOperations):
     async def complete_consent(
         self, *, attempt: ConsentAttempt, code: str, actor: str = "customer"
     ) -> ConsentView:
@@ -114,8 +42,23 @@ class AuthorisationOperations(LeftoverOperations, ConsentOperations):
         The organisations are those of the access token's `authentication_event_id`, never
         "the first connection": a Xero user may have connected others before. A failure at
         Xero leaves the link usable and is reported back. A link no longer usable gets
-        nothing, and what the consent created at Xero is removed again.
+        nothing, and what the consent created at Xero is removed again. A callback that
+        lost the claim on the state shows the winner's outcome and sends nothing to Xero.
         """
+        if attempt.settled is not None:
+            raise_settled(attempt.settled)
+            return await self.consent_for_request(consent_request_id=attempt.consent_request_id)
+        try:
+            view = await self._complete_consent(attempt=attempt, code=code, actor=actor)
+        except Exception as error:
+            await self._settle(attempt, outcome_of(error))
+            raise
+        await self._settle(attempt, CallbackOutcome(AUTHORISED))
+        return view
+
+    async def _complete_consent(
+        self, *, attempt: ConsentAttempt, code: str, actor: str
+    ) -> ConsentView:
         try:
             async with self._transaction(read_only=True) as session:
                 await self._usable_request(session, attempt.link_token)
@@ -124,7 +67,9 @@ class AuthorisationOperations(LeftoverOperations, ConsentOperations):
                 attempt=attempt, unusable=unusable, code=code, tokens=None, actor=actor
             )
         try:
-            tokens = await self._deps.xero.exchange_code(code=code)
+            tokens = await self._deps.xero.exchange_code(
+                code=code, code_verifier=attempt.code_verifier
+            )
             if not tokens.auth_event_id:
                 raise ExternalServiceError(
                     "Xero did not say which organisations were just authorised. "
@@ -164,10 +109,13 @@ class AuthorisationOperations(LeftoverOperations, ConsentOperations):
 
     async def cancel_consent(self, *, attempt: ConsentAttempt, reason: str) -> ConsentView:
         """The customer pressed Cancel at Xero: noted and reported; the link stays usable."""
+        if attempt.settled is not None:
+            return await self.consent_for_request(consent_request_id=attempt.consent_request_id)
         view = await self._record_outcome(
             token=attempt.link_token, outcome=ConsentStatus.CANCELLED, actor="customer",
             reason=reason,
         )  # fmt: skip
+        await self._settle(attempt, CallbackOutcome(CANCELLED))
         await self._notify(ConsentEventKind.CANCELLED, view, "the customer cancelled at Xero")
         return view
 
@@ -197,7 +145,7 @@ class AuthorisationOperations(LeftoverOperations, ConsentOperations):
     ) -> ConsentView:
         vault = self._deps.vault
         async with self._transaction() as session:
-            request = await self._usable_request(session, token)
+            request = await self._usable_request(session, token, lock=True)
             grant = await session.scalar(
                 select(XeroGrant).where(XeroGrant.xero_user_id == tokens.xero_user_id)
             )

@@ -109,8 +109,14 @@ class ServiceBase:
             )
         )
 
-    async def _customer(self, session: AsyncSession, customer_id: int) -> Customer:
-        customer = await session.get(Customer, customer_id)
+    async def _customer(
+        self, session: AsyncSession, customer_id: int, *, lock: bool = False
+    ) -> Customer:
+        """The customer; with `lock`, its row is locked (PostgreSQL) so operations that decide
+        from all of its links and stores (issuing a link) run one at a time per customer."""
+        customer = await session.get(
+            Customer, customer_id, with_for_update=lock or None, populate_existing=lock
+        )
         if customer is None:
             raise NotFound(
                 f"There is no customer #{customer_id}. Look customers up by name instead."

@@ -57,7 +57,7 @@ class ConsentOperations(ServiceBase):
             raise InvalidRequest("A consent link must live for a positive time.")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self._transaction() as session:
-            customer = await self._customer(session, customer_id)
+            customer = await self._customer(session, customer_id, lock=True)
             stores = await self._chosen_stores(session, customer, store_codes)
             replaced = await self._revoke_overlapping(session, customer, stores, actor=actor)
             request = ConsentRequest(
@@ -98,7 +98,7 @@ class ConsentOperations(ServiceBase):
     async def revoke_consent_link(self, *, consent_request_id: int, actor: str) -> ConsentView:
         """Make a link unusable, e.g. when it was sent to the wrong person."""
         async with self._transaction() as session:
-            request = await self._request_by_id(session, consent_request_id)
+            request = await self._request_by_id(session, consent_request_id, lock=True)
             if request.status not in OPEN_CONSENT_STATUSES:
                 raise InvalidRequest(
                     f"Link #{request.id} is already {request.status.value}; nothing to revoke."
@@ -143,13 +143,22 @@ class ConsentOperations(ServiceBase):
             )
             return await self._consent_view(session, request)
 
-    async def _usable_request(self, session: AsyncSession, token: str) -> ConsentRequest:
+    async def _usable_request(
+        self, session: AsyncSession, token: str, *, lock: bool = False
+    ) -> ConsentRequest:
+        """The open link of `token`; with `lock`, its row is locked (PostgreSQL) and read
+        afresh, for an operation that changes the link to decide from its current state."""
         digest = token_hash(token)
-        request = await session.scalar(
+        query = (
             select(ConsentRequest)
             .where(ConsentRequest.token_hash == digest)
             .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
         )
+        if lock:
+            query = query.with_for_update(of=ConsentRequest).execution_options(
+                populate_existing=True
+            )
+        request = await session.scalar(query)
         if request is None or not hmac.compare_digest(request.token_hash, digest):
             raise ConsentLinkUnusable(
                 f"This link is not valid. {ASK_FOR_NEW_LINK}", reason="unknown"
@@ -171,12 +180,14 @@ class ConsentOperations(ServiceBase):
         return request
 
     async def _request_by_id(
-        self, session: AsyncSession, consent_request_id: int
+        self, session: AsyncSession, consent_request_id: int, *, lock: bool = False
     ) -> ConsentRequest:
         request = await session.get(
             ConsentRequest,
             consent_request_id,
             options=[selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer)],
+            with_for_update={"of": ConsentRequest} if lock else None,
+            populate_existing=lock,
         )
         if request is None:
             raise NotFound(f"There is no consent link #{consent_request_id}.")
@@ -226,6 +237,8 @@ class ConsentOperations(ServiceBase):
                 ConsentRequest.expires_at > self._now(),
             )
             .options(selectinload(ConsentRequest.stores))
+            .with_for_update(of=ConsentRequest)
+            .execution_options(populate_existing=True)
         )
         replaced = []
         for request in open_requests:

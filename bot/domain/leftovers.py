@@ -116,7 +116,9 @@ class LeftoverOperations(GrantOperations):
         error = ""
         if tokens is None:
             try:
-                tokens = await self._deps.xero.exchange_code(code=code)
+                tokens = await self._deps.xero.exchange_code(
+                    code=code, code_verifier=attempt.code_verifier
+                )
             except ExternalServiceError as failure:
                 error = failure.message
         removed: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from storage.models import GrantStatus, StoreStatus
@@ -116,11 +116,30 @@ class ConsentView:
 
 
 @dataclass(frozen=True)
+class CallbackOutcome:
+    """How the callback that claimed an OAuth state ended: `kind`, and for a failure its
+    `reason` and the message people were shown."""
+
+    kind: str
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class ConsentAttempt:
-    """A verified answer from Xero: which link it belongs to, and that link's token."""
+    """A verified answer from Xero: which link it belongs to, and that link's token.
+
+    `settled` is set when another callback with the same state claimed it first: the code
+    is not sent to Xero again, and this one shows how that one ended."""
 
     consent_request_id: int
     link_token: str = field(repr=False)
+    state_id: int = 0
+    code_verifier: str | None = field(default=None, repr=False)
+    settled: CallbackOutcome | None = None
+
+    def with_outcome(self, outcome: CallbackOutcome) -> ConsentAttempt:
+        return replace(self, settled=outcome)
 
 
 @dataclass(frozen=True)
