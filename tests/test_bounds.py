@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.errors import ExternalServiceError
-from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
+from tests.domain_helpers import (
+    AGENT,
+    CUSTOMER,
+    authorise,
+    consented,
+    option_id,
+    registered,
+    token_of,
+)
 from tests.fakes import FakeCloudPos, FakeXero
 from tests.test_domain_organisations import snapshot
 
@@ -64,3 +73,29 @@ async def test_an_over_long_store_code_is_refused_and_changes_nothing(
         await service.refresh_stores(customer_id=customer.id, actor=AGENT)
 
     assert await snapshot(engine) == before
+
+
+async def test_a_consent_that_cannot_be_stored_leaves_nothing_at_xero_and_says_so(
+    service: ConnectionService,
+    cloudpos: FakeCloudPos,
+    xero: FakeXero,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    customer = await registered(service, cloudpos, stores=1)
+    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    org = xero.add_organisation("Acme Ltd")
+    code = xero.consent("xero-user-1", [org])
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise DataError("INSERT …", {"access_token_encrypted": "gAAAA-secret"}, Exception("x"))
+
+    monkeypatch.setattr(service, "_record_consent", broken)
+
+    with pytest.raises(ExternalServiceError, match="nothing was connected") as raised:
+        await authorise(service, token_of(link.url), code)
+
+    assert "was removed again" in raised.value.message
+    assert xero.connection_ids("xero-user-1") == []
+    (latest, *_) = await service.audit_log(customer_id=customer.id)
+    assert latest.action == "consent.failed"
+    assert "could not store the consent" in str(latest.detail["reason"])

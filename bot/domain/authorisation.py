@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
+from typing import NoReturn
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import (
@@ -31,6 +33,8 @@ from .base import linked_stores_of_grant
 from .callback import AUTHORISED, CANCELLED, CallbackStateOperations, outcome_of, raise_settled
 from .leftovers import LeftoverOperations
 from .results import CallbackOutcome, ConsentAttempt, ConsentView
+
+log = logging.getLogger(__name__)
 
 
 class AuthorisationOperations(LeftoverOperations, CallbackStateOperations):
@@ -104,17 +108,48 @@ class AuthorisationOperations(LeftoverOperations, CallbackStateOperations):
                     raise Conflict(
                         "This consent was recorded twice at the same moment; reload the page."
                     ) from None
+            except SQLAlchemyError as failure:
+                await self._abandon_consent(attempt, tokens, failure, actor)
         await self._notify(ConsentEventKind.AUTHORISED, view)
         return view
+
+    async def _abandon_consent(
+        self, attempt: ConsentAttempt, tokens: TokenSet, failure: Exception, actor: str
+    ) -> NoReturn:
+        """The code was exchanged but the consent could not be stored: nothing may stay at
+        Xero that the bot does not know of, and the agent hears of it."""
+        log.error(  # the class only: the statement's parameters hold tokens, even if encrypted
+            "could not store consent of link #%s: %s",
+            attempt.consent_request_id,
+            type(failure).__name__,
+        )
+        _, error = await self._discard_at_xero(tokens, attempt.consent_request_id)
+        undone = (
+            "what it allowed at Xero could not be removed: remove the app in Xero's Connected apps"
+            if error
+            else "what it allowed at Xero was removed again"
+        )
+        reason = f"the bot could not store the consent, so nothing was connected and {undone}"
+        view = await self._record_outcome(
+            token=attempt.link_token, outcome=ConsentStatus.FAILED, actor=actor, reason=reason
+        )
+        await self._notify(ConsentEventKind.FAILED, view, f"{reason}.")
+        raise ExternalServiceError(
+            f"We could not save the connection, so nothing was connected ({undone}). "
+            "Press Connect to Xero again; if it happens again, tell your helpdesk contact.",
+            retryable=False,
+        ) from None
 
     async def cancel_consent(self, *, attempt: ConsentAttempt, reason: str) -> ConsentView:
         """The customer pressed Cancel at Xero: noted and reported; the link stays usable."""
         if attempt.settled is not None:
             return await self.consent_for_request(consent_request_id=attempt.consent_request_id)
         view = await self._record_outcome(
-            token=attempt.link_token, outcome=ConsentStatus.CANCELLED, actor="customer",
+            token=attempt.link_token,
+            outcome=ConsentStatus.CANCELLED,
+            actor="customer",
             reason=reason,
-        )  # fmt: skip
+        )
         await self._settle(attempt, CallbackOutcome(CANCELLED))
         await self._notify(ConsentEventKind.CANCELLED, view, "the customer cancelled at Xero")
         return view
