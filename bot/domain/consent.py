@@ -228,22 +228,8 @@ class ConsentOperations(ServiceBase):
     async def _revoke_overlapping(
         self, session: AsyncSession, customer: Customer, stores: list[Store], *, actor: str
     ) -> tuple[ReplacedLink, ...]:
-        store_ids = {store.id for store in stores}
-        open_requests = await session.scalars(
-            select(ConsentRequest)
-            .where(
-                ConsentRequest.customer_id == customer.id,
-                ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
-                ConsentRequest.expires_at > self._now(),
-            )
-            .options(selectinload(ConsentRequest.stores))
-            .with_for_update(of=ConsentRequest)
-            .execution_options(populate_existing=True)
-        )
         replaced = []
-        for request in open_requests:
-            if store_ids.isdisjoint(store.id for store in request.stores):
-                continue
+        for request in await self._overlapping_requests(session, customer, stores, lock=True):
             self._close(request, ConsentStatus.REVOKED, actor=actor)
             self._audit(
                 session,
@@ -254,6 +240,31 @@ class ConsentOperations(ServiceBase):
             )
             replaced.append(ReplacedLink(request.id, tuple(store.code for store in request.stores)))
         return tuple(replaced)
+
+    async def _overlapping_requests(
+        self, session: AsyncSession, customer: Customer, stores: list[Store], *, lock: bool
+    ) -> list[ConsentRequest]:
+        """The customer's open links that cover any of `stores`, oldest first."""
+        query = (
+            select(ConsentRequest)
+            .where(
+                ConsentRequest.customer_id == customer.id,
+                ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
+                ConsentRequest.expires_at > self._now(),
+            )
+            .order_by(ConsentRequest.id)
+            .options(selectinload(ConsentRequest.stores))
+        )
+        if lock:
+            query = query.with_for_update(of=ConsentRequest).execution_options(
+                populate_existing=True
+            )
+        store_ids = {store.id for store in stores}
+        return [
+            request
+            for request in await session.scalars(query)
+            if not store_ids.isdisjoint(store.id for store in request.stores)
+        ]
 
     def _close(self, request: ConsentRequest, status: ConsentStatus, *, actor: str) -> None:
         request.status = status

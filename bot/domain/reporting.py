@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from bot.errors import InvalidRequest
-from storage.models import ConsentRequest
 
 from .base import OPEN_CONSENT_STATUSES
 from .consent import ConsentOperations
@@ -32,19 +28,8 @@ class ReportingOperations(ConsentOperations):
         so that an agent confirms before a link the customer may hold stops working."""
         async with self._transaction(read_only=True) as session:
             customer = await self._customer(session, customer_id)
-            wanted = {
-                store.id for store in await self._chosen_stores(session, customer, store_codes)
-            }
-            requests = await session.scalars(
-                select(ConsentRequest)
-                .where(
-                    ConsentRequest.customer_id == customer.id,
-                    ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
-                    ConsentRequest.expires_at > self._now(),
-                )
-                .order_by(ConsentRequest.id)
-                .options(selectinload(ConsentRequest.stores))
-            )
+            stores = await self._chosen_stores(session, customer, store_codes)
+            requests = await self._overlapping_requests(session, customer, stores, lock=False)
             return tuple(
                 OpenLink(
                     consent_request_id=request.id,
@@ -56,7 +41,6 @@ class ReportingOperations(ConsentOperations):
                     slack_choice_ts=request.slack_choice_ts,
                 )
                 for request in requests
-                if wanted & {store.id for store in request.stores}
             )
 
     async def note_link_shared(
