@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.domain.results import ConsentView
+if TYPE_CHECKING:
+    from bot.domain.results import ConsentView
 
 log = logging.getLogger(__name__)
 
