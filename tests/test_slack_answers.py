@@ -14,10 +14,12 @@ from collections.abc import Awaitable
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.sandbox.fake_slack import Message
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
+from storage.models import AuditEvent
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import (
@@ -84,9 +86,16 @@ async def test_a_command_that_cannot_be_done_is_answered_at_once(
     assert acme.channel() == []
 
 
-async def test_a_non_admin_typing_disconnect_is_refused_at_once(acme: Slack) -> None:
+async def test_a_non_admin_typing_disconnect_is_refused_at_once_and_audited(acme: Slack) -> None:
     await timed(acme.command('disconnect "Acme Bikes" "Acme Ltd"'))
     assert "Only helpdesk admins can disconnect" in (await acme.answer()).text
+    async with acme.service._deps.sessions() as session:
+        refused = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused"))
+        ).all()
+    assert [(e.actor, e.detail["attempted"]) for e in refused] == [
+        (f"slack:{AGENT}", "/xero disconnect Acme Bikes Acme Ltd")
+    ]
 
 
 @pytest.mark.parametrize("text", ["stores Acme Bikes", "customer", "frobnicate"])

@@ -99,8 +99,11 @@ class Turn:
         """An answer only the agent sees (or a replacement of the message they clicked)."""
         await self.respond(response_type="ephemeral", replace_original=replace, **message.kwargs())
 
-    def require_admin(self, what: str) -> None:
+    async def require_admin(self, what: str, *, attempted: str) -> None:
+        """Refuse, and audit the refusal, unless the agent is an admin: every path that
+        cannot be undone goes through here, typed or clicked (clicks can be forged)."""
         if not self.is_admin:
+            await self.service.record_access_refused(actor=self.actor, attempted=attempted)
             raise InvalidRequest(
                 f"Only helpdesk admins can {what}. Ask one to do it, or to add you to "
                 "ADMIN_USERS or the admin user group."

@@ -78,11 +78,7 @@ async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[st
 
 async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
-    if not turn.is_admin:
-        await turn.service.record_access_refused(
-            actor=turn.actor, attempted=f"revoke link #{request_id}"
-        )
-    turn.require_admin("revoke consent links")
+    await turn.require_admin("revoke consent links", attempted=f"revoke link #{request_id}")
     current = await turn.service.consent_for_request(consent_request_id=request_id)
     if not current.is_open:
         await turn.reply(Message(f":lock: {link_state(current)} Nothing to revoke."), replace=True)

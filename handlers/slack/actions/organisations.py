@@ -25,11 +25,9 @@ async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -
     customer_id, tenant_id = ids.int_field(value, "c"), value.get("t")
     if not isinstance(tenant_id, str) or not tenant_id:
         raise InvalidRequest("That button is out of date. Run `/xero summary` again.")
-    if not turn.is_admin:
-        await turn.service.record_access_refused(
-            actor=turn.actor, attempted=f"disconnect organisation {tenant_id[:64]}"
-        )
-    turn.require_admin("disconnect organisations")
+    await turn.require_admin(
+        "disconnect organisations", attempted=f"disconnect organisation {tenant_id[:64]}"
+    )
     await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
     try:
         result = await turn.service.disconnect_organisation(

@@ -100,7 +100,9 @@ async def link(turn: Turn, invocation: Invocation) -> None:
 
 
 async def disconnect(turn: Turn, invocation: Invocation) -> None:
-    turn.require_admin("disconnect organisations")
+    await turn.require_admin(
+        "disconnect organisations", attempted=f"/xero disconnect {clip(invocation.rest, 150)}"
+    )
     customer, rest = await _customer_and_rest(turn, invocation, then="summary")
     if customer is None:
         return
