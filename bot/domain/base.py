@@ -140,14 +140,14 @@ class ServiceBase:
             select(
                 StoreLink.store_id,
                 StoreLink.linked_at,
-                XeroConnection.id,
+                XeroConnection.id.label("connection_id"),
                 XeroConnection.tenant_id,
                 XeroConnection.tenant_name,
                 XeroConnection.tenant_type,
                 XeroConnection.plan_class,
                 XeroConnection.edition,
                 XeroConnection.is_demo_company,
-                XeroGrant.status,
+                XeroGrant.status.label("grant_status"),
                 XeroGrant.user_name,
                 XeroGrant.user_email,
             )
@@ -167,7 +167,7 @@ class ServiceBase:
         )
         return Snapshot(
             stores=[StoreRow(*row) for row in stores],
-            links={row[0]: ActiveLink(*row) for row in links},
+            links={row.store_id: ActiveLink(**row._mapping) for row in links},
             open_consent_store_ids=frozenset(open_consent_store_ids),
         )
 
@@ -246,7 +246,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def linked_stores_of_grant(grant_id: int) -> Select[tuple[Store]]:
+def linked_stores_of_grant(grant_id: int) -> Select[Store]:
     """Stores linked to any active organisation of a Xero grant."""
     return (
         select(Store)

@@ -255,7 +255,8 @@ class GrantOperations(GrantLeases):
         for store in stores:
             store.status = StoreStatus.NEEDS_RECONNECT
             store.status_changed_at = self._now()
-        customer_ids = sorted({store.customer_id for store in stores}) or [None]
+        customer_ids: list[int | None] = [*sorted({store.customer_id for store in stores})]
+        customer_ids = customer_ids or [None]
         for customer_id in customer_ids:
             self._audit(
                 session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,7 +76,7 @@ class LeftoverOperations(GrantOperations):
                     connection_id=connection_id,
                     organisation=tenant_name,
                     consent_request_id=consent_request_id,
-                    **({"error": error} if error else {}),
+                    **_error_detail(error),
                 )
 
     async def _unused_connections(
@@ -134,7 +134,7 @@ class LeftoverOperations(GrantOperations):
                 consent_request_id=attempt.consent_request_id,
                 reason=unusable.reason,
                 removed_at_xero=removed,
-                **({"error": error} if error else {}),
+                **_error_detail(error),
             )
         before = _TOO_LATE.get(unusable.reason, "This link can no longer be used")
         if error:
@@ -208,3 +208,8 @@ _TOO_LATE = {
     "revoked": "This link was withdrawn while you were at Xero",
     "completed": "This link had already been used to connect your stores",
 }
+
+
+def _error_detail(error: str) -> dict[str, Any]:
+    """An audit event names an error only when there was one."""
+    return {"error": error} if error else {}

@@ -44,6 +44,7 @@ def create_app(workspace: Workspace) -> Starlette:
     async def respond(request: Request) -> Response:
         url = workspace.issued_response_url(request.path_params["url_id"])
         body: Any = {}
+        error: str | None
         try:
             if url is None:
                 raise WorkspaceError("no_such_url")

@@ -176,7 +176,7 @@ class SlackDriver:
         if not kit.dispatches(block, element):
             return None
         action = kit.action(bid, aid, element, chosen, f"{time.time():.6f}")
-        common = {
+        common: dict[str, Any] = {
             "signing_secret": self.signing_secret,
             "user_id": user_id,
             "user_name": ws.users.get(user_id, user_id),

@@ -26,6 +26,7 @@ class SignedRequest:
 def sign(*, signing_secret: str, body: str, timestamp: int | None = None) -> SignedRequest:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None  # None only without a signing secret
     return SignedRequest(
         body=body,
         headers={

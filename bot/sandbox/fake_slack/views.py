@@ -62,12 +62,13 @@ class ViewStacks(CallLog):
         root = view.root_view_id
         return [v for v in self._views.values() if v.root_view_id == root and not v.closed]
 
-    def open_view(self, trigger_id: str, view: dict[str, Any]) -> ModalView:
+    def open_view(self, trigger_id: str, view: Any) -> ModalView:
+        """views.open; `view` is whatever the bot sent, checked as Slack checks it."""
         view = check_view(view)
         trigger = self.use_trigger(trigger_id)
         return self._add(view, user=trigger.user_id or "", previous=None)
 
-    def push_view(self, trigger_id: str, view: dict[str, Any]) -> ModalView:
+    def push_view(self, trigger_id: str, view: Any) -> ModalView:
         """views.push: on top of the modal the trigger came from (else the user's newest)."""
         view = check_view(view)
         trigger = self.use_trigger(trigger_id)
@@ -79,7 +80,7 @@ class ViewStacks(CallLog):
             raise WorkspaceError("not_found")
         return self.push_onto(below, view)
 
-    def push_onto(self, below: ModalView, view: dict[str, Any]) -> ModalView:
+    def push_onto(self, below: ModalView, view: Any) -> ModalView:
         """A view on top of `below`'s stack (views.push, or `response_action: push`)."""
         view = check_view(view)
         stack = self.stack(below)
@@ -89,7 +90,7 @@ class ViewStacks(CallLog):
 
     def update_view(
         self,
-        view: dict[str, Any],
+        view: Any,
         *,
         view_id: str | None = None,
         external_id: str | None = None,

@@ -121,8 +121,12 @@ async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> Custome
     try:
         return await turn.service.identify_customer(query=invocation.rest)
     except Ambiguous as several:
-        await turn.reply(candidates_message(invocation.rest, several.candidates, then=then))
+        await turn.reply(candidates_message(invocation.rest, _customers(several), then=then))
         return None
+
+
+def _customers(several: Ambiguous) -> list[CustomerCandidate]:
+    return [c for c in several.candidates if isinstance(c, CustomerCandidate)]
 
 
 async def _customer_and_rest(
@@ -137,7 +141,7 @@ async def _customer_and_rest(
         except NotFound as error:
             first_failure = first_failure or error
         except Ambiguous as several:
-            await turn.reply(candidates_message(query, several.candidates, then=then))
+            await turn.reply(candidates_message(query, _customers(several), then=then))
             return None, ()
     assert first_failure is not None
     raise first_failure
