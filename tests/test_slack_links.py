@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.fake_slack import Message
 from handlers.slack import ids
@@ -110,3 +111,31 @@ async def test_a_link_opened_after_the_confirmation_is_asked_about_again(acme: S
     assert "#1" in asked_again.text
     assert "#2" in asked_again.text
     assert await links_by_status(acme) == {ConsentStatus.ISSUED.value: 2}
+
+
+async def test_a_quoted_customer_name_is_looked_up_once(
+    acme: Slack, cloudpos: FakeCloudPos, engine: AsyncEngine
+) -> None:
+    for n in range(20):
+        await registered(acme.service, cloudpos, name=f"Other Shop {n}", stores=1)
+    counts = {}
+    for typed in ('link "Acme Bikes" S001 S003', "link Acme Bikes S002"):
+        statements: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+                statements.append(statement)  # noqa: B023 - used before the next loop turn
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await acme.command(typed)
+            await acme.workspace.wait_for("chat.postMessage", count=len(counts) + 1)
+            await acme.answer(count=len(counts) + 1)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        counts[typed] = len(statements)
+    print(f"SQL statements per /xero link: {counts}")
+
+    quoted, unquoted = counts.values()
+    assert quoted < unquoted
+    assert await links_by_status(acme) == {"issued": 2}

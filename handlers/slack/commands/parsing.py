@@ -13,6 +13,8 @@ class Invocation:
     raw: str
     problem: str = ""
     """Why the words cannot be trusted (an unclosed quote): nothing may be done with them."""
+    quoted_first: bool = False
+    """The first word after the subcommand was quoted: it is the whole customer name."""
 
     @property
     def rest(self) -> str:
@@ -44,7 +46,9 @@ def parse(text: str) -> Invocation:
     name = words[0].lower()
     if name == "customer" and len(words) > 1 and words[1].lower() == "add":
         return Invocation("customer add", tuple(words[2:]), text)
-    return Invocation(name, tuple(words[1:]), text)
+    after_name = normalised.strip().split(None, 1)[1:]
+    quoted_first = bool(after_name) and after_name[0].startswith('"')
+    return Invocation(name, tuple(words[1:]), text, quoted_first=quoted_first)
 
 
 def splits(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:

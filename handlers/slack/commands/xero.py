@@ -134,8 +134,13 @@ async def _customer_and_rest(
 ) -> tuple[CustomerCandidate | None, tuple[str, ...]]:
     if not invocation.words:
         raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
+    readings = (
+        [(invocation.words[0], invocation.words[1:])]
+        if invocation.quoted_first
+        else splits(invocation.words)
+    )
     first_failure: NotFound | None = None
-    for query, rest in splits(invocation.words):
+    for query, rest in readings:
         try:
             return await turn.service.identify_customer(query=query), rest
         except NotFound as error:
