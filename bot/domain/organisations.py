@@ -19,15 +19,13 @@ from bot.errors import (
 )
 from storage.models import (
     ConnectionStatus,
-    ConsentRequest,
-    ConsentStatus,
     GrantStatus,
     StoreLink,
     StoreStatus,
     XeroConnection,
 )
 
-from .base import ActiveLink, Snapshot, customer_view, token_hash
+from .base import ActiveLink, Snapshot, customer_view
 from .consent import ConsentOperations
 from .grants import GrantOperations
 from .results import Disconnection, OrganisationGroup, Summary
@@ -51,17 +49,6 @@ class OrganisationOperations(GrantOperations, ConsentOperations):
                 snapshot.view(store) for store in snapshot.stores if store.id not in snapshot.links
             ),
         )
-
-    async def link_summary(self, *, token: str) -> Summary:
-        """The summary a customer sees after using their link, even once it is completed."""
-        async with self._transaction(read_only=True) as session:
-            request = await session.scalar(
-                select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
-            )
-            if request is None or request.status != ConsentStatus.COMPLETED:
-                await self._usable_request(session, token)
-            assert request is not None
-        return await self.summary(customer_id=request.customer_id)
 
     async def find_organisation_group(self, *, customer_id: int, name: str) -> OrganisationGroup:
         """The customer's organisation group an agent named, matched case-insensitively."""

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.errors import InvalidRequest
-from storage.models import ConsentRequest, ConsentStatus, Store, StoreStatus
+from storage.models import ConsentRequest, Store, StoreStatus
 
-from .base import listing, token_hash
+from .base import listing
 from .organisations import OrganisationOperations
 from .results import StoreView, Summary
 
@@ -58,21 +56,6 @@ class LinkOutcome:
 
 
 class UnconnectedOperations(OrganisationOperations):
-    async def link_outcome(self, *, token: str) -> LinkOutcome:
-        """For the page after confirming; it still shows once the link is used up."""
-        async with self._transaction(read_only=True) as session:
-            request = await session.scalar(
-                select(ConsentRequest)
-                .where(ConsentRequest.token_hash == token_hash(token))
-                .options(selectinload(ConsentRequest.stores))
-            )
-            if request is None or request.status != ConsentStatus.COMPLETED:
-                request = await self._usable_request(session, token)
-            customer_id, store_ids = request.customer_id, [store.id for store in request.stores]
-        summary = await self.summary(customer_id=customer_id)
-        by_id = {store.id: store for store in summary.customer.stores}
-        return LinkOutcome(summary=summary, stores=tuple(by_id[i] for i in store_ids))
-
     async def _check_left_unconnected(
         self,
         session: AsyncSession,
