@@ -20,6 +20,7 @@ from bot.sandbox.fake_slack import Message
 from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
 from storage.models import AuditEvent
+from tests.conftest import Clock
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import (
@@ -207,3 +208,20 @@ async def test_an_unexpected_error_after_checking_reaches_the_modal(
     (shown,) = slack.workspace.views_of(AGENT)
     assert "Something went wrong on our side (reference `" in json.dumps(shown.view)
     assert "database went away" not in json.dumps(shown.view)
+
+
+async def test_a_confirm_after_the_link_expired_says_so_by_the_domains_clock(
+    acme: Slack, emulator: XeroEmulator, organisations: Organisations, clock: Clock
+) -> None:
+    token = await issued_link(acme, 'link "Acme Bikes" all')
+    (record,) = acme.channel()
+    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
+    (choice,) = acme.workspace.replies(CHANNEL, record.ts)
+    clock.advance(days=4)  # links live 72 hours
+
+    await timed(acme.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT))
+
+    await acme.workspace.wait_for("response_url", count=2)
+    (now,) = acme.workspace.replies(CHANNEL, record.ts)
+    assert "Link #1 expired" in text_of(now)
+    assert ids.CONFIRM_ORGANISATIONS not in text_of(now)

@@ -312,6 +312,7 @@ class ConsentOperations(ServiceBase):
             slack_choice_ts=request.slack_choice_ts,
             finished_at=request.finished_at,
             finished_by=request.finished_by,
+            usable=request.status in OPEN_CONSENT_STATUSES and request.expires_at > self._now(),
         )
 
     def _option(self, connection: XeroConnection) -> OrganisationOption:

@@ -109,10 +109,8 @@ class ConsentView:
     finished_at: datetime | None = None
     finished_by: str | None = None
     """Who completed, revoked or replaced the link (an audit actor)."""
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in ("issued", "authorised")
+    usable: bool = False
+    """The customer can still use the link: open and unexpired, by the domain's clock."""
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[st
         raise InvalidRequest("That button is out of date. Issue a new link.")
     channel = (body.get("channel") or {}).get("id") or turn.channel_id
     current = await turn.service.consent_for_request(consent_request_id=ids.int_field(fields, "r"))
-    if not current.is_open:
+    if not current.usable:
         await turn.reply(Message(f":lock: {link_state(current)} Issue a new link."), replace=True)
         return
     customer_name = await turn.service.note_link_shared(
@@ -80,7 +80,7 @@ async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) 
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
     await turn.require_admin("revoke consent links", attempted=f"revoke link #{request_id}")
     current = await turn.service.consent_for_request(consent_request_id=request_id)
-    if not current.is_open:
+    if not current.usable:
         await turn.reply(Message(f":lock: {link_state(current)} Nothing to revoke."), replace=True)
         return
     consent = await turn.service.revoke_consent_link(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -47,7 +46,7 @@ async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -
 async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
     consent = await turn.service.consent_for_request(consent_request_id=request_id)
-    if not consent.is_open or consent.expires_at <= datetime.now(UTC):
+    if not consent.usable:
         await turn.reply(choice_closed(consent), replace=True)
         return
     choices = _chosen_organisations(body)

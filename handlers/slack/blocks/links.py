@@ -195,7 +195,8 @@ def progress_message(event: ConsentEvent) -> Message:
 
 
 def link_state(consent: ConsentView) -> str:
-    """Where a link stands now, for a button pressed on a message that has moved on."""
+    """Where a link that can no longer be used stands, for a button pressed on a message
+    that has moved on: completed, withdrawn (revoked or replaced), or expired."""
     by = f" by {person(consent.finished_by)}" if consent.finished_by else ""
     at = f" {when(consent.finished_at)}" if consent.finished_at else ""
     number = f"Link #{consent.consent_request_id}"
@@ -203,8 +204,6 @@ def link_state(consent: ConsentView) -> str:
         return f"{number} was already completed{by}{at}."
     if consent.status == "revoked":
         return f"{number} was withdrawn{by}{at}."
-    if not consent.is_open:
-        return f"{number} is {escape(consent.status)}."
     return f"{number} expired {when(consent.expires_at)}."
 
 
