@@ -12,6 +12,7 @@ from handlers.slack import ids
 from handlers.slack.blocks.common import mention, message, section
 from handlers.slack.blocks.links import link_for_agent, link_record, replace_confirmation
 
+from .notifier import replace_choice
 from .runtime import Turn
 
 log = logging.getLogger(__name__)
@@ -87,15 +88,10 @@ async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
         await turn.client.chat_update(
             channel=old.slack_channel_id, ts=old.slack_message_ts, **record.kwargs()
         )
-        if old.slack_choice_ts:
-            replaced = (
-                f":lock: Link #{old.consent_request_id} was replaced by "
-                f"link #{by.consent_request_id}; choose there."
-            )
-            await turn.client.chat_update(
-                channel=old.slack_channel_id,
-                ts=old.slack_choice_ts,
-                **message(replaced, [section(replaced)]).kwargs(),
-            )
+        replaced = (
+            f":lock: Link #{old.consent_request_id} was replaced by "
+            f"link #{by.consent_request_id}; choose there."
+        )
+        await replace_choice(turn.client, old, message(replaced, [section(replaced)]))
     except SlackApiError as error:
         log.info("cannot update the record of link #%s: %s", old.consent_request_id, error)

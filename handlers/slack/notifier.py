@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.results import ConsentView
+from bot.domain.results import ConsentView, OpenLink
 from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.links import (
@@ -49,9 +49,11 @@ class SlackNotifier:
         return str(posted["ts"]) if is_choice else None
 
 
-async def replace_choice(client: AsyncWebClient, consent: ConsentView, outcome: Message) -> None:
+async def replace_choice(
+    client: AsyncWebClient, link: ConsentView | OpenLink, outcome: Message
+) -> None:
     """The thread's organisation choice, once the link has moved on, shows only where it went."""
-    if consent.slack_channel_id and consent.slack_choice_ts:
+    if link.slack_channel_id and link.slack_choice_ts:
         await client.chat_update(
-            channel=consent.slack_channel_id, ts=consent.slack_choice_ts, **outcome.kwargs()
+            channel=link.slack_channel_id, ts=link.slack_choice_ts, **outcome.kwargs()
         )
