@@ -30,12 +30,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import select
 
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.clients.xero import XeroClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.sandbox.xero_emulator import XeroEmulator
 from bot.settings import generate_encryption_key
-from bot.vault import Vault
-from bot.xero import XeroClient
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Customer, Store, StoreStatus, XeroGrant, utcnow

@@ -32,9 +32,9 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from bot.app import create_app
-from bot.sandbox import fake_slack
+from bot.common.vault import Vault
 from bot.settings import Settings
-from bot.vault import Vault
+from sandbox import fake_slack
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import (

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import servers
 
-from bot.sandbox.fake_slack import slash_command
+from sandbox.fake_slack import slash_command
 
 P99_GOAL_MS, THROUGHPUT_GOAL = 100.0, 0.5
 

@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.common.metrics import HttpMetrics, metrics_endpoint, observe_slack, slack_labels
+from bot.common.vault import Vault
 from bot.domain import ConnectionService
-from bot.errors import DomainError
-from bot.metrics import HttpMetrics, MeteredNotifier, metrics_endpoint, observe_slack, slack_labels
-from bot.notify import LoggingNotifier
+from bot.domain.errors import DomainError
+from bot.domain.notify import LoggingNotifier
 from bot.readiness import Readiness
-from bot.services import connection_service
+from bot.services import MeteredNotifier, connection_service
 from bot.settings import Settings
-from bot.vault import Vault
 from handlers import web
 from handlers.limits import BodyLimit
 from handlers.slack import AccessPolicy, Runtime, build_slack_app

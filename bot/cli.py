@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import cli_help
+from bot.common.redaction import install_redaction
+from bot.common.vault import Vault, VaultError
+from bot.domain.errors import DomainError
 from bot.domain.grants import KeepAliveReport
-from bot.errors import DomainError
 from bot.logformat import configure_logging, log_format
-from bot.logs import install_redaction
 from bot.maintenance import rotate_keys
 from bot.services import connection_service
 from bot.settings import (
@@ -29,7 +30,6 @@ from bot.settings import (
     SettingsError,
     generate_encryption_key,
 )
-from bot.vault import Vault, VaultError
 from storage.engine import create_engine, describe_failure, missing_sqlite_file, session_factory
 from storage.migrate import is_current, upgrade
 
@@ -173,7 +173,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     Without `--database` the SQLite file lives in a temporary folder removed on exit.
     """
-    from bot.sandbox.server import PortUnavailable, build_sandbox, listen, serve_sandbox
+    from bot.sandbox_server import PortUnavailable, build_sandbox, listen, serve_sandbox
 
     try:
         sock = listen(args.port)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.vault import Vault
+from bot.common.vault import Vault
 from storage.engine import transaction
 from storage.models import AuditEvent, Base, Customer, OAuthState, XeroGrant, utcnow
 

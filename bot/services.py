@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.clients.xero import XeroClient
+from bot.common.metrics import CONSENT_EVENTS
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.notify import LoggingNotifier, Notifier
+from bot.domain.notify import ConsentEvent, LoggingNotifier, Notifier
 from bot.settings import Settings
-from bot.vault import Vault
-from bot.xero import XeroClient
 from storage.engine import create_engine, session_factory
 
 
@@ -21,7 +23,7 @@ async def connection_service(
     """The service wired to the configured database, Cloud POS and Xero."""
     engine = create_engine(settings.database_url)
     cloudpos = CloudPosClient(base_url=settings.cloudpos_api_url)
-    xero = XeroClient.from_settings(settings)
+    xero = xero_client(settings)
     try:
         yield ConnectionService(
             Dependencies(
@@ -39,3 +41,29 @@ async def connection_service(
         await xero.aclose()
         await cloudpos.aclose()
         await engine.dispose()
+
+
+def xero_client(settings: Settings, **kwargs: Any) -> XeroClient:
+    """The Xero client the running bot uses; `kwargs` tune timeouts, retries and transport."""
+    return XeroClient(
+        client_id=settings.xero_client_id,
+        client_secret=settings.xero_client_secret,
+        redirect_uri=settings.xero_redirect_uri,
+        scopes=settings.xero_scopes,
+        authorize_url=settings.xero_authorize_url,
+        token_url=settings.xero_token_url,
+        revoke_url=settings.xero_revoke_url,
+        api_url=settings.xero_api_url,
+        **kwargs,
+    )
+
+
+class MeteredNotifier:
+    """Counts consent outcomes on their way to the real notifier."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self._inner = inner
+
+    async def consent_changed(self, event: ConsentEvent) -> str | None:
+        CONSENT_EVENTS.labels(kind=event.kind.value).inc()
+        return await self._inner.consent_changed(event)

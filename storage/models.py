@@ -2,7 +2,7 @@
 
 The rules the database can hold are held here, not only in code: one active link per store,
 one grant per Xero user, unique consent token hashes, one store code per customer.
-Secrets are stored only as ciphertext from `bot.vault.Vault`.
+Secrets are stored only as ciphertext from `bot.common.vault.Vault`.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ import respx
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.clients.xero import XeroClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.settings import generate_encryption_key
-from bot.vault import Vault
-from bot.xero import XeroClient
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.fakes import (

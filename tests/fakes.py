@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import httpx
 import respx
 
-from bot.xero import TokenSet
+from bot.domain.ports import TokenSet
 
 CLOUDPOS_URL = "https://cloudpos.test"
 XERO_API_URL = "https://api.xero.test"

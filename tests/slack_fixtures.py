@@ -14,15 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.sandbox.fake_slack import Message, SignedRequest, SlackDriver, Workspace
-from bot.sandbox.fake_slack import create_app as create_fake_slack
-from bot.sandbox.xero_emulator import XeroEmulator
-from bot.vault import Vault
-from bot.xero import XeroClient
+from bot.services import xero_client
 from handlers.slack import ids
 from handlers.slack.notifier import SlackNotifier
+from sandbox.fake_slack import Message, SignedRequest, SlackDriver, Workspace
+from sandbox.fake_slack import create_app as create_fake_slack
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
 from tests.browser import free_socket, serve
 from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
@@ -82,7 +82,7 @@ async def slack(
                 sessions=session_factory(engine),
                 vault=Vault([ENCRYPTION_KEY]),
                 cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-                xero=XeroClient.from_settings(
+                xero=xero_client(
                     settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
                 ),
                 public_base_url=BOT,

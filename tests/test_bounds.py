@@ -7,7 +7,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
-from bot.errors import ExternalServiceError
+from bot.domain.errors import ExternalServiceError
 from tests.domain_helpers import (
     AGENT,
     CUSTOMER,

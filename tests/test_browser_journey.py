@@ -12,12 +12,12 @@ from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.sandbox.xero_emulator import XeroEmulator
+from bot.services import xero_client
 from bot.settings import Settings
-from bot.vault import Vault
-from bot.xero import XeroClient
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import StoreLink
@@ -73,7 +73,7 @@ async def test_a_customer_connects_two_of_three_stores_in_a_real_browser(
     async for database_url in new_database_url("sqlite", tmp_path):
         engine = create_engine(database_url)
         await upgrade(engine)
-        xero = XeroClient.from_settings(settings)
+        xero = xero_client(settings)
         service = ConnectionService(
             Dependencies(
                 sessions=session_factory(engine),

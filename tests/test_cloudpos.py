@@ -9,8 +9,9 @@ import httpx
 import pytest
 import respx
 
-from bot.cloudpos import CloudPosClient, CloudPosStore, Licence
-from bot.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
+from bot.clients.cloudpos import CloudPosClient
+from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
+from bot.domain.ports import CloudPosStore, Licence
 
 BASE_URL = "https://cloudpos.test"
 KEY = "ck_live_SECRET-1234567890abcdef"

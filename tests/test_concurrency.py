@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.domain import ConnectionService
+from bot.domain.errors import InvalidRequest
 from bot.domain.results import ConsentView
-from bot.errors import InvalidRequest
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.models import (
     AuditEvent,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService, token_hash
-from bot.errors import Conflict, ConsentLinkUnusable, InvalidRequest, NotFound
+from bot.domain.errors import Conflict, ConsentLinkUnusable, InvalidRequest, NotFound
 from storage.engine import session_factory, transaction
 from storage.models import (
     Base,

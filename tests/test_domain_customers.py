@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
-from bot.errors import Ambiguous, CloudPosKeyRejected, Conflict, InvalidRequest, NotFound
+from bot.domain.errors import Ambiguous, CloudPosKeyRejected, Conflict, InvalidRequest, NotFound
 from storage.engine import session_factory, transaction
 from storage.models import AuditEvent, Customer, Store, StoreStatus
 from tests.fakes import FakeCloudPos

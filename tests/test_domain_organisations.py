@@ -9,8 +9,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
+from bot.domain.errors import Ambiguous, ExternalServiceError, NotFound
 from bot.domain.results import CustomerView
-from bot.errors import Ambiguous, ExternalServiceError, NotFound
 from storage.engine import session_factory, transaction
 from storage.models import (
     ConnectionStatus,

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from bot.sandbox.fake_slack import (
+from sandbox.fake_slack import (
     SignedRequest,
     SlackDriver,
     Workspace,

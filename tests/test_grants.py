@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.common.vault import Vault
 from bot.domain import ConnectionService
-from bot.errors import ExternalServiceError, XeroGrantRevoked
-from bot.vault import Vault
+from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import GrantStatus, StoreStatus, XeroGrant

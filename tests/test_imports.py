@@ -17,7 +17,7 @@ for name in sys.argv[1:]:
     for loaded in [m for m in sys.modules if m.split(".")[0] in ("bot", "handlers", "storage")]:
         del sys.modules[loaded]
     for collector in list(prometheus_client.REGISTRY._collector_to_names):
-        prometheus_client.REGISTRY.unregister(collector)  # bot.metrics registers at import
+        prometheus_client.REGISTRY.unregister(collector)  # bot.common.metrics registers at import
     try:
         importlib.import_module(name)
     except Exception:
@@ -40,7 +40,7 @@ def modules() -> list[str]:
 
 def test_every_module_imports_first() -> None:
     names = modules()
-    assert "bot.notify" in names
+    assert "bot.domain.notify" in names
     result = subprocess.run(
         [sys.executable, "-c", CHECK, *names],
         capture_output=True,

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from bot.app import create_app
 from bot.cli import serve_config
+from bot.common.redaction import RedactSecrets, fingerprint, redact
 from bot.domain import ConnectionService
 from bot.logformat import UVICORN_LOGGERS, configure_logging
-from bot.logs import RedactSecrets, fingerprint, redact
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from tests.browser import free_socket
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos

@@ -12,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.app import create_app
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.metrics import MeteredNotifier
-from bot.notify import LoggingNotifier
-from bot.sandbox.xero_emulator import XeroEmulator
-from bot.vault import Vault
-from bot.xero import XeroClient
+from bot.domain.notify import LoggingNotifier
+from bot.services import MeteredNotifier, xero_client
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
 from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
 from tests.domain_helpers import AGENT, registered, token_of
@@ -90,7 +89,7 @@ async def test_a_consent_journey_is_counted_by_route_call_refresh_and_outcome(
             sessions=session_factory(engine),
             vault=Vault([ENCRYPTION_KEY]),
             cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-            xero=XeroClient.from_settings(
+            xero=xero_client(
                 web_settings(), transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
             ),
             public_base_url=BOT,

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.common.vault import Vault
 from bot.domain import ConnectionService
-from bot.errors import DomainError
-from bot.vault import Vault
+from bot.domain.errors import DomainError
 from storage.engine import transaction
 from storage.models import XeroGrant
 from tests.conftest import ENCRYPTION_KEY

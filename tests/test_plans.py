@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.plans import PlanPolicy, plan_label
+from bot.domain.plans import PlanPolicy, plan_label
 
 POLICY = PlanPolicy()
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from bot.sandbox.server import build_sandbox
+from bot.sandbox_server import build_sandbox
 from tests.browser import CHROMIUM_ARGS, free_socket, require_chromium, serve
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
-from bot.sandbox.server import DEMO_KEY, build_sandbox
+from bot.sandbox_server import DEMO_KEY, build_sandbox
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import StoreLink

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.fake_slack import Workspace
-from bot.sandbox.fake_slack import create_app as create_fake_slack
 from handlers.slack.access import CACHE_SECONDS, STALE_LIMIT_SECONDS, AccessPolicy
+from sandbox.fake_slack import Workspace
+from sandbox.fake_slack import create_app as create_fake_slack
 from tests.browser import free_socket, serve
 
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.fake_slack import Message
-from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
+from sandbox.fake_slack import Message
+from sandbox.xero_emulator import XeroEmulator
 from storage.models import AuditEvent
 from tests.conftest import Clock
 from tests.domain_helpers import registered

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
+from sandbox.xero_emulator import XeroEmulator
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import ADMIN, CHANNEL, Slack, connected_through_xero, issued_link

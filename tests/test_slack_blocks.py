@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.notify import ConsentEvent, ConsentEventKind
 from bot.domain.results import (
     ConsentLink,
     ConsentView,
@@ -16,7 +17,6 @@ from bot.domain.results import (
     StoreView,
     Summary,
 )
-from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, listing
 from handlers.slack.blocks.customers import customer_card

@@ -18,8 +18,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount, Route
 
-from bot.sandbox.console import CSP, ConsoleUser, console_routes
-from bot.sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, create_app
+from sandbox.console import CSP, ConsoleUser, console_routes
+from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, create_app
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
 
 SECRET = "console-test-secret"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.domain.errors import InvalidRequest
+from bot.domain.notify import ConsentEvent, ConsentEventKind
 from bot.domain.results import (
     ConsentView,
     CustomerView,
@@ -14,8 +16,6 @@ from bot.domain.results import (
     StoreView,
     Summary,
 )
-from bot.errors import InvalidRequest
-from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.links import (
     choice_closed,

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from bot.errors import ExternalServiceError
-from bot.sandbox.fake_slack import Message
-from bot.sandbox.xero_emulator import XeroEmulator
+from bot.domain.errors import ExternalServiceError
 from handlers.slack import ids
+from sandbox.fake_slack import Message
+from sandbox.xero_emulator import XeroEmulator
 from storage.models import StoreStatus
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.sandbox.fake_slack import Message
 from handlers.slack import ids
+from sandbox.fake_slack import Message
 from storage.models import ConsentRequest, ConsentStatus
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.errors import NotFound
-from bot.sandbox.fake_slack import Message, SignedRequest, slash_command
+from bot.domain.errors import NotFound
 from handlers.slack import ids
+from sandbox.fake_slack import Message, SignedRequest, slash_command
 from storage.models import AuditEvent
 from tests.domain_helpers import registered
 from tests.fakes import FakeCloudPos

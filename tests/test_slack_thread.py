@@ -8,9 +8,9 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from bot.sandbox.fake_slack import Message, SignedRequest
-from bot.sandbox.xero_emulator import XeroEmulator
 from handlers.slack import ids
+from sandbox.fake_slack import Message, SignedRequest
+from sandbox.xero_emulator import XeroEmulator
 from storage.models import StoreStatus
 from tests.domain_helpers import registered, token_of
 from tests.fakes import FakeCloudPos

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.common.vault import Vault, VaultError
 from bot.maintenance import rotate_keys
 from bot.settings import generate_encryption_key
-from bot.vault import Vault, VaultError
 from storage.engine import session_factory, transaction
 from storage.models import AuditEvent, Customer, GrantStatus, XeroGrant
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.domain import ConnectionService
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos

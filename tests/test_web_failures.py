@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentLink
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
 from storage.models import StoreLink, XeroConnection, XeroGrant
 from tests.domain_helpers import AGENT, registered

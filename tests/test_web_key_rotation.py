@@ -10,13 +10,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.maintenance import rotate_keys
-from bot.sandbox.xero_emulator import XeroEmulator
+from bot.services import xero_client
 from bot.settings import generate_encryption_key
-from bot.vault import Vault
-from bot.xero import XeroClient
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
 from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
 from tests.domain_helpers import AGENT, registered
@@ -49,7 +49,7 @@ def replica_factory(
                 sessions=session_factory(engine),
                 vault=Vault(keys),
                 cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-                xero=XeroClient.from_settings(
+                xero=xero_client(
                     settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
                 ),
                 public_base_url=BOT,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentLink
-from bot.sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
 from storage.models import ConnectionStatus, StoreLink, XeroConnection
 from tests.domain_helpers import AGENT, registered
@@ -146,7 +146,7 @@ async def test_after_ticking_the_box_the_done_page_tells_the_truth(
     asked = await browser.post(f"{path}/organisation", data=form)
     assert asked.status_code == 200
 
-    caplog.set_level(logging.INFO, logger="bot.notify")
+    caplog.set_level(logging.INFO, logger="bot.domain.notify")
     confirmed = await browser.post(
         f"{path}/organisation",
         data={**form, "confirm_unconnected": "yes",

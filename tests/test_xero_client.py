@@ -13,22 +13,18 @@ import httpx
 import pytest
 import respx
 
-from bot.errors import (
+from bot.clients.xero import XeroClient
+from bot.clients.xero._oauth import AsyncOAuth2Client
+from bot.domain.errors import (
     DomainError,
     ExternalServiceError,
     InvalidRequest,
     XeroConnectionGone,
     XeroGrantRevoked,
 )
+from bot.domain.ports import Organisation, TokenSet, XeroTenantConnection, new_code_verifier
+from bot.services import xero_client
 from bot.settings import Settings
-from bot.xero import (
-    AsyncOAuth2Client,
-    Organisation,
-    TokenSet,
-    XeroClient,
-    XeroTenantConnection,
-    new_code_verifier,
-)
 
 AUTHORIZE_URL = "https://login.xero.test/identity/connect/authorize"
 TOKEN_URL = "https://identity.xero.test/connect/token"
@@ -168,7 +164,7 @@ def test_from_settings_uses_the_settings() -> None:
         xero_client_id=CLIENT_ID,
         xero_client_secret=CLIENT_SECRET,
     )
-    xero = XeroClient.from_settings(settings, max_attempts=2)
+    xero = xero_client(settings, max_attempts=2)
     query = parse_qs(urlsplit(xero.authorization_url(state="s")).query)
     assert query["redirect_uri"] == ["https://bot.example.com/xero/callback"]
     assert query["client_id"] == [CLIENT_ID]

@@ -16,9 +16,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from bot.errors import ExternalServiceError, XeroConnectionGone, XeroGrantRevoked
-from bot.sandbox.xero_emulator import EmulatedOrganisation, EmulatedUser, XeroEmulator
-from bot.xero import Organisation, TokenSet, XeroClient, new_code_verifier
+from bot.clients.xero import XeroClient
+from bot.domain.errors import ExternalServiceError, XeroConnectionGone, XeroGrantRevoked
+from bot.domain.ports import Organisation, TokenSet, new_code_verifier
+from sandbox.xero_emulator import EmulatedOrganisation, EmulatedUser, XeroEmulator
 from tests.conftest import Clock
 
 ROOT = "http://xero.emulator"
@@ -887,7 +888,7 @@ async def test_no_token_or_secret_is_logged(
     await client.revoke(refresh_token=renewed.refresh_token)
 
     logged = caplog.text + "".join(str(record.args) for record in caplog.records)
-    assert any(record.name.startswith("bot.sandbox.") for record in caplog.records)
+    assert any(record.name.startswith("sandbox.") for record in caplog.records)
     for secret in (query["code"], tokens.access_token, tokens.refresh_token, CLIENT_SECRET,
                    renewed.access_token, renewed.refresh_token):  # fmt: skip
         assert secret not in logged

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.app import create_app
-from bot.cloudpos import CloudPosClient
+from bot.clients.cloudpos import CloudPosClient
+from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
-from bot.sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
+from bot.services import xero_client
 from bot.settings import Settings
-from bot.vault import Vault
-from bot.xero import XeroClient
+from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
 from storage.engine import session_factory
 from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
 from tests.fakes import CLOUDPOS_URL, FakeCloudPos
@@ -77,7 +77,7 @@ def web_service(
             sessions=session_factory(engine),
             vault=Vault([ENCRYPTION_KEY]),
             cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-            xero=XeroClient.from_settings(
+            xero=xero_client(
                 settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
             ),
             public_base_url=BOT,

@@ -1,7 +1,7 @@
 """The connection domain: every rule about connecting Cloud POS stores to Xero lives here.
 
 Front doors (Slack, the consent pages, the CLI) call `ConnectionService` with plain values and
-an actor, and get plain results or a `bot.errors.DomainError` whose message is for people.
+an actor, and get plain results or a `bot.domain.errors.DomainError` whose message is for people.
 Each operation is one transaction and writes an audit event.
 """
 

@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import (
+from bot.domain.errors import (
     Conflict,
     ConsentLinkUnusable,
     ExternalServiceError,
     XeroConnectionGone,
 )
-from bot.notify import ConsentEventKind
-from bot.xero import Organisation, TokenSet, XeroTenantConnection
+from bot.domain.notify import ConsentEventKind
 from storage.models import (
     ConnectionStatus,
     ConsentStatus,
@@ -32,6 +31,7 @@ from storage.models import (
 from .base import linked_stores_of_grant
 from .callback import AUTHORISED, CANCELLED, CallbackStateOperations, outcome_of, raise_settled
 from .leftovers import LeftoverOperations
+from .ports import Organisation, TokenSet, XeroTenantConnection
 from .results import CallbackOutcome, ConsentAttempt, ConsentView
 
 log = logging.getLogger(__name__)

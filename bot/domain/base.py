@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator, Callable, Sequence, Sized
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import NotFound
-from bot.notify import ConsentEvent, ConsentEventKind, LoggingNotifier, Notifier
-from bot.plans import PlanPolicy
-from bot.vault import Vault
+from bot.common.vault import Vault
+from bot.domain.errors import NotFound
+from bot.domain.notify import ConsentEvent, ConsentEventKind, LoggingNotifier, Notifier
+from bot.domain.plans import PlanPolicy
 from storage.engine import transaction
 from storage.models import (
     AuditEvent,
@@ -35,11 +35,8 @@ from storage.models import (
     utcnow,
 )
 
+from .ports import CloudPos, XeroApi
 from .results import ConsentView, CustomerView, StoreView
-
-if TYPE_CHECKING:
-    from bot.cloudpos import CloudPosClient
-    from bot.xero import XeroClient
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +45,8 @@ log = logging.getLogger(__name__)
 class Dependencies:
     sessions: async_sessionmaker[AsyncSession]
     vault: Vault
-    cloudpos: CloudPosClient
-    xero: XeroClient
+    cloudpos: CloudPos
+    xero: XeroApi
     public_base_url: str
     plans: PlanPolicy = field(default_factory=PlanPolicy)
     consent_link_lifetime: timedelta = timedelta(hours=72)

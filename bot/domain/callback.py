@@ -17,18 +17,18 @@ from typing import Any, cast
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
-from bot.errors import (
+from bot.domain.errors import (
     Conflict,
     ConsentLinkUnusable,
     DomainError,
     ExternalServiceError,
     OAuthStateRejected,
 )
-from bot.xero import new_code_verifier
 from storage.models import OAuthState
 
 from .base import token_hash
 from .consent import ConsentOperations
+from .ports import new_code_verifier
 from .results import CallbackOutcome, ConsentAttempt
 
 STATE_LIFETIME = timedelta(minutes=30)

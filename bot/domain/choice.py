@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.errors import (
+from bot.domain.errors import (
     Conflict,
     ConsentLinkUnusable,
     InvalidRequest,
 )
-from bot.notify import ConsentEventKind
+from bot.domain.notify import ConsentEventKind
 from storage.models import (
     ConnectionStatus,
     ConsentRequest,

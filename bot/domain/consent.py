@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.errors import ConsentLinkUnusable, InvalidRequest, NotFound
+from bot.domain.errors import ConsentLinkUnusable, InvalidRequest, NotFound
 from storage.models import (
     ConnectionStatus,
     ConsentRequest,

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Ambiguous, Conflict, InvalidRequest, NotFound
+from bot.domain.errors import Ambiguous, Conflict, InvalidRequest, NotFound
 from storage.models import AuditEvent, Customer, Store, StoreStatus
 
 from .base import ServiceBase

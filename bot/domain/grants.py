@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import ExternalServiceError, NotFound, XeroGrantRevoked
+from bot.domain.errors import ExternalServiceError, NotFound, XeroGrantRevoked
 from storage.models import (
     ConnectionStatus,
     GrantStatus,

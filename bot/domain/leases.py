@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import ExternalServiceError
+from bot.domain.errors import ExternalServiceError
 from storage.models import XeroGrant
 
 from .base import ServiceBase

@@ -14,13 +14,12 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import (
+from bot.domain.errors import (
     ConsentLinkUnusable,
     ExternalServiceError,
     XeroConnectionGone,
     XeroGrantRevoked,
 )
-from bot.xero import TokenSet, XeroTenantConnection
 from storage.models import (
     ConnectionStatus,
     ConsentRequest,
@@ -30,6 +29,7 @@ from storage.models import (
 )
 
 from .grants import GrantOperations
+from .ports import TokenSet, XeroTenantConnection
 from .results import ConsentAttempt
 
 log = logging.getLogger(__name__)

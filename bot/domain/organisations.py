@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.errors import (
+from bot.domain.errors import (
     Ambiguous,
     ExternalServiceError,
     NotFound,

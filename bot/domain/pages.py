@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.errors import ConsentLinkUnusable, DomainError
+from bot.domain.errors import ConsentLinkUnusable, DomainError
 from storage.models import ConsentRequest, ConsentStatus, OAuthState
 
 from .base import token_hash

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import InvalidRequest
+from bot.domain.errors import InvalidRequest
 
 from .base import OPEN_CONSENT_STATUSES
 from .consent import ConsentOperations

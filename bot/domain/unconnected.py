@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import InvalidRequest
+from bot.domain.errors import InvalidRequest
 from storage.models import ConsentRequest, Store, StoreStatus
 
 from .base import listing

@@ -22,7 +22,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 
 from .blocks.common import escape
 from .blocks.modals import notice_view

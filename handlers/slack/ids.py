@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.errors import InvalidRequest
+from bot.domain.errors import InvalidRequest
 
 COMMAND = "/xero"
 

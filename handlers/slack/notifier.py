@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.notify import ConsentEvent, ConsentEventKind
 from bot.domain.results import ConsentView, OpenLink
-from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.links import (
     choice_closed,

@@ -14,9 +14,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.common.vault import Vault
 from bot.domain import ConnectionService
-from bot.errors import ExternalServiceError, InvalidRequest
-from bot.vault import Vault
+from bot.domain.errors import ExternalServiceError, InvalidRequest
 
 from .access import AccessPolicy
 from .blocks import Message

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.domain import ConnectionService
+from bot.domain.errors import ExternalServiceError, InvalidRequest
 from bot.domain.results import ConsentView, StoreView
 from bot.domain.unconnected import StoresLeftUnconnected
-from bot.errors import ExternalServiceError, InvalidRequest
 
 from .rendering import message_page, page
 from .security import BrowserCookie, CsrfTokens

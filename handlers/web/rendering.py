@@ -11,15 +11,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from bot.domain.pages import OtherBrowser
-from bot.errors import (
+from bot.common.redaction import redact
+from bot.domain.errors import (
     ConsentLinkUnusable,
     DomainError,
     ExternalServiceError,
     NotFound,
     OAuthStateRejected,
 )
-from bot.logs import redact
+from bot.domain.pages import OtherBrowser
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import InvalidRequest
-from bot.vault import VaultError
+from bot.common.vault import VaultError
+from bot.domain.errors import InvalidRequest
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, escape, mention
 from handlers.slack.blocks.links import choice_closed, link_for_customer, link_record, link_state

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import InvalidRequest, NotFound
+from bot.domain.errors import InvalidRequest, NotFound
 from handlers.slack import ids
 from handlers.slack.blocks.common import Message, escape
 from handlers.slack.blocks.links import choice_closed

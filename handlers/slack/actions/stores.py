@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import InvalidRequest
+from bot.domain.errors import InvalidRequest
 from handlers.slack import ids
 from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import Message

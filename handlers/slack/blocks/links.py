@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.domain.notify import ConsentEvent, ConsentEventKind
 from bot.domain.results import ConsentLink, ConsentView, OpenLink
-from bot.notify import ConsentEvent, ConsentEventKind
 from handlers.slack import ids
 
 from .common import (

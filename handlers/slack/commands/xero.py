@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import Ambiguous, InvalidRequest, NotFound
 from bot.domain.results import CustomerCandidate
-from bot.errors import Ambiguous, InvalidRequest, NotFound
 from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import clip, escape
 from handlers.slack.blocks.customers import (

@@ -14,8 +14,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import DomainError
 from bot.domain.results import CustomerView
-from bot.errors import DomainError
 from handlers.slack import ids
 from handlers.slack.blocks.modals import checking_view, failed_view, registered_view
 from handlers.slack.errors import reported

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
-from bot.sandbox.fake_slack import blocks as kit
+from sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
+from sandbox.fake_slack import blocks as kit
 
 
 def annotated(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from bot.sandbox.fake_slack import WorkspaceError
+from sandbox.fake_slack import WorkspaceError
 
 from .inputs import BadRequest
 

@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 import httpx
@@ -23,9 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:  # bot.notify imports the domain, which imports the clients using this
-    from bot.notify import ConsentEvent, Notifier
 
 HTTP_REQUESTS = Counter(
     "xero_bot_http_requests_total",
@@ -130,17 +126,6 @@ class MeteredTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-class MeteredNotifier:
-    """Counts consent outcomes on their way to the real notifier."""
-
-    def __init__(self, inner: Notifier) -> None:
-        self._inner = inner
-
-    async def consent_changed(self, event: ConsentEvent) -> str | None:
-        CONSENT_EVENTS.labels(kind=event.kind.value).inc()
-        return await self._inner.consent_changed(event)
 
 
 class HttpMetrics:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from bot.sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
+from sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
 
 from . import inputs
 from .inputs import BadRequest

@@ -9,42 +9,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot import bounds
+from bot.common import bounds
+from bot.domain.ports import Organisation, TokenSet, XeroTenantConnection
 
 from ._failures import unreadable
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: datetime
-    scopes: tuple[str, ...]
-    xero_user_id: str
-    auth_event_id: str | None
-    user_name: str
-    user_email: str
-
-
-@dataclass(frozen=True)
-class XeroTenantConnection:
-    id: str
-    tenant_id: str
-    tenant_name: str
-    tenant_type: str
-    auth_event_id: str
-
-
-@dataclass(frozen=True)
-class Organisation:
-    name: str
-    plan_class: str
-    edition: str
-    is_demo_company: bool
-    status: str
 
 
 def connections_from(data: object, purpose: str) -> list[XeroTenantConnection]:

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from bot.errors import ExternalServiceError, XeroGrantRevoked
+from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
 
 from ._oauth import OAuthError
 

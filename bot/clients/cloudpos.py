@@ -17,15 +17,15 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-from bot import bounds
-from bot.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
-from bot.metrics import MeteredTransport
+from bot.common import bounds
+from bot.common.metrics import MeteredTransport
+from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
+from bot.domain.ports import CloudPosStore, Licence
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ _FIRST_BACKOFF = 0.5
 _MAX_BACKOFF = 8.0
 
 _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]+")
-_LICENCE_SEPARATORS = re.compile(r"[\s_-]+")
 
 _KEY_REJECTED = (
     "This key is not valid or not active. Check it in Cloud POS backoffice: Setup → "
@@ -53,24 +52,6 @@ _KEY_MALFORMED = (
 )
 _RATE_LIMITED = "Cloud POS is rate limiting requests for this API key; try again in a minute."
 _ASK_MAINTAINERS = "Ask the bot's maintainers to check the Cloud POS integration."
-
-
-@dataclass(frozen=True)
-class Licence:
-    group: str
-    licence: str
-
-    @property
-    def is_pro_plus(self) -> bool:
-        """Cloud POS has spelt the tier several ways ("ProPlus", "Pro Plus"), so compare loosely."""
-        return _LICENCE_SEPARATORS.sub("", self.licence).casefold() == "proplus"
-
-
-@dataclass(frozen=True)
-class CloudPosStore:
-    code: str
-    name: str
-    active: bool
 
 
 class _KeySlot:

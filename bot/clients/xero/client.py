@@ -24,9 +24,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from authlib.oauth2.client import OAuth2Client
 
-from bot.errors import InvalidRequest, XeroConnectionGone
-from bot.metrics import MeteredTransport, refreshing
-from bot.settings import Settings
+from bot.common.metrics import MeteredTransport, refreshing
+from bot.domain.errors import InvalidRequest, XeroConnectionGone
 
 from ._failures import (
     CONNECT_AGAIN_LATER,
@@ -121,21 +120,6 @@ class XeroClient:
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self._tenant_slots: dict[str, asyncio.Semaphore] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> XeroClient:
-        """The client the running bot uses; `kwargs` tune timeouts, retries and transport."""
-        return cls(
-            client_id=settings.xero_client_id,
-            client_secret=settings.xero_client_secret,
-            redirect_uri=settings.xero_redirect_uri,
-            scopes=settings.xero_scopes,
-            authorize_url=settings.xero_authorize_url,
-            token_url=settings.xero_token_url,
-            revoke_url=settings.xero_revoke_url,
-            api_url=settings.xero_api_url,
-            **kwargs,
-        )
 
     def __repr__(self) -> str:
         return f"XeroClient(client_id={self._client_id!r}, api_url={str(self._http.base_url)!r})"

@@ -6,7 +6,6 @@ uses on purpose (respx mocks it); a test asserts the fallback still yields an ht
 
 import warnings
 
-from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
 
 with warnings.catch_warnings():
@@ -16,9 +15,4 @@ with warnings.catch_warnings():
 OAuthError = AsyncOAuth2Client.oauth_error_class
 
 
-def new_code_verifier() -> str:
-    """A PKCE code verifier (RFC 7636): 64 characters from the unreserved set, 380 bits."""
-    return generate_token(64)
-
-
-__all__ = ["AsyncOAuth2Client", "OAuthError", "new_code_verifier"]
+__all__ = ["AsyncOAuth2Client", "OAuthError"]

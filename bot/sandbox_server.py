@@ -24,13 +24,13 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import create_app
-from bot.logs import install_redaction
-from bot.sandbox.cloudpos_emulator import CloudPosEmulator
-from bot.sandbox.console import ConsoleUser, console_routes
-from bot.sandbox.fake_slack import SignedRequest, SlackDriver, Workspace
-from bot.sandbox.fake_slack import create_app as create_fake_slack
-from bot.sandbox.xero_emulator import XeroEmulator, snapshot
+from bot.common.redaction import install_redaction
 from bot.settings import Settings
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.console import ConsoleUser, console_routes
+from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace
+from sandbox.fake_slack import create_app as create_fake_slack
+from sandbox.xero_emulator import XeroEmulator, snapshot
 from storage.engine import create_engine
 from storage.migrate import upgrade
 

@@ -1,0 +1,1 @@
+"""The outbound clients: they implement the domain's ports for Xero and Cloud POS over HTTP."""

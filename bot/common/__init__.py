@@ -1,0 +1,1 @@
+"""Small tools every layer may use; they know nothing of ours."""

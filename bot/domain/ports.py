@@ -1,0 +1,102 @@
+"""What the domain needs from the world outside, in its own words.
+
+The Xero and Cloud POS clients implement `XeroApi` and `CloudPos` over HTTP, the sandbox and
+tests over emulators; the front doors implement `Notifier`. The domain sees only these types.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+_LICENCE_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What Xero answers to a code exchange or refresh, with the user it speaks for."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime
+    scopes: tuple[str, ...]
+    xero_user_id: str
+    auth_event_id: str | None
+    user_name: str
+    user_email: str
+
+
+@dataclass(frozen=True)
+class XeroTenantConnection:
+    """One organisation a Xero user has connected to the app."""
+
+    id: str
+    tenant_id: str
+    tenant_name: str
+    tenant_type: str
+    auth_event_id: str
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The parts of a Xero organisation that decide whether it may be connected."""
+
+    name: str
+    plan_class: str
+    edition: str
+    is_demo_company: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class Licence:
+    group: str
+    licence: str
+
+    @property
+    def is_pro_plus(self) -> bool:
+        """Cloud POS has spelt the tier several ways ("ProPlus", "Pro Plus"), so compare loosely."""
+        return _LICENCE_SEPARATORS.sub("", self.licence).casefold() == "proplus"
+
+
+@dataclass(frozen=True)
+class CloudPosStore:
+    code: str
+    name: str
+    active: bool
+
+
+def new_code_verifier() -> str:
+    """A PKCE code verifier (RFC 7636): 64 characters of the unreserved set, 384 bits."""
+    return secrets.token_urlsafe(48)
+
+
+class XeroApi(Protocol):
+    """Xero's OAuth and the few API calls connecting an organisation needs."""
+
+    def authorization_url(self, *, state: str, code_verifier: str | None = None) -> str: ...
+
+    async def exchange_code(self, *, code: str, code_verifier: str | None = None) -> TokenSet: ...
+
+    async def refresh(self, *, refresh_token: str) -> TokenSet: ...
+
+    async def revoke(self, *, refresh_token: str) -> None: ...
+
+    async def connections(
+        self, *, access_token: str, auth_event_id: str | None = None
+    ) -> list[XeroTenantConnection]: ...
+
+    async def delete_connection(self, *, access_token: str, connection_id: str) -> bool: ...
+
+    async def organisation(self, *, access_token: str, tenant_id: str) -> Organisation: ...
+
+
+class CloudPos(Protocol):
+    """Cloud POS, reached with the customer's own API key."""
+
+    async def licence(self, api_key: str) -> Licence: ...
+
+    async def stores(self, api_key: str) -> list[CloudPosStore]: ...
