@@ -15,7 +15,7 @@ from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos
-from tests.test_web_failures import domain_rows
+from tests.handlers.web.test_failures import domain_rows
 from tests.web_fixtures import BOT, Organisations, csrf_of, local, return_from_xero, start_consent
 
 OTHER_BROWSER = "Open this page in the browser you connected with"

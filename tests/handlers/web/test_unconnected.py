@@ -22,7 +22,7 @@ from storage.engine import session_factory, transaction
 from storage.models import ConnectionStatus, StoreLink, XeroConnection
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos
-from tests.test_web_failures import domain_rows, visible_text
+from tests.handlers.web.test_failures import domain_rows, visible_text
 from tests.web_fixtures import Organisations, csrf_of, local, return_from_xero, start_consent
 
 FOUR = ["S001", "S002", "S003", "S004"]

@@ -18,7 +18,7 @@ from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos
-from tests.test_web_failures import domain_rows, visible_text
+from tests.handlers.web.test_failures import domain_rows, visible_text
 from tests.web_fixtures import Organisations, csrf_of, local, return_from_xero, start_consent
 
 

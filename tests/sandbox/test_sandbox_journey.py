@@ -16,7 +16,7 @@ from storage.models import StoreLink
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
 
 pytestmark = pytest.mark.browser
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def tour_commands(step: int) -> list[str]:

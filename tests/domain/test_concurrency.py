@@ -36,7 +36,7 @@ from storage.models import (
 from tests.conftest import Clock, make_service
 from tests.domain_helpers import AGENT, BROWSER, CUSTOMER, option_id, registered, token_of
 from tests.fakes import XERO_REVOKE_URL, XERO_TOKEN_URL, FakeCloudPos, FakeXero
-from tests.test_grants import connected_grant, expire_soon
+from tests.domain.test_grants import connected_grant, expire_soon
 from tests.web_fixtures import Organisations, local, start_consent
 
 TRIALS = 20

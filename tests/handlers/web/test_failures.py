@@ -16,7 +16,7 @@ from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
 from tests.fakes import FakeCloudPos
-from tests.test_domain_consent import snapshot
+from tests.domain.test_consent import snapshot
 from tests.web_fixtures import (
     BOT,
     Organisations,

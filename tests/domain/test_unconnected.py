@@ -9,7 +9,7 @@ from bot.domain import ConnectionService
 from bot.domain.unconnected import StoresLeftUnconnected
 from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
 from tests.fakes import FakeCloudPos, FakeXero
-from tests.test_domain_consent import snapshot
+from tests.domain.test_consent import snapshot
 
 
 async def test_a_customer_must_name_the_stores_left_and_an_agent_chooses_store_by_store(

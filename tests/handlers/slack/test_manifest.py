@@ -11,8 +11,8 @@ from jsonschema import Draft7Validator
 
 from handlers.slack import ids
 
-ROOT = Path(__file__).parent.parent
-SCHEMA = Path(__file__).parent / "data" / "slack-manifest.schema.1.0.0.json"
+ROOT = Path(__file__).resolve().parents[3]
+SCHEMA = ROOT / "tests" / "data" / "slack-manifest.schema.1.0.0.json"
 
 
 def manifest() -> dict[str, object]:

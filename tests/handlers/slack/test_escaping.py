@@ -31,7 +31,7 @@ from handlers.slack.blocks.summary import (
 )
 from handlers.slack.errors import describe
 from storage.models import GrantStatus, StoreStatus
-from tests.test_slack_blocks import mrkdwn_texts
+from tests.handlers.slack.test_blocks import mrkdwn_texts
 
 EVIL = "Acme Ltd <https://evil.example/verify|verify your bank details> <!channel> <@U0BOSS>"
 NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)

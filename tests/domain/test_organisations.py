@@ -25,7 +25,7 @@ from storage.models import (
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
 from tests.fakes import FakeCloudPos, FakeXero
-from tests.test_domain_consent import snapshot
+from tests.domain.test_consent import snapshot
 
 
 async def connect(

@@ -18,7 +18,7 @@ from tests.domain_helpers import (
     token_of,
 )
 from tests.fakes import FakeCloudPos, FakeXero
-from tests.test_domain_organisations import snapshot
+from tests.domain.test_organisations import snapshot
 
 LONG_ORGANISATION = "Acme Holdings " + "x" * 400
 LONG_STORE = "Leeds " + "y" * 300

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.results import ConsentLink
-from tests.test_web_failures import choosing, domain_rows, link  # noqa: F401 - fixtures
+from tests.handlers.web.test_failures import choosing, domain_rows, link  # noqa: F401 - fixtures
 from tests.web_fixtures import csrf_of, local, start_consent
 
 ODD_TEXT = ["ünïcödé", "%00", "%ff%fe", "%ED%A0%80", "x" * 5000, ""]
