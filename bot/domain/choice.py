@@ -1,4 +1,4 @@
-"""After consent at Xero: which organisation each store connects to."""
+"""The customer's choice of organisation per store, and the links it makes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.errors import (
-    Conflict,
-    ConsentLinkUnusable,
-    InvalidRequest,
-)
-from bot.domain.notify import ConsentEventKind
 from storage.models import (
     ConnectionStatus,
     ConsentRequest,
@@ -24,255 +18,277 @@ from storage.models import (
     XeroConnection,
 )
 
-from .base import is_are, listing, token_hash
-from .consent import ConsentOperations
-from .leftovers import LeftoverOperations
+from . import links
+from ._leftovers import remove_unused_connections
+from ._queries import is_are, listing, token_hash
+from ._requests import (
+    close_request,
+    organisation_option,
+    request_by_id,
+    set_store_status,
+    usable_request,
+)
+from ._session import audit, notify, transaction
+from ._unconnected import check_left_unconnected
+from .dependencies import Dependencies
+from .errors import (
+    Conflict,
+    ConsentLinkUnusable,
+    InvalidRequest,
+)
+from .notify import ConsentEventKind
 from .results import Confirmation
-from .unconnected import UnconnectedOperations
 
 
-class ChoiceOperations(LeftoverOperations, UnconnectedOperations, ConsentOperations):
-    async def confirm_organisations(
-        self,
-        *,
-        choices: Mapping[str, int],
-        actor: str,
-        token: str | None = None,
-        consent_request_id: int | None = None,
-        replace: bool = False,
-        leave_unconnected: Collection[str] | None = None,
-    ) -> Confirmation:
-        """Link each chosen store (by code) to an organisation (connection id) of this consent.
+async def confirm(
+    deps: Dependencies,
+    *,
+    choices: Mapping[str, int],
+    actor: str,
+    token: str | None = None,
+    consent_request_id: int | None = None,
+    replace: bool = False,
+    leave_unconnected: Collection[str] | None = None,
+) -> Confirmation:
+    """Link each chosen store (by code) to an organisation (connection id) of this consent.
 
-        Repeating the same confirmation changes nothing. A store already linked to another
-        organisation moves only when `replace` says so. With `leave_unconnected` given,
-        every store of the link that would stay without an organisation must be in it,
-        else `StoresLeftUnconnected` is raised and nothing changes (the customer pages ask
-        first; an agent in Slack chooses store by store and passes None). Afterwards the
-        organisations this consent allowed that no store uses are removed at Xero.
-        """
-        if (token is None) == (consent_request_id is None):
-            raise ValueError("give exactly one of token and consent_request_id")
-        result = await self._confirm(
-            choices=choices,
-            actor=actor,
-            token=token,
-            consent_request_id=consent_request_id,
-            replace=replace,
-            leave_unconnected=leave_unconnected,
-        )
-        await self._remove_unused_connections(
-            consent_request_id=result.consent_request_id, actor=actor
-        )
-        if not result.unchanged:
-            view = await self.consent_for_request(consent_request_id=result.consent_request_id)
-            left = [store.code for store in view.stores if store.organisation_name is None]
-            detail = f"left unconnected: {listing(left)}" if left else ""
-            await self._notify(ConsentEventKind.COMPLETED, view, detail)
-        return result
+    Repeating the same confirmation changes nothing. A store already linked to another
+    organisation moves only when `replace` says so. With `leave_unconnected` given,
+    every store of the link that would stay without an organisation must be in it,
+    else `StoresLeftUnconnected` is raised and nothing changes (the customer pages ask
+    first; an agent in Slack chooses store by store and passes None). Afterwards the
+    organisations this consent allowed that no store uses are removed at Xero.
+    """
+    if (token is None) == (consent_request_id is None):
+        raise ValueError("give exactly one of token and consent_request_id")
+    result = await _confirm(
+        deps,
+        choices=choices,
+        actor=actor,
+        token=token,
+        consent_request_id=consent_request_id,
+        replace=replace,
+        leave_unconnected=leave_unconnected,
+    )
+    await remove_unused_connections(deps, consent_request_id=result.consent_request_id, actor=actor)
+    if not result.unchanged:
+        view = await links.get(deps, consent_request_id=result.consent_request_id)
+        left = [store.code for store in view.stores if store.organisation_name is None]
+        detail = f"left unconnected: {listing(left)}" if left else ""
+        await notify(deps, ConsentEventKind.COMPLETED, view, detail)
+    return result
 
-    async def _confirm(
-        self,
-        *,
-        choices: Mapping[str, int],
-        actor: str,
-        token: str | None,
-        consent_request_id: int | None,
-        replace: bool,
-        leave_unconnected: Collection[str] | None,
-    ) -> Confirmation:
-        async with self._transaction() as session:
-            request = await self._request_for_choice(session, token, consent_request_id)
-            stores = self._stores_of_request(request, choices)
-            connections = await self._chosen_connections(session, request, set(choices.values()))
-            current = await self._active_links(session, [store.id for store in request.stores])
-            wanted = {
-                store.id: connections[choices_by_code(choices)[store.code.casefold()]]
+
+async def _confirm(
+    deps: Dependencies,
+    *,
+    choices: Mapping[str, int],
+    actor: str,
+    token: str | None,
+    consent_request_id: int | None,
+    replace: bool,
+    leave_unconnected: Collection[str] | None,
+) -> Confirmation:
+    async with transaction(deps) as session:
+        request = await _request_for_choice(deps, session, token, consent_request_id)
+        stores = _stores_of_request(request, choices)
+        connections = await _chosen_connections(deps, session, request, set(choices.values()))
+        current = await _active_links(deps, session, [store.id for store in request.stores])
+        wanted = {
+            store.id: connections[choices_by_code(choices)[store.code.casefold()]]
+            for store in stores
+        }
+        if request.status == ConsentStatus.COMPLETED:
+            if all(
+                store.id in current and current[store.id].connection_id == wanted[store.id].id
                 for store in stores
-            }
-            if request.status == ConsentStatus.COMPLETED:
-                if all(
-                    store.id in current and current[store.id].connection_id == wanted[store.id].id
-                    for store in stores
-                ):
-                    return _confirmation(request, stores, wanted, unchanged=True)
-                raise ConsentLinkUnusable(
-                    "This link has already been used to connect the stores. "
-                    "Ask your helpdesk contact for a new link to change them.",
-                    reason="completed",
-                )
-            chosen_ids = {store.id for store in stores}
-            left = [
-                store
-                for store in request.stores
-                if store.id not in chosen_ids and store.id not in current
-            ]
-            if leave_unconnected is not None:
-                await self._check_left_unconnected(session, request, left, leave_unconnected)
-            for store in stores:
-                self._link(
-                    session,
-                    store,
-                    wanted[store.id],
-                    current.get(store.id),
-                    request=request,
-                    actor=actor,
-                    replace=replace,
-                )
-            await session.flush()
-            for store in stores:
-                self._set_status(store, StoreStatus.CONNECTED)
-            self._close(request, ConsentStatus.COMPLETED, actor=actor)
-            for store in request.stores:
-                if store.status in (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE):
-                    self._set_status(store, StoreStatus.NOT_CONNECTED)
-            self._audit(
-                session,
-                actor=actor,
-                action="consent.completed",
-                customer_id=request.customer_id,
-                consent_request_id=request.id,
-                choices={store.code: wanted[store.id].tenant_name for store in stores},
-                left_unconnected=[store.code for store in left],
-            )
-            return _confirmation(request, stores, wanted, unchanged=False)
-
-    async def _request_for_choice(
-        self, session: AsyncSession, token: str | None, consent_request_id: int | None
-    ) -> ConsentRequest:
-        if token is not None:
-            request = await session.scalar(
-                select(ConsentRequest)
-                .where(ConsentRequest.token_hash == token_hash(token))
-                .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
-                .with_for_update(of=ConsentRequest)
-            )
-            if request is None or request.status != ConsentStatus.COMPLETED:
-                request = await self._usable_request(session, token)
-        else:
-            assert consent_request_id is not None
-            await session.scalar(
-                select(ConsentRequest.id)
-                .where(ConsentRequest.id == consent_request_id)
-                .with_for_update()
-            )
-            request = await self._request_by_id(session, consent_request_id)
-            if request.status in (ConsentStatus.REVOKED,) or (
-                request.status != ConsentStatus.COMPLETED and request.expires_at <= self._now()
             ):
-                state = "revoked" if request.status == ConsentStatus.REVOKED else "expired"
-                raise ConsentLinkUnusable(
-                    f"Link #{request.id} is {state}; issue a new one.", reason=state
-                )
-        if request.status == ConsentStatus.ISSUED or request.grant_id is None:
-            raise InvalidRequest(
-                "The customer has not connected to Xero with this link yet, so there is no "
-                "organisation to choose from."
+                return _confirmation(request, stores, wanted, unchanged=True)
+            raise ConsentLinkUnusable(
+                "This link has already been used to connect the stores. "
+                "Ask your helpdesk contact for a new link to change them.",
+                reason="completed",
             )
-        return request
-
-    @staticmethod
-    def _stores_of_request(request: ConsentRequest, choices: Mapping[str, int]) -> list[Store]:
-        if not choices:
-            raise InvalidRequest("Choose an organisation for at least one store.")
-        by_code = {store.code.casefold(): store for store in request.stores}
-        if len({code.casefold() for code in choices}) != len(choices):
-            raise InvalidRequest("Each store can be chosen only once.")
-        unknown = [code for code in choices if code.casefold() not in by_code]
-        if unknown:
-            raise InvalidRequest(
-                f"{listing(unknown)} {is_are(unknown)} not among the stores this link is for."
-            )
-        return [by_code[code.casefold()] for code in choices]
-
-    async def _chosen_connections(
-        self, session: AsyncSession, request: ConsentRequest, connection_ids: set[int]
-    ) -> dict[int, XeroConnection]:
-        found = await session.scalars(
-            select(XeroConnection).where(
-                XeroConnection.id.in_(connection_ids),
-                XeroConnection.grant_id == request.grant_id,
-                XeroConnection.auth_event_id == request.auth_event_id,
-                XeroConnection.status == ConnectionStatus.ACTIVE,
-            )
-        )
-        connections = {connection.id: connection for connection in found}
-        if set(connections) != connection_ids:
-            raise InvalidRequest(
-                "That organisation was not authorised with this link. "
-                "Choose one from the list, or connect to Xero again to add it."
-            )
-        for connection in connections.values():
-            option = self._option(connection)
-            if not option.eligible:
-                raise InvalidRequest(
-                    f"{connection.tenant_name} cannot be connected: {option.reason}. "
-                    "Choose an organisation on a standard plan or above."
-                )
-        return connections
-
-    async def _active_links(
-        self, session: AsyncSession, store_ids: list[int]
-    ) -> dict[int, StoreLink]:
-        links = await session.scalars(
-            select(StoreLink)
-            .where(StoreLink.store_id.in_(store_ids), StoreLink.active.is_(True))
-            .options(selectinload(StoreLink.connection))
-        )
-        return {link.store_id: link for link in links}
-
-    def _link(
-        self,
-        session: AsyncSession,
-        store: Store,
-        connection: XeroConnection,
-        current: StoreLink | None,
-        *,
-        request: ConsentRequest,
-        actor: str,
-        replace: bool,
-    ) -> None:
-        if current is not None and current.connection_id == connection.id:
-            return
-        if current is not None:
-            if not replace:
-                raise Conflict(
-                    f"{store.name} ({store.code}) is already connected to "
-                    f"{current.connection.tenant_name}. Confirm again choosing to replace that "
-                    "connection to move it."
-                )
-            current.active = False
-            current.unlinked_at = self._now()
-            current.unlinked_by = actor
-            self._audit(
+        chosen_ids = {store.id for store in stores}
+        left = [
+            store
+            for store in request.stores
+            if store.id not in chosen_ids and store.id not in current
+        ]
+        if leave_unconnected is not None:
+            await check_left_unconnected(deps, session, request, left, leave_unconnected)
+        for store in stores:
+            _link(
+                deps,
                 session,
+                store,
+                wanted[store.id],
+                current.get(store.id),
+                request=request,
                 actor=actor,
-                action="store.unlinked",
-                customer_id=store.customer_id,
-                store_id=store.id,
-                connection_id=current.connection_id,
-                organisation=current.connection.tenant_name,
-                reason="replaced",
+                replace=replace,
             )
-        session.add(
-            StoreLink(
-                store_id=store.id,
-                connection_id=connection.id,
-                consent_request_id=request.id,
-                active=True,
-                linked_by=actor,
-                linked_at=self._now(),
-            )
-        )
-        self._audit(
+        await session.flush()
+        for store in stores:
+            set_store_status(deps, store, StoreStatus.CONNECTED)
+        close_request(deps, request, ConsentStatus.COMPLETED, actor=actor)
+        for store in request.stores:
+            if store.status in (StoreStatus.CONSENT_SENT, StoreStatus.AWAITING_CHOICE):
+                set_store_status(deps, store, StoreStatus.NOT_CONNECTED)
+        audit(
+            deps,
             session,
             actor=actor,
-            action="store.linked",
+            action="consent.completed",
+            customer_id=request.customer_id,
+            consent_request_id=request.id,
+            choices={store.code: wanted[store.id].tenant_name for store in stores},
+            left_unconnected=[store.code for store in left],
+        )
+        return _confirmation(request, stores, wanted, unchanged=False)
+
+
+async def _request_for_choice(
+    deps: Dependencies, session: AsyncSession, token: str | None, consent_request_id: int | None
+) -> ConsentRequest:
+    if token is not None:
+        request = await session.scalar(
+            select(ConsentRequest)
+            .where(ConsentRequest.token_hash == token_hash(token))
+            .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
+            .with_for_update(of=ConsentRequest)
+        )
+        if request is None or request.status != ConsentStatus.COMPLETED:
+            request = await usable_request(deps, session, token)
+    else:
+        assert consent_request_id is not None
+        await session.scalar(
+            select(ConsentRequest.id)
+            .where(ConsentRequest.id == consent_request_id)
+            .with_for_update()
+        )
+        request = await request_by_id(deps, session, consent_request_id)
+        if request.status in (ConsentStatus.REVOKED,) or (
+            request.status != ConsentStatus.COMPLETED and request.expires_at <= deps.clock()
+        ):
+            state = "revoked" if request.status == ConsentStatus.REVOKED else "expired"
+            raise ConsentLinkUnusable(
+                f"Link #{request.id} is {state}; issue a new one.", reason=state
+            )
+    if request.status == ConsentStatus.ISSUED or request.grant_id is None:
+        raise InvalidRequest(
+            "The customer has not connected to Xero with this link yet, so there is no "
+            "organisation to choose from."
+        )
+    return request
+
+
+def _stores_of_request(request: ConsentRequest, choices: Mapping[str, int]) -> list[Store]:
+    if not choices:
+        raise InvalidRequest("Choose an organisation for at least one store.")
+    by_code = {store.code.casefold(): store for store in request.stores}
+    if len({code.casefold() for code in choices}) != len(choices):
+        raise InvalidRequest("Each store can be chosen only once.")
+    unknown = [code for code in choices if code.casefold() not in by_code]
+    if unknown:
+        raise InvalidRequest(
+            f"{listing(unknown)} {is_are(unknown)} not among the stores this link is for."
+        )
+    return [by_code[code.casefold()] for code in choices]
+
+
+async def _chosen_connections(
+    deps: Dependencies, session: AsyncSession, request: ConsentRequest, connection_ids: set[int]
+) -> dict[int, XeroConnection]:
+    found = await session.scalars(
+        select(XeroConnection).where(
+            XeroConnection.id.in_(connection_ids),
+            XeroConnection.grant_id == request.grant_id,
+            XeroConnection.auth_event_id == request.auth_event_id,
+            XeroConnection.status == ConnectionStatus.ACTIVE,
+        )
+    )
+    connections = {connection.id: connection for connection in found}
+    if set(connections) != connection_ids:
+        raise InvalidRequest(
+            "That organisation was not authorised with this link. "
+            "Choose one from the list, or connect to Xero again to add it."
+        )
+    for connection in connections.values():
+        option = organisation_option(deps, connection)
+        if not option.eligible:
+            raise InvalidRequest(
+                f"{connection.tenant_name} cannot be connected: {option.reason}. "
+                "Choose an organisation on a standard plan or above."
+            )
+    return connections
+
+
+async def _active_links(
+    deps: Dependencies, session: AsyncSession, store_ids: list[int]
+) -> dict[int, StoreLink]:
+    links = await session.scalars(
+        select(StoreLink)
+        .where(StoreLink.store_id.in_(store_ids), StoreLink.active.is_(True))
+        .options(selectinload(StoreLink.connection))
+    )
+    return {link.store_id: link for link in links}
+
+
+def _link(
+    deps: Dependencies,
+    session: AsyncSession,
+    store: Store,
+    connection: XeroConnection,
+    current: StoreLink | None,
+    *,
+    request: ConsentRequest,
+    actor: str,
+    replace: bool,
+) -> None:
+    if current is not None and current.connection_id == connection.id:
+        return
+    if current is not None:
+        if not replace:
+            raise Conflict(
+                f"{store.name} ({store.code}) is already connected to "
+                f"{current.connection.tenant_name}. Confirm again choosing to replace that "
+                "connection to move it."
+            )
+        current.active = False
+        current.unlinked_at = deps.clock()
+        current.unlinked_by = actor
+        audit(
+            deps,
+            session,
+            actor=actor,
+            action="store.unlinked",
             customer_id=store.customer_id,
             store_id=store.id,
-            connection_id=connection.id,
-            organisation=connection.tenant_name,
+            connection_id=current.connection_id,
+            organisation=current.connection.tenant_name,
+            reason="replaced",
         )
+    session.add(
+        StoreLink(
+            store_id=store.id,
+            connection_id=connection.id,
+            consent_request_id=request.id,
+            active=True,
+            linked_by=actor,
+            linked_at=deps.clock(),
+        )
+    )
+    audit(
+        deps,
+        session,
+        actor=actor,
+        action="store.linked",
+        customer_id=store.customer_id,
+        store_id=store.id,
+        connection_id=connection.id,
+        organisation=connection.tenant_name,
+    )
 
 
 def choices_by_code(choices: Mapping[str, int]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Customers and their stores: registration, look-up, store sync, audit history."""
+"""Customers: registering them with their Cloud POS key, finding them, their stores."""
 
 from __future__ import annotations
 
@@ -8,219 +8,209 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import Ambiguous, Conflict, InvalidRequest, NotFound
-from storage.models import AuditEvent, Customer, Store, StoreStatus
+from storage.models import Customer, Store, StoreStatus
 
-from .base import ServiceBase
-from .results import AuditEntry, CustomerCandidate, CustomerView
+from ._queries import customer_row, load_customer_view, store_rows
+from ._session import audit, transaction
+from .dependencies import Dependencies
+from .errors import Ambiguous, Conflict, InvalidRequest, NotFound
+from .results import CustomerCandidate, CustomerView
 
 MAX_NAME_LENGTH = 200
 
 
-class CustomerOperations(ServiceBase):
-    async def register_customer(self, *, name: str, api_key: str, actor: str) -> CustomerView:
-        """Add a Cloud POS customer the helpdesk will connect, after checking key and licence."""
-        name = " ".join(name.split())
-        api_key = api_key.strip()
-        if not name:
-            raise InvalidRequest("Give the customer a name.", field="name")
-        if len(name) > MAX_NAME_LENGTH:
-            raise InvalidRequest(
-                f"Keep the customer name under {MAX_NAME_LENGTH} characters.", field="name"
-            )
-        if not api_key:
-            raise InvalidRequest("Paste the customer's Cloud POS API key.", field="api_key")
+async def register(deps: Dependencies, *, name: str, api_key: str, actor: str) -> CustomerView:
+    """Add a Cloud POS customer the helpdesk will connect, after checking key and licence."""
+    name = " ".join(name.split())
+    api_key = api_key.strip()
+    if not name:
+        raise InvalidRequest("Give the customer a name.", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidRequest(
+            f"Keep the customer name under {MAX_NAME_LENGTH} characters.", field="name"
+        )
+    if not api_key:
+        raise InvalidRequest("Paste the customer's Cloud POS API key.", field="api_key")
 
-        licence = await self._deps.cloudpos.licence(api_key)
-        if not licence.is_pro_plus:
-            raise InvalidRequest(
-                f"{_brief(licence.group)} has a Cloud POS {_brief(licence.licence)} licence; "
-                "Xero needs Pro Plus. Their Success Team contact can upgrade it.",
-                field="api_key",
-            )
-        remote_stores = await self._deps.cloudpos.stores(api_key)
+    licence = await deps.cloudpos.licence(api_key)
+    if not licence.is_pro_plus:
+        raise InvalidRequest(
+            f"{_brief(licence.group)} has a Cloud POS {_brief(licence.licence)} licence; "
+            "Xero needs Pro Plus. Their Success Team contact can upgrade it.",
+            field="api_key",
+        )
+    remote_stores = await deps.cloudpos.stores(api_key)
 
-        try:
-            async with self._transaction() as session:
-                await self._refuse_duplicate(session, name=name, group=licence.group)
-                customer = Customer(
-                    name=name,
-                    name_key=name.casefold(),
-                    cloudpos_group=licence.group,
-                    licence=licence.licence,
-                    api_key_encrypted=self._deps.vault.encrypt(api_key),
-                    created_at=self._now(),
-                    updated_at=self._now(),
+    try:
+        async with transaction(deps) as session:
+            await _refuse_duplicate(deps, session, name=name, group=licence.group)
+            customer = Customer(
+                name=name,
+                name_key=name.casefold(),
+                cloudpos_group=licence.group,
+                licence=licence.licence,
+                api_key_encrypted=deps.vault.encrypt(api_key),
+                created_at=deps.clock(),
+                updated_at=deps.clock(),
+            )
+            customer.stores = [
+                Store(
+                    code=remote.code,
+                    name=remote.name,
+                    active_in_cloudpos=remote.active,
+                    status=StoreStatus.NOT_CONNECTED,
+                    status_changed_at=deps.clock(),
                 )
-                customer.stores = [
+                for remote in remote_stores
+            ]
+            session.add(customer)
+            await session.flush()
+            audit(
+                deps,
+                session,
+                actor=actor,
+                action="customer.registered",
+                customer_id=customer.id,
+                cloudpos_group=licence.group,
+                licence=licence.licence,
+                stores=len(remote_stores),
+            )
+            view = await load_customer_view(deps, session, customer)
+    except IntegrityError:
+        raise Conflict(
+            f"A customer named {name!r} or with Cloud POS group {licence.group!r} was "
+            "registered at the same moment. Look it up instead."
+        ) from None
+    return view
+
+
+async def find_customer(deps: Dependencies, *, query: str) -> CustomerView:
+    """Resolve what an agent typed — an id like `12`/`#12` or a name — to one customer."""
+    async with transaction(deps, read_only=True) as session:
+        customer = await _customer_by_query(deps, session, query)
+        return await load_customer_view(deps, session, customer)
+
+
+async def identify(deps: Dependencies, *, query: str) -> CustomerCandidate:
+    """Like `find_customer`, for when only who it is matters, not their stores."""
+    async with transaction(deps, read_only=True) as session:
+        customer = await _customer_by_query(deps, session, query)
+        return CustomerCandidate(id=customer.id, name=customer.name)
+
+
+async def _customer_by_query(deps: Dependencies, session: AsyncSession, query: str) -> Customer:
+    text = " ".join(query.split())
+    if not text:
+        raise InvalidRequest("Say which customer: their name or their number.")
+    if text.lstrip("#").isdigit():
+        return await customer_row(deps, session, int(text.lstrip("#")))
+    return await _customer_by_name(deps, session, text)
+
+
+async def get(deps: Dependencies, *, customer_id: int) -> CustomerView:
+    async with transaction(deps, read_only=True) as session:
+        customer = await customer_row(deps, session, customer_id)
+        return await load_customer_view(deps, session, customer)
+
+
+async def refresh_stores(deps: Dependencies, *, customer_id: int, actor: str) -> CustomerView:
+    """Bring the store list in line with Cloud POS: new stores added, closed ones flagged."""
+    async with transaction(deps, read_only=True) as session:
+        customer = await customer_row(deps, session, customer_id)
+        api_key = deps.vault.decrypt(customer.api_key_encrypted)
+    remote_stores = await deps.cloudpos.stores(api_key)
+
+    async with transaction(deps) as session:
+        customer = await customer_row(deps, session, customer_id)
+        stores = {store.code: store for store in await store_rows(deps, session, customer_id)}
+        added, renamed, deactivated = [], [], []
+        for remote in remote_stores:
+            store = stores.pop(remote.code, None)
+            if store is None:
+                session.add(
                     Store(
+                        customer_id=customer_id,
                         code=remote.code,
                         name=remote.name,
                         active_in_cloudpos=remote.active,
                         status=StoreStatus.NOT_CONNECTED,
-                        status_changed_at=self._now(),
+                        status_changed_at=deps.clock(),
                     )
-                    for remote in remote_stores
-                ]
-                session.add(customer)
-                await session.flush()
-                self._audit(
-                    session,
-                    actor=actor,
-                    action="customer.registered",
-                    customer_id=customer.id,
-                    cloudpos_group=licence.group,
-                    licence=licence.licence,
-                    stores=len(remote_stores),
                 )
-                view = await self._customer_view(session, customer)
-        except IntegrityError:
-            raise Conflict(
-                f"A customer named {name!r} or with Cloud POS group {licence.group!r} was "
-                "registered at the same moment. Look it up instead."
-            ) from None
-        return view
-
-    async def find_customer(self, *, query: str) -> CustomerView:
-        """Resolve what an agent typed — an id like `12`/`#12` or a name — to one customer."""
-        async with self._transaction(read_only=True) as session:
-            customer = await self._customer_by_query(session, query)
-            return await self._customer_view(session, customer)
-
-    async def identify_customer(self, *, query: str) -> CustomerCandidate:
-        """Like `find_customer`, for when only who it is matters, not their stores."""
-        async with self._transaction(read_only=True) as session:
-            customer = await self._customer_by_query(session, query)
-            return CustomerCandidate(id=customer.id, name=customer.name)
-
-    async def _customer_by_query(self, session: AsyncSession, query: str) -> Customer:
-        text = " ".join(query.split())
-        if not text:
-            raise InvalidRequest("Say which customer: their name or their number.")
-        if text.lstrip("#").isdigit():
-            return await self._customer(session, int(text.lstrip("#")))
-        return await self._customer_by_name(session, text)
-
-    async def get_customer(self, *, customer_id: int) -> CustomerView:
-        async with self._transaction(read_only=True) as session:
-            customer = await self._customer(session, customer_id)
-            return await self._customer_view(session, customer)
-
-    async def refresh_stores(self, *, customer_id: int, actor: str) -> CustomerView:
-        """Bring the store list in line with Cloud POS: new stores added, closed ones flagged."""
-        async with self._transaction(read_only=True) as session:
-            customer = await self._customer(session, customer_id)
-            api_key = self._deps.vault.decrypt(customer.api_key_encrypted)
-        remote_stores = await self._deps.cloudpos.stores(api_key)
-
-        async with self._transaction() as session:
-            customer = await self._customer(session, customer_id)
-            stores = {store.code: store for store in await self._stores(session, customer_id)}
-            added, renamed, deactivated = [], [], []
-            for remote in remote_stores:
-                store = stores.pop(remote.code, None)
-                if store is None:
-                    session.add(
-                        Store(
-                            customer_id=customer_id,
-                            code=remote.code,
-                            name=remote.name,
-                            active_in_cloudpos=remote.active,
-                            status=StoreStatus.NOT_CONNECTED,
-                            status_changed_at=self._now(),
-                        )
-                    )
-                    added.append(remote.code)
-                    continue
-                if store.name != remote.name:
-                    store.name = remote.name
-                    renamed.append(remote.code)
-                if store.active_in_cloudpos != remote.active:
-                    store.active_in_cloudpos = remote.active
-                    if not remote.active:
-                        deactivated.append(remote.code)
-            for missing in stores.values():
-                if missing.active_in_cloudpos:
-                    missing.active_in_cloudpos = False
-                    deactivated.append(missing.code)
-            self._audit(
-                session,
-                actor=actor,
-                action="stores.refreshed",
-                customer_id=customer_id,
-                added=added,
-                renamed=renamed,
-                deactivated=deactivated,
-            )
-            await session.flush()
-            return await self._customer_view(session, customer)
-
-    async def audit_log(self, *, customer_id: int, limit: int = 20) -> list[AuditEntry]:
-        """The latest things done to a customer, newest first."""
-        async with self._transaction(read_only=True) as session:
-            await self._customer(session, customer_id)
-            rows = await session.execute(
-                select(AuditEvent, Store.code)
-                .outerjoin(Store, Store.id == AuditEvent.store_id)
-                .where(AuditEvent.customer_id == customer_id)
-                .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-                .limit(limit)
-            )
-            return [
-                AuditEntry(
-                    occurred_at=event.occurred_at,
-                    actor=event.actor,
-                    action=event.action,
-                    detail=dict(event.detail),
-                    store_code=store_code,
-                )
-                for event, store_code in rows.all()
-            ]
-
-    async def _customer_by_name(self, session: AsyncSession, name: str) -> Customer:
-        key = name.casefold()
-        exact = await session.scalar(select(Customer).where(Customer.name_key == key))
-        if exact is not None:
-            return exact
-        pattern = f"%{_escape_like(key)}%"
-        partial = list(
-            await session.scalars(
-                select(Customer)
-                .where(Customer.name_key.like(pattern, escape="\\"))
-                .order_by(Customer.name_key)
-                .limit(25)
-            )
+                added.append(remote.code)
+                continue
+            if store.name != remote.name:
+                store.name = remote.name
+                renamed.append(remote.code)
+            if store.active_in_cloudpos != remote.active:
+                store.active_in_cloudpos = remote.active
+                if not remote.active:
+                    deactivated.append(remote.code)
+        for missing in stores.values():
+            if missing.active_in_cloudpos:
+                missing.active_in_cloudpos = False
+                deactivated.append(missing.code)
+        audit(
+            deps,
+            session,
+            actor=actor,
+            action="stores.refreshed",
+            customer_id=customer_id,
+            added=added,
+            renamed=renamed,
+            deactivated=deactivated,
         )
-        if len(partial) == 1:
-            return partial[0]
-        if partial:
-            raise Ambiguous(
-                f"{len(partial)} customers match {name!r}; choose one.",
-                candidates=[CustomerCandidate(id=c.id, name=c.name) for c in partial],
-            )
-        names = list(await session.scalars(select(Customer.name)))
-        closest = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(closest)}?" if closest else ""
-        raise NotFound(f"No customer matches {name!r}.{hint}")
+        await session.flush()
+        return await load_customer_view(deps, session, customer)
 
-    async def _refuse_duplicate(self, session: AsyncSession, *, name: str, group: str) -> None:
-        existing = await session.scalar(
-            select(Customer).where(
-                or_(Customer.name_key == name.casefold(), Customer.cloudpos_group == group)
-            )
+
+async def _customer_by_name(deps: Dependencies, session: AsyncSession, name: str) -> Customer:
+    key = name.casefold()
+    exact = await session.scalar(select(Customer).where(Customer.name_key == key))
+    if exact is not None:
+        return exact
+    pattern = f"%{_escape_like(key)}%"
+    partial = list(
+        await session.scalars(
+            select(Customer)
+            .where(Customer.name_key.like(pattern, escape="\\"))
+            .order_by(Customer.name_key)
+            .limit(25)
         )
-        if existing is None:
-            return
-        if existing.cloudpos_group == group:
-            raise Conflict(
-                f"Cloud POS group {_brief(group)!r} is already registered as "
-                f"{_brief(existing.name)} (#{existing.id}).",
-                field="api_key",
-            )
+    )
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise Ambiguous(
+            f"{len(partial)} customers match {name!r}; choose one.",
+            candidates=[CustomerCandidate(id=c.id, name=c.name) for c in partial],
+        )
+    names = list(await session.scalars(select(Customer.name)))
+    closest = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(closest)}?" if closest else ""
+    raise NotFound(f"No customer matches {name!r}.{hint}")
+
+
+async def _refuse_duplicate(
+    deps: Dependencies, session: AsyncSession, *, name: str, group: str
+) -> None:
+    existing = await session.scalar(
+        select(Customer).where(
+            or_(Customer.name_key == name.casefold(), Customer.cloudpos_group == group)
+        )
+    )
+    if existing is None:
+        return
+    if existing.cloudpos_group == group:
         raise Conflict(
-            f"A customer named {_brief(existing.name)} (#{existing.id}) already exists.",
-            field="name",
+            f"Cloud POS group {_brief(group)!r} is already registered as "
+            f"{_brief(existing.name)} (#{existing.id}).",
+            field="api_key",
         )
+    raise Conflict(
+        f"A customer named {_brief(existing.name)} (#{existing.id}) already exists.",
+        field="name",
+    )
 
 
 def _brief(text: str, limit: int = 40) -> str:

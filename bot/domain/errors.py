@@ -8,6 +8,10 @@ never anything from a traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import StoreView
 
 
 class DomainError(Exception):
@@ -76,3 +80,15 @@ class XeroGrantRevoked(DomainError):
 
 class XeroConnectionGone(DomainError):
     """Xero refused access to an organisation (401/403): it was disconnected on Xero's side."""
+
+
+class OtherBrowser(DomainError):
+    """The page belongs to the browser that consented at Xero, and this is another one."""
+
+
+class StoresLeftUnconnected(InvalidRequest):
+    """A confirmation would leave stores of the link unconnected and did not name them."""
+
+    def __init__(self, message: str, *, stores: tuple[StoreView, ...]) -> None:
+        super().__init__(message)
+        self.stores = stores

@@ -1,11 +1,4 @@
-"""What the customer pages after Xero may show, and to whom.
-
-Holding the link is not enough to see which organisations a consent authorised, to choose
-one, or to read the outcome: that takes the browser that went to Xero and came back (its
-cookie's hash is kept on the OAuth state it used). The outcome page shows only the link's
-own stores, and only for a day after the choice was confirmed: a used link must not stay a
-window on the customer's connections.
-"""
+"""What the customer's pages may show after consenting, and only to the consenting browser."""
 
 from __future__ import annotations
 
@@ -16,19 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.errors import ConsentLinkUnusable, DomainError
 from storage.models import ConsentRequest, ConsentStatus, OAuthState
 
-from .base import token_hash
-from .results import ConsentView, Summary
-from .unconnected import LinkOutcome, UnconnectedOperations
+from . import organisations
+from ._queries import token_hash
+from ._requests import consent_view, usable_request
+from ._session import transaction
+from .dependencies import Dependencies
+from .errors import ConsentLinkUnusable, OtherBrowser
+from .results import ConsentView, LinkOutcome, Summary
 
 OUTCOME_PAGE_LIFETIME = timedelta(hours=24)
+
+
 CONSENTED = (ConsentStatus.AUTHORISED, ConsentStatus.COMPLETED)
-
-
-class OtherBrowser(DomainError):
-    """The page belongs to the browser that consented at Xero, and this is another one."""
 
 
 OTHER_BROWSER = (
@@ -37,74 +31,78 @@ OTHER_BROWSER = (
 )
 
 
-class CustomerPageOperations(UnconnectedOperations):
-    async def open_choice(self, *, token: str, browser_id: str) -> ConsentView:
-        """The link and the organisations its consent authorised, for the consenting browser.
+async def open_choice(deps: Dependencies, *, token: str, browser_id: str) -> ConsentView:
+    """The link and the organisations its consent authorised, for the consenting browser.
 
-        A link not yet consented to shows no organisation, so any browser may see it (the
-        page then sends it back to the start).
-        """
-        async with self._transaction(read_only=True) as session:
-            request = await self._usable_request(session, token)
-            if request.status != ConsentStatus.ISSUED:
-                await self._require_consenting_browser(session, request, browser_id)
-            return await self._consent_view(session, request)
+    A link not yet consented to shows no organisation, so any browser may see it (the
+    page then sends it back to the start).
+    """
+    async with transaction(deps, read_only=True) as session:
+        request = await usable_request(deps, session, token)
+        if request.status != ConsentStatus.ISSUED:
+            await _require_consenting_browser(deps, session, request, browser_id)
+        return await consent_view(deps, session, request)
 
-    async def check_consenting_browser(self, *, token: str, browser_id: str) -> None:
-        """Before a choice is confirmed: once the link was consented to, only that browser.
 
-        Everything else about the link (unknown, expired, used up) is for the confirmation
-        itself to judge, so repeating a confirmation still answers as it did.
-        """
-        async with self._transaction(read_only=True) as session:
-            request = await session.scalar(
-                select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
-            )
-            if request is not None and request.status in CONSENTED:
-                await self._require_consenting_browser(session, request, browser_id)
+async def check_browser(deps: Dependencies, *, token: str, browser_id: str) -> None:
+    """Before a choice is confirmed: once the link was consented to, only that browser.
 
-    async def finished_link(self, *, token: str, browser_id: str) -> LinkOutcome:
-        """What the link achieved, its own stores only, for a day after it was completed."""
-        async with self._transaction(read_only=True) as session:
-            request = await session.scalar(
-                select(ConsentRequest)
-                .where(ConsentRequest.token_hash == token_hash(token))
-                .options(selectinload(ConsentRequest.stores))
-            )
-            if request is None or request.status != ConsentStatus.COMPLETED:
-                request = await self._usable_request(session, token)
-            elif (
-                request.finished_at is None
-                or request.finished_at + OUTCOME_PAGE_LIFETIME <= self._now()
-            ):
-                raise ConsentLinkUnusable(
-                    "This link has been used, and what it connected is no longer shown here. "
-                    "Your helpdesk contact can tell you which stores are connected.",
-                    reason="completed",
-                )
-            await self._require_consenting_browser(session, request, browser_id)
-            customer_id, store_ids = request.customer_id, [store.id for store in request.stores]
-        summary = _only_stores(await self.summary(customer_id=customer_id), set(store_ids))
-        by_id = {store.id: store for store in summary.customer.stores}
-        return LinkOutcome(summary=summary, stores=tuple(by_id[i] for i in store_ids))
-
-    async def _require_consenting_browser(
-        self, session: AsyncSession, request: ConsentRequest, browser_id: str
-    ) -> None:
-        """A browser that brought a `state` of this link back from Xero, or OtherBrowser."""
-        if not browser_id:
-            raise OtherBrowser(OTHER_BROWSER)
-        found = await session.scalar(
-            select(OAuthState.id)
-            .where(
-                OAuthState.consent_request_id == request.id,
-                OAuthState.browser_hash == token_hash(browser_id),
-                OAuthState.used_at.is_not(None),
-            )
-            .limit(1)
+    Everything else about the link (unknown, expired, used up) is for the confirmation
+    itself to judge, so repeating a confirmation still answers as it did.
+    """
+    async with transaction(deps, read_only=True) as session:
+        request = await session.scalar(
+            select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
         )
-        if found is None:
-            raise OtherBrowser(OTHER_BROWSER)
+        if request is not None and request.status in CONSENTED:
+            await _require_consenting_browser(deps, session, request, browser_id)
+
+
+async def finished(deps: Dependencies, *, token: str, browser_id: str) -> LinkOutcome:
+    """What the link achieved, its own stores only, for a day after it was completed."""
+    async with transaction(deps, read_only=True) as session:
+        request = await session.scalar(
+            select(ConsentRequest)
+            .where(ConsentRequest.token_hash == token_hash(token))
+            .options(selectinload(ConsentRequest.stores))
+        )
+        if request is None or request.status != ConsentStatus.COMPLETED:
+            request = await usable_request(deps, session, token)
+        elif (
+            request.finished_at is None
+            or request.finished_at + OUTCOME_PAGE_LIFETIME <= deps.clock()
+        ):
+            raise ConsentLinkUnusable(
+                "This link has been used, and what it connected is no longer shown here. "
+                "Your helpdesk contact can tell you which stores are connected.",
+                reason="completed",
+            )
+        await _require_consenting_browser(deps, session, request, browser_id)
+        customer_id, store_ids = request.customer_id, [store.id for store in request.stores]
+    summary = _only_stores(
+        await organisations.summary(deps, customer_id=customer_id), set(store_ids)
+    )
+    by_id = {store.id: store for store in summary.customer.stores}
+    return LinkOutcome(summary=summary, stores=tuple(by_id[i] for i in store_ids))
+
+
+async def _require_consenting_browser(
+    deps: Dependencies, session: AsyncSession, request: ConsentRequest, browser_id: str
+) -> None:
+    """A browser that brought a `state` of this link back from Xero, or OtherBrowser."""
+    if not browser_id:
+        raise OtherBrowser(OTHER_BROWSER)
+    found = await session.scalar(
+        select(OAuthState.id)
+        .where(
+            OAuthState.consent_request_id == request.id,
+            OAuthState.browser_hash == token_hash(browser_id),
+            OAuthState.used_at.is_not(None),
+        )
+        .limit(1)
+    )
+    if found is None:
+        raise OtherBrowser(OTHER_BROWSER)
 
 
 def _only_stores(summary: Summary, store_ids: set[int]) -> Summary:

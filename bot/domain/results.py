@@ -187,3 +187,29 @@ class AuditEntry:
     action: str
     detail: dict[str, object]
     store_code: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """What a used link achieved: the customer's summary and the link's own stores."""
+
+    summary: Summary
+    stores: tuple[StoreView, ...]
+
+    @property
+    def connected(self) -> tuple[StoreView, ...]:
+        return tuple(store for store in self.stores if store.status == StoreStatus.CONNECTED)
+
+    @property
+    def unconnected(self) -> tuple[StoreView, ...]:
+        return tuple(store for store in self.stores if store.status != StoreStatus.CONNECTED)
+
+    @property
+    def headline(self) -> str:
+        """The truth in a few words: never "connected" for stores that are not."""
+        if not self.unconnected:
+            return (
+                "Your store is connected" if len(self.stores) == 1 else "Your stores are connected"
+            )
+        noun = "store" if len(self.stores) == 1 else "stores"
+        return f"{len(self.connected)} of {len(self.stores)} {noun} connected"

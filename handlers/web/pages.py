@@ -13,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.domain import ConnectionService
-from bot.domain.errors import ExternalServiceError, InvalidRequest
+from bot.domain.errors import ExternalServiceError, InvalidRequest, StoresLeftUnconnected
 from bot.domain.results import ConsentView, StoreView
-from bot.domain.unconnected import StoresLeftUnconnected
 
 from .rendering import message_page, page
 from .security import BrowserCookie, CsrfTokens

@@ -18,8 +18,8 @@ from bot.domain.errors import (
     ExternalServiceError,
     NotFound,
     OAuthStateRejected,
+    OtherBrowser,
 )
-from bot.domain.pages import OtherBrowser
 
 log = logging.getLogger(__name__)
 

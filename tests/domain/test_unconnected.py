@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
-from bot.domain.unconnected import StoresLeftUnconnected
+from bot.domain.errors import StoresLeftUnconnected
+from tests.domain.test_consent import snapshot
 from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
 from tests.fakes import FakeCloudPos, FakeXero
-from tests.domain.test_consent import snapshot
 
 
 async def test_a_customer_must_name_the_stores_left_and_an_agent_chooses_store_by_store(

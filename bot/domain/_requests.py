@@ -1,0 +1,259 @@
+"""Consent links as rows: finding them, the views of them, and changing their state."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    ConnectionStatus,
+    ConsentRequest,
+    ConsentStatus,
+    Customer,
+    Store,
+    StoreStatus,
+    XeroConnection,
+)
+
+from ._queries import (
+    OPEN_CONSENT_STATUSES,
+    WAITING_FOR_CONSENT,
+    is_are,
+    listing,
+    read_snapshot,
+    store_rows,
+    token_hash,
+)
+from ._session import audit, transaction
+from .dependencies import Dependencies
+from .errors import ConsentLinkUnusable, InvalidRequest, NotFound
+from .results import ConsentView, OrganisationOption, ReplacedLink
+
+ASK_FOR_NEW_LINK = "Ask your helpdesk contact for a new link."
+
+
+async def record_outcome(
+    deps: Dependencies, *, token: str, outcome: ConsentStatus, actor: str, reason: str = ""
+) -> ConsentView:
+    """Audit a cancel or a failure at Xero without closing the link, so it can be retried."""
+    if outcome not in (ConsentStatus.CANCELLED, ConsentStatus.FAILED):
+        raise ValueError(f"not an outcome: {outcome}")
+    async with transaction(deps) as session:
+        request = await usable_request(deps, session, token)
+        audit(
+            deps,
+            session,
+            actor=actor,
+            action=f"consent.{outcome.value}",
+            customer_id=request.customer_id,
+            consent_request_id=request.id,
+            reason=reason,
+        )
+        return await consent_view(deps, session, request)
+
+
+async def usable_request(
+    deps: Dependencies, session: AsyncSession, token: str, *, lock: bool = False
+) -> ConsentRequest:
+    """The open link of `token`; with `lock`, its row is locked (PostgreSQL) and read
+    afresh, for an operation that changes the link to decide from its current state."""
+    digest = token_hash(token)
+    query = (
+        select(ConsentRequest)
+        .where(ConsentRequest.token_hash == digest)
+        .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
+    )
+    if lock:
+        query = query.with_for_update(of=ConsentRequest).execution_options(populate_existing=True)
+    request = await session.scalar(query)
+    if request is None or not hmac.compare_digest(request.token_hash, digest):
+        raise ConsentLinkUnusable(f"This link is not valid. {ASK_FOR_NEW_LINK}", reason="unknown")
+    if request.status == ConsentStatus.COMPLETED:
+        raise ConsentLinkUnusable(
+            "This link has already been used to connect your stores. "
+            f"To change the connection, {ASK_FOR_NEW_LINK.lower()}",
+            reason="completed",
+        )
+    if request.status == ConsentStatus.REVOKED:
+        raise ConsentLinkUnusable(
+            f"This link has been withdrawn. {ASK_FOR_NEW_LINK}", reason="revoked"
+        )
+    if request.expires_at <= deps.clock():
+        raise ConsentLinkUnusable(f"This link has expired. {ASK_FOR_NEW_LINK}", reason="expired")
+    return request
+
+
+async def request_by_id(
+    deps: Dependencies, session: AsyncSession, consent_request_id: int, *, lock: bool = False
+) -> ConsentRequest:
+    request = await session.get(
+        ConsentRequest,
+        consent_request_id,
+        options=[selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer)],
+        with_for_update={"of": ConsentRequest} if lock else None,
+        populate_existing=lock,
+    )
+    if request is None:
+        raise NotFound(f"There is no consent link #{consent_request_id}.")
+    return request
+
+
+async def chosen_stores(
+    deps: Dependencies, session: AsyncSession, customer: Customer, store_codes: Sequence[str] | None
+) -> list[Store]:
+    stores = await store_rows(deps, session, customer.id)
+    if store_codes is None:
+        chosen = [store for store in stores if store.active_in_cloudpos]
+        if not chosen:
+            raise InvalidRequest(
+                f"{customer.name} has no active Cloud POS stores. Refresh the stores first."
+            )
+        return chosen
+    wanted = list(dict.fromkeys(code.strip() for code in store_codes if code.strip()))
+    if not wanted:
+        raise InvalidRequest("Choose at least one store for the link.")
+    by_code = {store.code.casefold(): store for store in stores}
+    unknown = [code for code in wanted if code.casefold() not in by_code]
+    if unknown:
+        known = ", ".join(store.code for store in stores) or "none"
+        raise NotFound(
+            f"{listing(unknown)} {is_are(unknown)} not among the stores of {customer.name}. "
+            f"Their stores are: {known}."
+        )
+    chosen = [by_code[code.casefold()] for code in wanted]
+    closed = [store.code for store in chosen if not store.active_in_cloudpos]
+    if closed:
+        raise InvalidRequest(
+            f"{listing(closed)} {is_are(closed)} not active in Cloud POS; leave "
+            f"{'it' if len(closed) == 1 else 'them'} out, or refresh the stores if that is "
+            "out of date."
+        )
+    return chosen
+
+
+async def revoke_overlapping(
+    deps: Dependencies,
+    session: AsyncSession,
+    customer: Customer,
+    stores: list[Store],
+    *,
+    actor: str,
+) -> tuple[ReplacedLink, ...]:
+    replaced = []
+    for request in await overlapping_requests(deps, session, customer, stores, lock=True):
+        close_request(deps, request, ConsentStatus.REVOKED, actor=actor)
+        audit(
+            deps,
+            session,
+            actor=actor,
+            action="consent.replaced",
+            customer_id=customer.id,
+            consent_request_id=request.id,
+        )
+        replaced.append(ReplacedLink(request.id, tuple(store.code for store in request.stores)))
+    return tuple(replaced)
+
+
+async def overlapping_requests(
+    deps: Dependencies,
+    session: AsyncSession,
+    customer: Customer,
+    stores: list[Store],
+    *,
+    lock: bool,
+) -> list[ConsentRequest]:
+    """The customer's open links that cover any of `stores`, oldest first."""
+    query = (
+        select(ConsentRequest)
+        .where(
+            ConsentRequest.customer_id == customer.id,
+            ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
+            ConsentRequest.expires_at > deps.clock(),
+        )
+        .order_by(ConsentRequest.id)
+        .options(selectinload(ConsentRequest.stores))
+    )
+    if lock:
+        query = query.with_for_update(of=ConsentRequest).execution_options(populate_existing=True)
+    store_ids = {store.id for store in stores}
+    return [
+        request
+        for request in await session.scalars(query)
+        if not store_ids.isdisjoint(store.id for store in request.stores)
+    ]
+
+
+def close_request(
+    deps: Dependencies, request: ConsentRequest, status: ConsentStatus, *, actor: str
+) -> None:
+    request.status = status
+    request.finished_at = deps.clock()
+    request.finished_by = actor
+    if status != ConsentStatus.COMPLETED:
+        for store in request.stores:
+            if store.status in WAITING_FOR_CONSENT:
+                set_store_status(deps, store, StoreStatus.NOT_CONNECTED)
+
+
+def set_store_status(deps: Dependencies, store: Store, status: StoreStatus) -> None:
+    if store.status != status:
+        store.status = status
+        store.status_changed_at = deps.clock()
+
+
+async def consent_view(
+    deps: Dependencies, session: AsyncSession, request: ConsentRequest
+) -> ConsentView:
+    snapshot = await read_snapshot(deps, session, request.customer_id)
+    by_id = {store.id: store for store in snapshot.stores}
+    organisations: tuple[OrganisationOption, ...] = ()
+    if request.grant_id is not None:
+        connections = await session.scalars(
+            select(XeroConnection)
+            .where(
+                XeroConnection.grant_id == request.grant_id,
+                XeroConnection.auth_event_id == request.auth_event_id,
+            )
+            .order_by(XeroConnection.tenant_name)
+        )
+        organisations = tuple(
+            organisation_option(deps, connection)
+            for connection in connections
+            if connection.status == ConnectionStatus.ACTIVE
+        )
+    return ConsentView(
+        consent_request_id=request.id,
+        customer_id=request.customer_id,
+        customer_name=request.customer.name,
+        status=request.status.value,
+        expires_at=request.expires_at,
+        stores=tuple(snapshot.view(by_id[store.id]) for store in request.stores),
+        organisations=organisations,
+        issued_by=request.issued_by,
+        slack_channel_id=request.slack_channel_id,
+        slack_message_ts=request.slack_message_ts,
+        slack_choice_ts=request.slack_choice_ts,
+        finished_at=request.finished_at,
+        finished_by=request.finished_by,
+        usable=request.status in OPEN_CONSENT_STATUSES and request.expires_at > deps.clock(),
+    )
+
+
+def organisation_option(deps: Dependencies, connection: XeroConnection) -> OrganisationOption:
+    assessment = deps.plans.assess(
+        plan_class=connection.plan_class,
+        edition=connection.edition,
+        is_demo_company=connection.is_demo_company,
+        tenant_type=connection.tenant_type,
+    )
+    return OrganisationOption(
+        connection_id=connection.id,
+        tenant_name=connection.tenant_name,
+        plan_label=assessment.label,
+        eligible=assessment.eligible,
+        reason=assessment.reason,
+    )

@@ -1,0 +1,34 @@
+"""What every domain operation is given: storage, the vault, the ports, settings, a clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.common.vault import Vault
+from storage.models import utcnow
+
+from .notify import LoggingNotifier, Notifier
+from .plans import PlanPolicy
+from .ports import CloudPos, XeroApi
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependencies:
+    """Built once by the composition root and passed to every operation as `deps`."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    cloudpos: CloudPos
+    xero: XeroApi
+    public_base_url: str
+    plans: PlanPolicy = field(default_factory=PlanPolicy)
+    consent_link_lifetime: timedelta = timedelta(hours=72)
+    notifier: Notifier = field(default_factory=LoggingNotifier)
+    clock: Callable[[], datetime] = utcnow
+    grant_locks: dict[int, asyncio.Lock] = field(default_factory=dict, compare=False, repr=False)
+    """One lock per grant within this process, so one refresh at a time is attempted here."""
