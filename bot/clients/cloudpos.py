@@ -16,28 +16,36 @@ import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
 
+from bot.clients._http import (
+    Retry,
+    Sleep,
+    Upstream,
+    UpstreamClient,
+    parse_json,
+    retry_after,
+    retrying_transport_errors,
+)
 from bot.common import bounds
-from bot.common.metrics import MeteredTransport
 from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
 from bot.domain.ports import CloudPosStore, Licence
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.domain.ports import CloudPos
 
-USER_AGENT = "xero-bot/0.1"
+logger = logging.getLogger(__name__)
 
 _LICENCE_PATH = "/api/licence"
 _STORES_PATH = "/api/stores"
 
+# Only the seconds form is expected from Cloud POS; anything else gets the default.
 _DEFAULT_RETRY_AFTER = 1.0
 _MAX_RETRY_AFTER = 30.0
-_FIRST_BACKOFF = 0.5
-_MAX_BACKOFF = 8.0
 
 _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]+")
 
@@ -64,7 +72,7 @@ class _KeySlot:
         self.not_before = -math.inf
 
 
-class CloudPosClient:
+class CloudPosClient(UpstreamClient):
     """Shared by the whole bot, so every customer's key is throttled in one place."""
 
     def __init__(
@@ -75,38 +83,25 @@ class CloudPosClient:
         min_interval: float = 1.0,
         max_attempts: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if min_interval < 0:
-            raise ValueError("min_interval must not be negative")
-        self._http = httpx.AsyncClient(
+        self._upstream = Upstream(
+            "Cloud POS",
+            metric="cloudpos",
             base_url=base_url,
             timeout=timeout,
-            transport=MeteredTransport("cloudpos", transport),
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            max_attempts=max_attempts,
+            transport=transport,
+            sleep=sleep,
+            logger=logger,
         )
+        if min_interval < 0:
+            raise ValueError("min_interval must not be negative")
         self._min_interval = min_interval
-        self._max_attempts = max_attempts
         self._sleep = sleep
         self._clock = clock
         self._slots: dict[str, _KeySlot] = {}
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     async def licence(self, api_key: str) -> Licence:
         """The licence decides whether the customer may use the Xero integration at all."""
@@ -162,57 +157,44 @@ class CloudPosClient:
             raise InvalidRequest(_KEY_MALFORMED, field="api_key")
         slot = self._slots.setdefault(_key_hash(api_key), _KeySlot())
         not_before = -math.inf
-        attempt = 0
-        while True:
-            attempt += 1
+
+        async def once() -> object:
             await self._take_turn(slot, not_before)
-            cause: BaseException | None = None
             try:
-                response = await self._http.get(path, headers={"Authorization": api_key})
-            except httpx.TransportError as exc:
-                cause, outcome = exc, type(exc).__name__
-                failure = _unavailable(purpose, _describe_transport_error(exc))
-                delay = _backoff(attempt)
+                with retrying_transport_errors(partial(_unavailable, purpose)):
+                    response = await self._upstream.client.get(
+                        path, headers={"Authorization": api_key}
+                    )
             except httpx.DecodingError as exc:
                 raise _unreadable(purpose, "the response could not be decoded") from exc
-            else:
-                status = response.status_code
-                if response.is_success:
-                    return _parse_json(response, purpose)
-                if status == httpx.codes.UNAUTHORIZED:
-                    raise CloudPosKeyRejected(_KEY_REJECTED, field="api_key")
-                outcome = f"HTTP {status}"
-                if status == httpx.codes.TOO_MANY_REQUESTS:
-                    failure = ExternalServiceError(_RATE_LIMITED, retryable=True)
-                    delay = _retry_after(response)
-                    slot.not_before = max(slot.not_before, self._clock() + delay)
-                elif status >= httpx.codes.INTERNAL_SERVER_ERROR:
-                    failure = _unavailable(purpose, f"it answered HTTP {status}")
-                    delay = _backoff(attempt)
-                else:
-                    raise ExternalServiceError(
-                        f"Cloud POS answered HTTP {status} to {purpose}; trying again will not "
-                        f"help. {_ASK_MAINTAINERS}",
-                        retryable=False,
-                    )
-            if attempt >= self._max_attempts:
-                logger.warning(
-                    "Cloud POS GET %s: %s on attempt %d of %d; giving up",
-                    path,
-                    outcome,
-                    attempt,
-                    self._max_attempts,
+            status = response.status_code
+            if response.is_success:
+                return parse_json(response, partial(_unreadable, purpose))
+            if status == httpx.codes.UNAUTHORIZED:
+                raise CloudPosKeyRejected(_KEY_REJECTED, field="api_key")
+            if status == httpx.codes.TOO_MANY_REQUESTS:
+                delay = retry_after(
+                    response, default=_DEFAULT_RETRY_AFTER, maximum=_MAX_RETRY_AFTER
                 )
-                raise failure from cause
-            logger.warning(
-                "Cloud POS GET %s: %s on attempt %d of %d; retrying in %.1fs",
-                path,
-                outcome,
-                attempt,
-                self._max_attempts,
-                delay,
+                slot.not_before = max(slot.not_before, self._clock() + delay)
+                failure = ExternalServiceError(_RATE_LIMITED, retryable=True)
+                raise Retry(f"HTTP {status}", failure, delay)
+            if status >= httpx.codes.INTERNAL_SERVER_ERROR:
+                raise Retry(
+                    f"HTTP {status}", _unavailable(purpose, f"it answered HTTP {status}"), None
+                )
+            raise ExternalServiceError(
+                f"Cloud POS answered HTTP {status} to {purpose}; trying again will not "
+                f"help. {_ASK_MAINTAINERS}",
+                retryable=False,
             )
+
+        async def hold_back(delay: float) -> None:
+            """The next attempt waits its turn until `delay` has passed, in `_take_turn`."""
+            nonlocal not_before
             not_before = self._clock() + delay
+
+        return await self._upstream.retrying("GET", path, once, wait=hold_back)
 
     async def _take_turn(self, slot: _KeySlot, not_before: float) -> None:
         """Wait until this key may send again; callers sharing a key queue on its lock."""
@@ -225,34 +207,6 @@ class CloudPosClient:
 
 def _key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def _backoff(attempt: int) -> float:
-    return min(_FIRST_BACKOFF * 2 ** (attempt - 1), _MAX_BACKOFF)
-
-
-def _retry_after(response: httpx.Response) -> float:
-    """Only the seconds form is expected from Cloud POS; anything else gets the default."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return _DEFAULT_RETRY_AFTER
-    if not math.isfinite(seconds) or seconds < 0:
-        return _DEFAULT_RETRY_AFTER
-    return min(seconds, _MAX_RETRY_AFTER)
-
-
-def _parse_json(response: httpx.Response, purpose: str) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        raise _unreadable(purpose, "the response is not JSON") from None
-
-
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "it did not answer in time"
-    return "the bot could not reach it"
 
 
 def _unavailable(purpose: str, detail: str) -> ExternalServiceError:
@@ -269,3 +223,9 @@ def _unreadable(purpose: str, detail: str) -> ExternalServiceError:
         f"{_ASK_MAINTAINERS}",
         retryable=False,
     )
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(client: CloudPosClient) -> CloudPos:
+        return client

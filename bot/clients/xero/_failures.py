@@ -7,12 +7,12 @@ import re
 
 import httpx
 
+from bot.clients._http import Retry, retry_after
 from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
 
 from ._oauth import OAuthError
 
-FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
+# Xero sends whole seconds; anything else gets a short default wait.
 DEFAULT_RETRY_AFTER = 5.0
 TRY_LATER = "try again in a few minutes."
 CONNECT_AGAIN_LATER = "the customer needs to connect to Xero again in a few minutes."
@@ -31,27 +31,14 @@ _RATE_LIMIT_NAMES = {
 }
 
 
-class Retry(Exception):
-    """A failure that waiting may cure; `failure` is raised once no attempt is left.
-
-    `delay` is the wait Xero asked for, or None for the usual exponential backoff.
-    """
-
-    def __init__(self, outcome: str, failure: ExternalServiceError, delay: float | None) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
-        self.failure = failure
-        self.delay = delay
-
-
 def status_failure(
     response: httpx.Response, purpose: str, advice: str, *, max_retry_after: float
 ) -> Exception:
-    """The error for an HTTP failure status other than 401/403: a `_Retry` if waiting helps."""
+    """The error for an HTTP failure status other than 401/403: a `Retry` if waiting helps."""
     status = response.status_code
     outcome = f"HTTP {status}"
     if status == httpx.codes.TOO_MANY_REQUESTS:
-        delay = retry_after(response)
+        delay = retry_after(response, default=DEFAULT_RETRY_AFTER)
         limit = _RATE_LIMIT_NAMES.get(response.headers.get("X-Rate-Limit-Problem", "").lower())
         failure = ExternalServiceError(
             f"Xero's {limit + ' ' if limit else ''}request limit has been reached while "
@@ -96,21 +83,6 @@ def oauth_failure(exc: Exception, purpose: str) -> Exception:
     )
 
 
-def backoff(attempt: int) -> float:
-    return min(FIRST_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
-
-
-def retry_after(response: httpx.Response) -> float:
-    """Xero sends whole seconds; anything else gets a short default wait."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    if not math.isfinite(seconds) or seconds < 0:
-        return DEFAULT_RETRY_AFTER
-    return seconds
-
-
 def describe_wait(seconds: float) -> str:
     if seconds < 90:
         count, unit = max(1, math.ceil(seconds)), "second"
@@ -119,19 +91,6 @@ def describe_wait(seconds: float) -> str:
     else:
         count, unit = math.ceil(seconds / 3600), "hour"
     return f"about {count} {unit}{'' if count == 1 else 's'}"
-
-
-def describe(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "it did not answer in time"
-    return "the bot could not reach it"
-
-
-def parse_json(response: httpx.Response, purpose: str) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        raise unreadable(purpose, "the response is not JSON") from None
 
 
 def unavailable(purpose: str, detail: str, advice: str) -> ExternalServiceError:
