@@ -240,10 +240,10 @@ class ConsentRequest(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     issued_by: Mapped[str] = mapped_column(String(200))
-    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
-    slack_message_ts: Mapped[str | None] = mapped_column(String(32))
-    slack_choice_ts: Mapped[str | None] = mapped_column(String(32))
-    """The thread reply asking for the organisation choice, replaced by the outcome later."""
+    report_to: Mapped[str | None] = mapped_column(String(80))
+    """Where the front door that issued the link hears of it (its own reference)."""
+    choice_report: Mapped[str | None] = mapped_column(String(80))
+    """The report asking for the organisation choice, replaced by the outcome later."""
     status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -18,7 +18,7 @@ class ConnectionService:
     """Transitional: the old method names, delegating to the feature modules."""
 
     def __init__(self, dependencies: Dependencies) -> None:
-        self._deps = dependencies
+        self._deps = self.deps = dependencies
 
     def _now(self) -> datetime:
         return self._deps.clock()
@@ -91,12 +91,6 @@ class ConnectionService:
 
     async def keep_grants_alive(self, **kwargs: Any) -> Any:
         return await grants.keep_alive(self._deps, **kwargs)
-
-    async def attach_slack_thread(self, **kwargs: Any) -> Any:
-        return await links.report_to(self._deps, **kwargs)
-
-    async def open_links(self, **kwargs: Any) -> Any:
-        return await links.open_links(self._deps, **kwargs)
 
     async def note_link_shared(self, **kwargs: Any) -> Any:
         return await links.note_shared(self._deps, **kwargs)

@@ -31,7 +31,7 @@ from ._queries import (
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import ConsentLinkUnusable, InvalidRequest, NotFound
-from .results import ConsentView, OrganisationOption, ReplacedLink
+from .results import ConsentView, OpenLink, OrganisationOption
 
 ASK_FOR_NEW_LINK = "Ask your helpdesk contact for a new link."
 
@@ -135,27 +135,33 @@ async def chosen_stores(
     return chosen
 
 
-async def revoke_overlapping(
-    deps: Dependencies,
-    session: AsyncSession,
-    customer: Customer,
-    stores: list[Store],
-    *,
-    actor: str,
-) -> tuple[ReplacedLink, ...]:
-    replaced = []
-    for request in await overlapping_requests(deps, session, customer, stores, lock=True):
+async def withdraw_links(
+    deps: Dependencies, session: AsyncSession, requests: list[ConsentRequest], *, actor: str
+) -> tuple[OpenLink, ...]:
+    """Close open links a new link replaces; what they were is returned for the reports."""
+    withdrawn = tuple(open_link(request) for request in requests)
+    for request in requests:
         close_request(deps, request, ConsentStatus.REVOKED, actor=actor)
         audit(
             deps,
             session,
             actor=actor,
             action="consent.replaced",
-            customer_id=customer.id,
+            customer_id=request.customer_id,
             consent_request_id=request.id,
         )
-        replaced.append(ReplacedLink(request.id, tuple(store.code for store in request.stores)))
-    return tuple(replaced)
+    return withdrawn
+
+
+def open_link(request: ConsentRequest) -> OpenLink:
+    return OpenLink(
+        consent_request_id=request.id,
+        store_codes=tuple(store.code for store in request.stores),
+        issued_by=request.issued_by,
+        expires_at=request.expires_at,
+        report_to=request.report_to,
+        choice_report=request.choice_report,
+    )
 
 
 async def overlapping_requests(
@@ -229,14 +235,13 @@ async def consent_view(
         consent_request_id=request.id,
         customer_id=request.customer_id,
         customer_name=request.customer.name,
-        status=request.status.value,
+        status=request.status,
         expires_at=request.expires_at,
         stores=tuple(snapshot.view(by_id[store.id]) for store in request.stores),
         organisations=organisations,
         issued_by=request.issued_by,
-        slack_channel_id=request.slack_channel_id,
-        slack_message_ts=request.slack_message_ts,
-        slack_choice_ts=request.slack_choice_ts,
+        report_to=request.report_to,
+        choice_report=request.choice_report,
         finished_at=request.finished_at,
         finished_by=request.finished_by,
         usable=request.status in OPEN_CONSENT_STATUSES and request.expires_at > deps.clock(),

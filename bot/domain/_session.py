@@ -69,5 +69,5 @@ async def notify(
             await session.execute(
                 update(ConsentRequest)
                 .where(ConsentRequest.id == view.consent_request_id)
-                .values(slack_choice_ts=choice)
+                .values(choice_report=choice)
             )

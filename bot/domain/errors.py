@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .results import StoreView
+    from .results import OpenLink, StoreView
 
 
 class DomainError(Exception):
@@ -92,3 +92,11 @@ class StoresLeftUnconnected(InvalidRequest):
     def __init__(self, message: str, *, stores: tuple[StoreView, ...]) -> None:
         super().__init__(message)
         self.stores = stores
+
+
+class LinksStillOpen(Conflict):
+    """A new link would withdraw open links nobody confirmed withdrawing (`open_links`)."""
+
+    def __init__(self, message: str, *, open_links: tuple[OpenLink, ...]) -> None:
+        super().__init__(message)
+        self.open_links = open_links

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
+
+from sqlalchemy import update
 
 from storage.models import (
     ConsentRequest,
@@ -17,15 +19,16 @@ from ._requests import (
     chosen_stores,
     close_request,
     consent_view,
+    open_link,
     overlapping_requests,
     request_by_id,
-    revoke_overlapping,
     set_store_status,
+    withdraw_links,
 )
 from ._session import audit, transaction
 from .dependencies import Dependencies
-from .errors import InvalidRequest
-from .results import ConsentLink, ConsentView, OpenLink
+from .errors import InvalidRequest, LinksStillOpen
+from .results import ConsentLink, ConsentView
 
 TOKEN_BYTES = 32
 
@@ -36,14 +39,15 @@ async def issue(
     customer_id: int,
     store_codes: Sequence[str] | None,
     actor: str,
-    slack_channel_id: str | None = None,
-    slack_message_ts: str | None = None,
+    withdraw: Collection[int] | None = None,
     lifetime: timedelta | None = None,
 ) -> ConsentLink:
     """Create the link a customer opens to connect these stores (None: every store).
 
-    A store is in at most one open link: an older open link that covers any of these
-    stores is revoked, and the result says which.
+    A store is in at most one open link, so open links covering any of these stores are
+    withdrawn, and the result says which. With `withdraw`, only the links it names may be
+    (an agent confirmed them): if others are open, `LinksStillOpen` names every open link
+    and nothing changes.
     """
     lifetime = lifetime or deps.consent_link_lifetime
     if lifetime <= timedelta(0):
@@ -52,16 +56,22 @@ async def issue(
     async with transaction(deps) as session:
         customer = await customer_row(deps, session, customer_id, lock=True)
         stores = await chosen_stores(deps, session, customer, store_codes)
-        replaced = await revoke_overlapping(deps, session, customer, stores, actor=actor)
+        overlapping = await overlapping_requests(deps, session, customer, stores, lock=True)
+        if withdraw is not None and {request.id for request in overlapping} - set(withdraw):
+            raise LinksStillOpen(
+                f"{customer.name} still has open links for these stores; "
+                "confirm replacing them first.",
+                open_links=tuple(open_link(request) for request in overlapping),
+            )
+        replaced = await withdraw_links(deps, session, overlapping, actor=actor)
+        now = deps.clock()
         request = ConsentRequest(
             token_hash=token_hash(token),
             customer_id=customer.id,
             issued_by=actor,
-            slack_channel_id=slack_channel_id,
-            slack_message_ts=slack_message_ts,
             status=ConsentStatus.ISSUED,
-            created_at=deps.clock(),
-            expires_at=deps.clock() + lifetime,
+            created_at=now,
+            expires_at=now + lifetime,
             stores=stores,
         )
         session.add(request)
@@ -117,36 +127,13 @@ async def get(deps: Dependencies, *, consent_request_id: int) -> ConsentView:
         )
 
 
-async def report_to(
-    deps: Dependencies, *, consent_request_id: int, channel_id: str, message_ts: str
-) -> None:
-    """Remember the Slack message whose thread hears how the customer gets on."""
+async def report_to(deps: Dependencies, *, consent_request_id: int, place: str) -> None:
+    """Remember where the front door hears how the customer gets on (its own reference)."""
     async with transaction(deps) as session:
-        request = await request_by_id(deps, session, consent_request_id)
-        request.slack_channel_id = channel_id
-        request.slack_message_ts = message_ts
-
-
-async def open_links(
-    deps: Dependencies, *, customer_id: int, store_codes: Sequence[str] | None
-) -> tuple[OpenLink, ...]:
-    """The open links a new link for these stores (None: every store) would withdraw,
-    so that an agent confirms before a link the customer may hold stops working."""
-    async with transaction(deps, read_only=True) as session:
-        customer = await customer_row(deps, session, customer_id)
-        stores = await chosen_stores(deps, session, customer, store_codes)
-        requests = await overlapping_requests(deps, session, customer, stores, lock=False)
-        return tuple(
-            OpenLink(
-                consent_request_id=request.id,
-                store_codes=tuple(store.code for store in request.stores),
-                issued_by=request.issued_by,
-                expires_at=request.expires_at,
-                slack_channel_id=request.slack_channel_id,
-                slack_message_ts=request.slack_message_ts,
-                slack_choice_ts=request.slack_choice_ts,
-            )
-            for request in requests
+        await session.execute(
+            update(ConsentRequest)
+            .where(ConsentRequest.id == consent_request_id)
+            .values(report_to=place)
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from storage.models import GrantStatus, StoreStatus
+from .states import ConsentStatus, GrantStatus, StoreStatus
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,6 @@ class CustomerCandidate:
 
 
 @dataclass(frozen=True)
-class ReplacedLink:
-    consent_request_id: int
-    store_codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class OpenLink:
     """A link still usable by the customer: issuing another for its stores withdraws it."""
 
@@ -64,9 +58,10 @@ class OpenLink:
     store_codes: tuple[str, ...]
     issued_by: str
     expires_at: datetime
-    slack_channel_id: str | None = None
-    slack_message_ts: str | None = None
-    slack_choice_ts: str | None = None
+    report_to: str | None = None
+    """Where the front door that issued the link hears of it, in its own terms."""
+    choice_report: str | None = None
+    """The report asking for the organisation choice, for the outcome to replace."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,8 @@ class ConsentLink:
     url: str = field(repr=False)
     expires_at: datetime
     store_codes: tuple[str, ...]
-    replaced: tuple[ReplacedLink, ...] = ()
+    replaced: tuple[OpenLink, ...] = ()
+    """The open links of these stores it withdrew, as they were."""
 
 
 @dataclass(frozen=True)
@@ -98,19 +94,25 @@ class ConsentView:
     consent_request_id: int
     customer_id: int
     customer_name: str
-    status: str
+    status: ConsentStatus
     expires_at: datetime
     stores: tuple[StoreView, ...]
     organisations: tuple[OrganisationOption, ...] = ()
     issued_by: str = ""
-    slack_channel_id: str | None = None
-    slack_message_ts: str | None = None
-    slack_choice_ts: str | None = None
+    report_to: str | None = None
+    """Where the front door that issued the link hears of it, in its own terms."""
+    choice_report: str | None = None
+    """The report asking for the organisation choice, for the outcome to replace."""
     finished_at: datetime | None = None
     finished_by: str | None = None
     """Who completed, revoked or replaced the link (an audit actor)."""
     usable: bool = False
     """The customer can still use the link: open and unexpired, by the domain's clock."""
+
+    @property
+    def awaiting_choice(self) -> bool:
+        """Consent was given at Xero; the organisation per store is still to be chosen."""
+        return self.status == ConsentStatus.AUTHORISED
 
 
 @dataclass(frozen=True)

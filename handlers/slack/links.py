@@ -7,6 +7,8 @@ from collections.abc import Collection, Sequence
 
 from slack_sdk.errors import SlackApiError
 
+from bot.domain import links
+from bot.domain.errors import LinksStillOpen
 from bot.domain.results import ConsentLink, OpenLink
 from handlers.slack import ids
 from handlers.slack.blocks.common import mention, message, section
@@ -14,6 +16,7 @@ from handlers.slack.blocks.links import link_for_agent, link_record, replace_con
 
 from .notifier import replace_choice
 from .runtime import Turn
+from .threads import Thread
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +37,20 @@ async def send_link(
     record goes to the channel, or to the agent's DM when the bot cannot post there; it
     never contains the link.
     """
-    open_links = await turn.service.open_links(customer_id=customer_id, store_codes=store_codes)
-    if {old.consent_request_id for old in open_links} - set(replacing or ()):
+    try:
+        link = await links.issue(
+            turn.deps,
+            customer_id=customer_id,
+            store_codes=store_codes,
+            actor=turn.actor,
+            withdraw=replacing or (),
+        )
+    except LinksStillOpen as still_open:
         confirmation = replace_confirmation(
-            customer_id=customer_id, store_codes=store_codes, open_links=open_links
+            customer_id=customer_id, store_codes=store_codes, open_links=still_open.open_links
         )
         await turn.reply(confirmation, replace=replacing is not None)
         return
-    link = await turn.service.issue_consent_link(
-        customer_id=customer_id, store_codes=store_codes, actor=turn.actor
-    )
     record = link_record(
         consent_request_id=link.consent_request_id,
         customer_name=link.customer_name,
@@ -59,15 +66,12 @@ async def send_link(
         except SlackApiError as error:
             log.info("cannot post link record in %s: %s", channel, error.response.get("error"))
     if posted is not None:
-        await turn.service.attach_slack_thread(
-            consent_request_id=link.consent_request_id,
-            channel_id=posted["channel"],
-            message_ts=posted["ts"],
+        thread = Thread(channel=posted["channel"], ts=posted["ts"])
+        await links.report_to(
+            turn.deps, consent_request_id=link.consent_request_id, place=thread.reference
         )
-    withdrawn = {old.consent_request_id for old in link.replaced}
-    for old in open_links:
-        if old.consent_request_id in withdrawn:
-            await _mark_replaced(turn, old, by=link)
+    for old in link.replaced:
+        await _mark_replaced(turn, old, by=link)
     sealed = turn.runtime.vault.encrypt(ids.encode(r=link.consent_request_id, u=link.url))
     agent_copy = link_for_agent(link, sealed_link=sealed, can_revoke=turn.is_admin)
     await turn.reply(agent_copy, replace=replacing is not None)
@@ -75,7 +79,8 @@ async def send_link(
 
 async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
     """The old link's record must not go on saying it waits for the customer."""
-    if not (old.slack_channel_id and old.slack_message_ts):
+    thread = Thread.of(old.report_to)
+    if thread is None:
         return
     record = link_record(
         consent_request_id=old.consent_request_id,
@@ -85,9 +90,7 @@ async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
         state=f"replaced by link #{by.consent_request_id} ({mention(turn.actor)})",
     )
     try:
-        await turn.client.chat_update(
-            channel=old.slack_channel_id, ts=old.slack_message_ts, **record.kwargs()
-        )
+        await turn.client.chat_update(channel=thread.channel, ts=thread.ts, **record.kwargs())
         replaced = (
             f":lock: Link #{old.consent_request_id} was replaced by "
             f"link #{by.consent_request_id}; choose there."

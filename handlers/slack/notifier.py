@@ -17,6 +17,7 @@ from handlers.slack.blocks.links import (
     progress_message,
     progress_state,
 )
+from handlers.slack.threads import Thread
 
 
 class SlackNotifier:
@@ -25,11 +26,12 @@ class SlackNotifier:
 
     async def consent_changed(self, event: ConsentEvent) -> str | None:
         consent = event.consent
-        if not (consent.slack_channel_id and consent.slack_message_ts):
+        thread = Thread.of(consent.report_to)
+        if thread is None:
             return None
         reply = progress_message(event)
         posted = await self._client.chat_postMessage(
-            channel=consent.slack_channel_id, thread_ts=consent.slack_message_ts, **reply.kwargs()
+            channel=thread.channel, thread_ts=thread.ts, **reply.kwargs()
         )
         record = link_record(
             consent_request_id=consent.consent_request_id,
@@ -38,9 +40,7 @@ class SlackNotifier:
             issued_by=consent.issued_by,
             state=progress_state(event),
         )
-        await self._client.chat_update(
-            channel=consent.slack_channel_id, ts=consent.slack_message_ts, **record.kwargs()
-        )
+        await self._client.chat_update(channel=thread.channel, ts=thread.ts, **record.kwargs())
         if event.kind == ConsentEventKind.COMPLETED:
             await replace_choice(self._client, consent, choice_closed(consent))
         is_choice = event.kind == ConsentEventKind.AUTHORISED and any(
@@ -53,7 +53,6 @@ async def replace_choice(
     client: AsyncWebClient, link: ConsentView | OpenLink, outcome: Message
 ) -> None:
     """The thread's organisation choice, once the link has moved on, shows only where it went."""
-    if link.slack_channel_id and link.slack_choice_ts:
-        await client.chat_update(
-            channel=link.slack_channel_id, ts=link.slack_choice_ts, **outcome.kwargs()
-        )
+    thread = Thread.of(link.report_to)
+    if thread and link.choice_report:
+        await client.chat_update(channel=thread.channel, ts=link.choice_report, **outcome.kwargs())

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.notify import ConsentEvent, ConsentEventKind
 from bot.domain.results import ConsentLink, ConsentView, OpenLink
+from bot.domain.states import ConsentStatus
 from handlers.slack import ids
 
 from .common import (
@@ -200,9 +201,9 @@ def link_state(consent: ConsentView) -> str:
     by = f" by {person(consent.finished_by)}" if consent.finished_by else ""
     at = f" {when(consent.finished_at)}" if consent.finished_at else ""
     number = f"Link #{consent.consent_request_id}"
-    if consent.status == "completed":
+    if consent.status == ConsentStatus.COMPLETED:
         return f"{number} was already completed{by}{at}."
-    if consent.status == "revoked":
+    if consent.status == ConsentStatus.REVOKED:
         return f"{number} was withdrawn{by}{at}."
     return f"{number} expired {when(consent.expires_at)}."
 

@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.results import Disconnection, OrganisationGroup, Summary
+from bot.domain.states import GrantStatus
 from handlers.slack import ids
-from storage.models import GrantStatus
 
 from .common import (
     Customer,

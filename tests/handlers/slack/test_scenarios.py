@@ -86,7 +86,7 @@ async def test_a_store_button_issues_a_link_recorded_in_the_channel(
     assert "Consent link #1 for *Acme Bikes*" in text_of(record)
     assert "http://bot.test/connect/" not in text_of(record)
     consent = await slack.service.consent_for_request(consent_request_id=1)
-    assert (consent.slack_channel_id, consent.slack_message_ts) == (CHANNEL, record.ts)
+    assert consent.report_to == f"{CHANNEL}/{record.ts}"
     assert [s.code for s in consent.stores] == ["S002"]
 
 
