@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -98,13 +99,41 @@ async def identify(deps: Dependencies, *, query: str) -> CustomerCandidate:
         return CustomerCandidate(id=customer.id, name=customer.name)
 
 
-async def _customer_by_query(deps: Dependencies, session: AsyncSession, query: str) -> Customer:
+async def identify_leading(
+    deps: Dependencies, *, words: Sequence[str], quoted: bool = False
+) -> tuple[CustomerCandidate, tuple[str, ...]]:
+    """The customer the longest leading `words` name, and the words after it (store codes,
+    an organisation), in one read. With `quoted`, the first word is the whole name.
+
+    A miss on every reading is reported for the longest one, with suggestions."""
+    if not words:
+        raise InvalidRequest("Say which customer: their name or their number.")
+    cuts = [1] if quoted else list(range(len(words), 0, -1))
+    async with transaction(deps, read_only=True) as session:
+        for cut in cuts:
+            query = " ".join(words[:cut])
+            try:
+                customer = await _customer_by_query(deps, session, query, suggest=False)
+            except NotFound:
+                continue
+            except Ambiguous as several:
+                several.query = query
+                raise
+            return CustomerCandidate(id=customer.id, name=customer.name), tuple(words[cut:])
+        longest = " ".join(words[: cuts[0]])
+        await _customer_by_query(deps, session, longest)  # raises NotFound, with suggestions
+    raise NotFound(f"No customer matches {longest!r}.")
+
+
+async def _customer_by_query(
+    deps: Dependencies, session: AsyncSession, query: str, *, suggest: bool = True
+) -> Customer:
     text = " ".join(query.split())
     if not text:
         raise InvalidRequest("Say which customer: their name or their number.")
     if text.lstrip("#").isdigit():
         return await customer_row(deps, session, int(text.lstrip("#")))
-    return await _customer_by_name(deps, session, text)
+    return await _customer_by_name(session, text, suggest=suggest)
 
 
 async def get(deps: Dependencies, *, customer_id: int) -> CustomerView:
@@ -164,7 +193,7 @@ async def refresh_stores(deps: Dependencies, *, customer_id: int, actor: str) ->
         return await load_customer_view(deps, session, customer)
 
 
-async def _customer_by_name(deps: Dependencies, session: AsyncSession, name: str) -> Customer:
+async def _customer_by_name(session: AsyncSession, name: str, *, suggest: bool = True) -> Customer:
     key = name.casefold()
     exact = await session.scalar(select(Customer).where(Customer.name_key == key))
     if exact is not None:
@@ -185,6 +214,8 @@ async def _customer_by_name(deps: Dependencies, session: AsyncSession, name: str
             f"{len(partial)} customers match {name!r}; choose one.",
             candidates=[CustomerCandidate(id=c.id, name=c.name) for c in partial],
         )
+    if not suggest:
+        raise NotFound(f"No customer matches {name!r}.")
     names = list(await session.scalars(select(Customer.name)))
     closest = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(closest)}?" if closest else ""

@@ -33,9 +33,11 @@ class NotFound(DomainError):
 class Ambiguous(DomainError):
     """A name matched several customers or organisations; `candidates` offers the choice."""
 
-    def __init__(self, message: str, *, candidates: Sequence[object]) -> None:
+    def __init__(self, message: str, *, candidates: Sequence[object], query: str = "") -> None:
         super().__init__(message)
         self.candidates = tuple(candidates)
+        self.query = query
+        """The words that matched several, when they were part of a longer text."""
 
 
 class InvalidRequest(DomainError):
