@@ -34,6 +34,7 @@ CONFIRM_ORGANISATIONS = "confirm_organisations"
 REGISTER_CUSTOMER_VIEW = "register_customer"
 NAME_BLOCK, NAME_INPUT = "customer_name", "name"
 KEY_BLOCK, KEY_INPUT = "cloudpos_key", "api_key"
+NAME_MAX_LENGTH, KEY_MAX_LENGTH = 200, 500
 STORE_CHOICE_BLOCK_PREFIX = "store:"
 
 

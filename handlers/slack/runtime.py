@@ -110,15 +110,6 @@ class Turn:
             )
 
 
-def selected_values(body: dict[str, Any], block_id: str, action_id: str) -> list[str]:
-    """What a select in the clicked message holds right now (Slack sends the message state)."""
-    state = body.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
-    options = state.get("selected_options") or (
-        [state["selected_option"]] if state.get("selected_option") else []
-    )
-    return [option["value"] for option in options]
-
-
 Handler = Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 

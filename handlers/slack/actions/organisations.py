@@ -12,6 +12,7 @@ from handlers.slack.blocks.common import Message, escape
 from handlers.slack.blocks.links import choice_closed
 from handlers.slack.blocks.summary import disconnected_message, summary_message
 from handlers.slack.runtime import Turn, acknowledged
+from handlers.slack.views.state import ViewState
 
 
 def register(app: AsyncApp) -> None:
@@ -64,16 +65,15 @@ async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[s
 def _chosen_organisations(body: dict[str, Any]) -> dict[str, int]:
     """Each store's organisation as the agent sees it: what they picked, or else the select's
     initial option, which Slack leaves out of `state.values` when it was not touched."""
-    values = (body.get("state") or {}).get("values") or {}
+    state = ViewState.of(body)
     choices: dict[str, int] = {}
     for block in (body.get("message") or {}).get("blocks") or []:
         block_id = str(block.get("block_id") or "")
         if not block_id.startswith(ids.STORE_CHOICE_BLOCK_PREFIX):
             continue
-        picked = (values.get(block_id, {}).get(ids.ORGANISATION_CHOICE) or {}).get(
-            "selected_option"
-        ) or (block.get("accessory") or {}).get("initial_option")
-        value = str((picked or {}).get("value", ""))
+        picked = state.selected(block_id, ids.ORGANISATION_CHOICE, label="the organisation choice")
+        initial = (block.get("accessory") or {}).get("initial_option") or {}
+        value = picked if picked is not None else str(initial.get("value", ""))
         if value.isdigit():
             choices[block_id.removeprefix(ids.STORE_CHOICE_BLOCK_PREFIX)] = int(value)
     return choices

@@ -13,7 +13,8 @@ from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.customers import customer_card
 from handlers.slack.blocks.summary import summary_message
 from handlers.slack.links import send_link
-from handlers.slack.runtime import Turn, acknowledged, selected_values
+from handlers.slack.runtime import Turn, acknowledged
+from handlers.slack.views.state import ViewState
 
 
 def register(app: AsyncApp) -> None:
@@ -36,7 +37,9 @@ async def send_link_for_store(turn: Turn, action: dict[str, Any], body: dict[str
 
 
 async def send_link_for_selected(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
-    codes = selected_values(body, ids.STORE_PICKER, ids.STORE_PICKER)
+    codes = ViewState.of(body).multi_selected(
+        ids.STORE_PICKER, ids.STORE_PICKER, label="the stores"
+    )
     if not codes:
         raise InvalidRequest("Choose one or more stores in the list first.")
     customer_id = ids.int_field(ids.decode(action.get("value")), "c")

@@ -31,13 +31,17 @@ def register_customer_view() -> dict[str, Any]:
             InputBlock(
                 block_id=ids.NAME_BLOCK,
                 label=PlainTextObject(text="Customer name"),
-                element=PlainTextInputElement(action_id=ids.NAME_INPUT, max_length=200),
+                element=PlainTextInputElement(
+                    action_id=ids.NAME_INPUT, max_length=ids.NAME_MAX_LENGTH
+                ),
                 hint=PlainTextObject(text="As the helpdesk knows them, e.g. Acme Bikes"),
             ),
             InputBlock(
                 block_id=ids.KEY_BLOCK,
                 label=PlainTextObject(text="Cloud POS API key"),
-                element=PlainTextInputElement(action_id=ids.KEY_INPUT, max_length=500),
+                element=PlainTextInputElement(
+                    action_id=ids.KEY_INPUT, max_length=ids.KEY_MAX_LENGTH
+                ),
                 hint=PlainTextObject(
                     text="From Cloud POS backoffice: Setup → Configuration → External Access "
                     "To The Cloud POS API. It is checked, stored encrypted, and never shown again."
