@@ -129,18 +129,28 @@ def reported(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 
     @functools.wraps(listener)
     async def run(args: AsyncArgs) -> None:
-        ack: AsyncAck = args.ack
         try:
             await listener(**{name: getattr(args, name) for name in wanted})
         except Exception as error:
-            surface = Surface.of(args.body, args.context, args.client, args.respond)
-            if ack.response is None:
-                if args.body.get("type") == "view_submission":
-                    view = surface.failure_view(describe(error))
-                    await ack(response_action="update", view=view)
-                    return
-                await ack()
-            await report(error, surface)
+            if not await acknowledge_failure(error, args):
+                await report(error, surface_of(args))
 
     del run.__wrapped__  # Bolt reads the signature: it must see `args`, not the listener's
     return run
+
+
+def surface_of(args: AsyncArgs) -> Surface:
+    return Surface.of(args.body, args.context, args.client, args.respond)
+
+
+async def acknowledge_failure(error: BaseException, args: AsyncArgs) -> bool:
+    """Acknowledge a failed request unless it was: a modal submission with the error in the
+    modal. True when that ack told the agent already; otherwise `report` must."""
+    ack: AsyncAck = args.ack
+    if ack.response is not None:
+        return False
+    if args.body.get("type") == "view_submission":
+        await ack(response_action="update", view=surface_of(args).failure_view(describe(error)))
+        return True
+    await ack()
+    return False

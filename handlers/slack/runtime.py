@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,11 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common.vault import Vault
 from bot.domain import ConnectionService
-from bot.domain.errors import ExternalServiceError, InvalidRequest
+from bot.domain.errors import ExternalServiceError
 
 from .access import AccessPolicy
 from .blocks import Message
 from .errors import reported
+
+log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "xero_bot_runtime"
 READS_AT_ONCE = 4
@@ -40,6 +43,17 @@ class Runtime:
     calls: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CALLS_AT_ONCE))
     """Work that waits on Xero or Cloud POS has slots of its own, so a slow backend never
     holds up an agent who only reads."""
+    pending: set[asyncio.Task[None]] = field(default_factory=set, compare=False, hash=False)
+    """Work started by `after_ack`, held until it ends (the loop keeps only weak references)."""
+
+    def after_ack(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` once the ack is on its way: what a listener does after `ack()`, for
+        a middleware, whose answer Bolt sends only when it returns. `work` reports its own
+        errors; anything else it raises is logged."""
+        task = asyncio.ensure_future(work)
+        self.pending.add(task)
+        task.add_done_callback(_finished)
+        task.add_done_callback(self.pending.discard)
 
     @asynccontextmanager
     async def slot(self, *, calls_out: bool) -> AsyncIterator[None]:
@@ -59,6 +73,11 @@ class Runtime:
                     "waiting. Check the card or the summary, then try again in a few minutes.",
                     retryable=True,
                 ) from None
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("work after an ack failed", exc_info=error)
 
 
 def actor_of(user_id: str) -> str:
@@ -98,16 +117,6 @@ class Turn:
     async def reply(self, message: Message, *, replace: bool = False) -> None:
         """An answer only the agent sees (or a replacement of the message they clicked)."""
         await self.respond(response_type="ephemeral", replace_original=replace, **message.kwargs())
-
-    async def require_admin(self, what: str, *, attempted: str) -> None:
-        """Refuse, and audit the refusal, unless the agent is an admin: every path that
-        cannot be undone goes through here, typed or clicked (clicks can be forged)."""
-        if not self.is_admin:
-            await self.service.record_access_refused(actor=self.actor, attempted=attempted)
-            raise InvalidRequest(
-                f"Only helpdesk admins can {what}. Ask one to do it, or to add you to "
-                "ADMIN_USERS or the admin user group."
-            )
 
 
 Handler = Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[None]]

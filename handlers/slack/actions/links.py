@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.common.vault import VaultError
 from bot.domain.errors import InvalidRequest
 from handlers.slack import ids
+from handlers.slack.admin import admin_only
 from handlers.slack.blocks.common import Message, escape, mention
 from handlers.slack.blocks.links import choice_closed, link_for_customer, link_record, link_state
 from handlers.slack.links import send_link
@@ -18,7 +19,9 @@ from handlers.slack.runtime import Turn, acknowledged
 
 def register(app: AsyncApp) -> None:
     app.action(ids.POST_LINK)(acknowledged(post_link_in_channel))
-    app.action(ids.REVOKE_LINK)(acknowledged(revoke_link))
+    app.action(ids.REVOKE_LINK, middleware=[admin_only("revoke consent links", revoking)])(
+        acknowledged(revoke_link)
+    )
     app.action(ids.REPLACE_LINK)(acknowledged(replace_open_link))
     app.action(ids.KEEP_LINK)(acknowledged(keep_open_link))
 
@@ -76,9 +79,17 @@ async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[st
     await turn.reply(Message(":white_check_mark: Posted the link in this channel."))
 
 
+def revoking(action: dict[str, Any]) -> str:
+    return f"revoke link #{_revoked_request(action)}"
+
+
+def _revoked_request(action: dict[str, Any]) -> int:
+    return ids.int_field(ids.decode(action.get("value")), "r")
+
+
 async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
-    request_id = ids.int_field(ids.decode(action.get("value")), "r")
-    await turn.require_admin("revoke consent links", attempted=f"revoke link #{request_id}")
+    """Admins only (`register`)."""
+    request_id = _revoked_request(action)
     current = await turn.service.consent_for_request(consent_request_id=request_id)
     if not current.usable:
         await turn.reply(Message(f":lock: {link_state(current)} Nothing to revoke."), replace=True)

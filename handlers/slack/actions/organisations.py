@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain.errors import InvalidRequest, NotFound
 from handlers.slack import ids
+from handlers.slack.admin import admin_only
 from handlers.slack.blocks.common import Message, escape
 from handlers.slack.blocks.links import choice_closed
 from handlers.slack.blocks.summary import disconnected_message, summary_message
@@ -16,18 +17,29 @@ from handlers.slack.views.state import ViewState
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.DISCONNECT)(acknowledged(disconnect, calls_out=True))
+    app.action(ids.DISCONNECT, middleware=[admin_only("disconnect organisations", disconnecting)])(
+        acknowledged(disconnect, calls_out=True)
+    )
     app.action(ids.CONFIRM_ORGANISATIONS)(acknowledged(confirm_organisations, calls_out=True))
 
 
-async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
+def disconnecting(action: dict[str, Any]) -> str:
+    _, tenant_id = _disconnected(action)
+    return f"disconnect organisation {tenant_id[:64]}"
+
+
+def _disconnected(action: dict[str, Any]) -> tuple[int, str]:
+    """The customer and the organisation (tenant) a Disconnect button is about."""
     value = ids.decode(action.get("value"))
     customer_id, tenant_id = ids.int_field(value, "c"), value.get("t")
     if not isinstance(tenant_id, str) or not tenant_id:
         raise InvalidRequest("That button is out of date. Run `/xero summary` again.")
-    await turn.require_admin(
-        "disconnect organisations", attempted=f"disconnect organisation {tenant_id[:64]}"
-    )
+    return customer_id, tenant_id
+
+
+async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
+    """Admins only (`register`)."""
+    customer_id, tenant_id = _disconnected(action)
     await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
     try:
         result = await turn.service.disconnect_organisation(

@@ -99,10 +99,17 @@ async def link(turn: Turn, invocation: Invocation) -> None:
     await send_link(turn, customer_id=customer.id, store_codes=chosen)
 
 
+def typed_disconnect(command: dict[str, Any]) -> str | None:
+    """What a typed `/xero disconnect` attempts, for the admin check; None for the
+    subcommands every helpdesk agent may use (and for words that cannot be read)."""
+    invocation = parse(command.get("text", ""))
+    if invocation.name != "disconnect" or invocation.problem:
+        return None
+    return f"/xero disconnect {clip(invocation.rest, 150)}"
+
+
 async def disconnect(turn: Turn, invocation: Invocation) -> None:
-    await turn.require_admin(
-        "disconnect organisations", attempted=f"/xero disconnect {clip(invocation.rest, 150)}"
-    )
+    """Admins only: `typed_disconnect` refuses anyone else before the command runs."""
     customer, rest = await _customer_and_rest(turn, invocation, then="summary")
     if customer is None:
         return
