@@ -16,7 +16,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common.vault import Vault
-from bot.domain import ConnectionService
+from bot.domain import ConnectionService, Dependencies
 from bot.domain.errors import ExternalServiceError
 
 from .access import AccessPolicy
@@ -100,6 +100,10 @@ class Turn:
     @property
     def actor(self) -> str:
         return actor_of(self.user_id)
+
+    @property
+    def deps(self) -> Dependencies:
+        return self.service.deps
 
     @classmethod
     def of(cls, context: AsyncBoltContext, respond: AsyncRespond, client: AsyncWebClient) -> Turn:

@@ -15,6 +15,7 @@ from handlers.slack.blocks.links import choice_closed, link_for_customer, link_r
 from handlers.slack.links import send_link
 from handlers.slack.notifier import replace_choice
 from handlers.slack.runtime import Turn, acknowledged
+from handlers.slack.threads import Thread
 
 
 def register(app: AsyncApp) -> None:
@@ -99,7 +100,7 @@ async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) 
     )
     await turn.reply(Message(f":no_entry_sign: Link #{request_id} is revoked."), replace=True)
     await replace_choice(turn.client, consent, choice_closed(consent))
-    if consent.slack_channel_id and consent.slack_message_ts:
+    if thread := Thread.of(consent.report_to):
         record = link_record(
             consent_request_id=request_id,
             customer_name=consent.customer_name,
@@ -107,6 +108,4 @@ async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) 
             issued_by=consent.issued_by,
             state=f"revoked by {mention(turn.actor)}",
         )
-        await turn.client.chat_update(
-            channel=consent.slack_channel_id, ts=consent.slack_message_ts, **record.kwargs()
-        )
+        await turn.client.chat_update(channel=thread.channel, ts=thread.ts, **record.kwargs())
