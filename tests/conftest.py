@@ -1,4 +1,5 @@
-"""Shared fixtures: a real database per test (SQLite and PostgreSQL), a controllable clock."""
+"""Shared fixtures: a real database per test (SQLite and PostgreSQL), a controllable clock,
+and the sandbox's Cloud POS and Xero emulators mounted into the bot's real clients."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
-import respx
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,17 +21,11 @@ from bot.clients.xero import XeroClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.settings import generate_encryption_key
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from tests.fakes import (
-    CLOUDPOS_URL,
-    XERO_API_URL,
-    XERO_AUTHORIZE_URL,
-    XERO_REVOKE_URL,
-    XERO_TOKEN_URL,
-    FakeCloudPos,
-    FakeXero,
-)
+from tests.fakes import FakeCloudPos
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -142,6 +137,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 ENCRYPTION_KEY = generate_encryption_key()
 PUBLIC_BASE_URL = "https://bot.test"
+CLOUDPOS_URL = "http://cloudpos.test"
+XERO = "http://xero.test"
+XERO_AUTHORIZE_URL = f"{XERO}/identity/connect/authorize"
+XERO_TOKEN_URL = f"{XERO}/identity/connect/token"
+XERO_REVOKE_URL = f"{XERO}/identity/connect/revocation"
+XERO_API_URL = f"{XERO}/api"
+CLIENT_ID, CLIENT_SECRET = "bot-client", "bot-client-secret"
 
 
 async def _no_sleep(_seconds: float) -> None:
@@ -149,37 +151,47 @@ async def _no_sleep(_seconds: float) -> None:
 
 
 @pytest.fixture
-def router() -> Iterator[respx.Router]:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
-        yield mock
+def cloudpos() -> CloudPosEmulator:
+    """Cloud POS without its rate limit: the clients in tests do not pace themselves.
+
+    A `FakeCloudPos` only so that modules still calling the old `add` keep working."""
+    return FakeCloudPos(min_interval=0)
 
 
 @pytest.fixture
-def cloudpos(router: respx.Router) -> FakeCloudPos:
-    return FakeCloudPos(router)
+def emulator() -> XeroEmulator:
+    return XeroEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sleep=_no_sleep)
 
 
-@pytest.fixture
-def xero(router: respx.Router) -> FakeXero:
-    return FakeXero(router)
+def cloudpos_client(cloudpos: CloudPosEmulator) -> CloudPosClient:
+    """The bot's Cloud POS client on the emulator, never pacing or sleeping."""
+    return CloudPosClient(
+        base_url=CLOUDPOS_URL,
+        sleep=_no_sleep,
+        min_interval=0,
+        transport=httpx.ASGITransport(app=cloudpos.app),
+    )
 
 
-def make_service(engine: AsyncEngine, clock: Clock) -> ConnectionService:
-    """A connection service on `engine` talking to the respx fakes, never sleeping."""
+def make_service(
+    engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+) -> ConnectionService:
+    """A connection service on `engine` talking to the emulators, never sleeping."""
     return ConnectionService(
         Dependencies(
             sessions=session_factory(engine),
             vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
+            cloudpos=cloudpos_client(cloudpos),
             xero=XeroClient(
-                client_id="client-id",
-                client_secret="client-secret-value",
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
                 redirect_uri=f"{PUBLIC_BASE_URL}/xero/callback",
                 scopes=("offline_access", "accounting.settings.read"),
                 authorize_url=XERO_AUTHORIZE_URL,
                 token_url=XERO_TOKEN_URL,
                 revoke_url=XERO_REVOKE_URL,
                 api_url=XERO_API_URL,
+                transport=emulator.transport(),
                 sleep=_no_sleep,
             ),
             public_base_url=PUBLIC_BASE_URL,
@@ -190,9 +202,9 @@ def make_service(engine: AsyncEngine, clock: Clock) -> ConnectionService:
 
 @pytest.fixture
 def service(
-    engine: AsyncEngine, clock: Clock, cloudpos: FakeCloudPos, xero: FakeXero
+    engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> ConnectionService:
-    return make_service(engine, clock)
+    return make_service(engine, clock, cloudpos, emulator)
 
 
 pytest_plugins = ["tests.web_fixtures", "tests.slack_fixtures"]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.common.vault import Vault
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentAttempt, ConsentView, CustomerView
-from tests.fakes import FakeCloudPos, FakeXero
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
+from storage.engine import transaction
+from storage.models import Base, XeroGrant
+from tests.conftest import ENCRYPTION_KEY
 
 AGENT = "slack:U001"
 CUSTOMER = "customer"
@@ -14,10 +24,10 @@ BROWSER = "browser-cookie-1"
 
 
 async def registered(
-    service: ConnectionService, cloudpos: FakeCloudPos, *, name: str = "Acme", stores: int = 3
+    service: ConnectionService, cloudpos: CloudPosEmulator, *, name: str = "Acme", stores: int = 3
 ) -> CustomerView:
     key = f"key-{name.replace(' ', '-')}"
-    cloudpos.add(key, group=name.lower(), stores=stores)
+    cloudpos.add_account(key, group=name.lower(), stores=stores)
     return await service.register_customer(name=name, api_key=key, actor=AGENT)
 
 
@@ -25,11 +35,82 @@ def token_of(url: str) -> str:
     return urlsplit(url).path.rsplit("/", 1)[-1]
 
 
+def xero_user(emulator: XeroEmulator, user: str, tenants: Sequence[EmulatedOrganisation]) -> str:
+    """`user` at Xero (made, as {user}@example.com with no name, if new), allowed to
+    authorise `tenants`."""
+    if emulator.user(user) is None:
+        emulator.add_user(user_id=user, email=f"{user}@example.com", name="")
+    emulator.invite(user, [tenant.tenant_id for tenant in tenants])
+    return user
+
+
+def allow_at_xero(
+    emulator: XeroEmulator,
+    authorize_url: str,
+    tenants: Sequence[EmulatedOrganisation],
+    *,
+    user: str = "xero-user-1",
+) -> str:
+    """`user` allows `tenants` on the consent page `authorize_url`: Xero's code."""
+    query = {key: values[0] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+    back = emulator.authorise(
+        user_id=xero_user(emulator, user, tenants),
+        tenant_ids=[tenant.tenant_id for tenant in tenants],
+        redirect_uri=query["redirect_uri"],
+        state=query["state"],
+        scope=query.get("scope", ""),
+        code_challenge=query.get("code_challenge", ""),
+        code_challenge_method=query.get("code_challenge_method", ""),
+    )
+    return parse_qs(urlsplit(back).query)["code"][0]
+
+
+def connected_elsewhere(
+    emulator: XeroEmulator, tenants: Sequence[EmulatedOrganisation], *, user: str = "xero-user-1"
+) -> None:
+    """`user` connected the app to `tenants` in an earlier consent the bot never saw."""
+    emulator.authorise(
+        user_id=xero_user(emulator, user, tenants),
+        tenant_ids=[tenant.tenant_id for tenant in tenants],
+        redirect_uri="https://elsewhere.test/callback",
+        state="earlier",
+    )
+
+
+async def allowed(
+    service: ConnectionService,
+    emulator: XeroEmulator,
+    token: str,
+    tenants: Sequence[EmulatedOrganisation],
+    *,
+    user: str = "xero-user-1",
+) -> tuple[ConsentAttempt, str]:
+    """Press Connect to Xero on the link, allow `tenants` there and come back: the verified
+    callback and the code Xero sent with it."""
+    url = await service.start_consent(token=token, browser_id=BROWSER)
+    code = allow_at_xero(emulator, url, tenants, user=user)
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    return await service.verify_callback(state=state, browser_id=BROWSER), code
+
+
+async def authorise(
+    service: ConnectionService,
+    emulator: XeroEmulator,
+    token: str,
+    tenants: Sequence[EmulatedOrganisation],
+    *,
+    user: str = "xero-user-1",
+) -> ConsentView:
+    """Consent on the link for `tenants` at Xero, all the way back to the bot."""
+    attempt, code = await allowed(service, emulator, token, tenants, user=user)
+    return await service.complete_consent(attempt=attempt, code=code)
+
+
 async def consented(
     service: ConnectionService,
-    xero: FakeXero,
+    emulator: XeroEmulator,
     customer: CustomerView,
-    tenants: list[str],
+    tenants: Sequence[EmulatedOrganisation],
     *,
     codes: list[str] | None = None,
     user: str = "xero-user-1",
@@ -37,14 +118,8 @@ async def consented(
     """Issue a link for `codes` and complete consent at Xero for `tenants`; returns the token."""
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=codes, actor=AGENT)
     token = token_of(link.url)
-    view = await authorise(service, token, xero.consent(user, tenants, email=f"{user}@example.com"))
+    view = await authorise(service, emulator, token, tenants, user=user)
     return token, view
-
-
-async def authorise(service: ConnectionService, token: str, code: str) -> ConsentView:
-    """Press Connect to Xero on the link, and come back from Xero with `code`."""
-    attempt = await callback(service, token)
-    return await service.complete_consent(attempt=attempt, code=code)
 
 
 async def callback(service: ConnectionService, token: str) -> ConsentAttempt:
@@ -56,3 +131,41 @@ async def callback(service: ConnectionService, token: str) -> ConsentAttempt:
 
 def option_id(view: ConsentView, name: str) -> int:
     return next(o.connection_id for o in view.organisations if o.tenant_name == name)
+
+
+async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to show an operation changed nothing."""
+    async with engine.connect() as connection:
+        return {
+            table.name: [tuple(row) for row in await connection.execute(table.select())]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+async def connected_grant(
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+) -> tuple[int, str]:
+    """A customer with one store connected; returns the grant id and its refresh token."""
+    customer = await registered(service, cloudpos)
+    org = emulator.add_organisation("Org")
+    token, view = await consented(service, emulator, customer, [org], codes=["S001"])
+    await service.confirm_organisations(
+        token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
+    )
+    grant = await stored_grant(service)
+    return grant.id, Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
+
+
+async def stored_grant(service: ConnectionService) -> XeroGrant:
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.scalar(select(XeroGrant))
+    assert grant is not None
+    return grant
+
+
+async def expire_soon(service: ConnectionService, *, minutes: float) -> None:
+    """Bring the stored access token close to expiry (Xero stamps expiry with real time)."""
+    async with transaction(service._deps.sessions) as session:
+        grant = await session.scalar(select(XeroGrant))
+        assert grant is not None
+        grant.access_token_expires_at = service._now() + timedelta(minutes=minutes)

@@ -9,25 +9,23 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import respx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
-from bot.clients.cloudpos import CloudPosClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.services import xero_client
 from handlers.slack import ids
 from handlers.slack.notifier import SlackNotifier
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message, SignedRequest, SlackDriver, Workspace
 from sandbox.fake_slack import create_app as create_fake_slack
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
 from tests.browser import free_socket, serve
-from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
+from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep, cloudpos_client
 from tests.domain_helpers import BROWSER, token_of
-from tests.fakes import CLOUDPOS_URL, FakeCloudPos
 from tests.web_fixtures import BOT, web_settings
 
 SIGNING_SECRET = "slack-signing-secret"
@@ -58,11 +56,9 @@ class Slack:
 async def slack(
     engine: AsyncEngine,
     clock: Clock,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
-    router: respx.Router,
 ) -> AsyncIterator[Slack]:
-    router.route(host="127.0.0.1").pass_through()
     workspace = Workspace()
     for user, name in ((AGENT, "Ada Agent"), (ADMIN, "Sam Admin"), (OUTSIDER, "Olly Outsider")):
         workspace.add_user(user, name)
@@ -81,10 +77,8 @@ async def slack(
             Dependencies(
                 sessions=session_factory(engine),
                 vault=Vault([ENCRYPTION_KEY]),
-                cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-                xero=xero_client(
-                    settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
-                ),
+                cloudpos=cloudpos_client(cloudpos),
+                xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
                 public_base_url=BOT,
                 notifier=SlackNotifier(client),
                 clock=clock,

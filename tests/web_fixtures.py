@@ -13,19 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.app import create_app
-from bot.clients.cloudpos import CloudPosClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.services import xero_client
 from bot.settings import Settings
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
 from storage.engine import session_factory
-from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
-from tests.fakes import CLOUDPOS_URL, FakeCloudPos
+from tests.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENCRYPTION_KEY,
+    XERO,
+    Clock,
+    _no_sleep,
+    cloudpos_client,
+)
 
 BOT = "http://bot.test"
-XERO = "http://xero.test"
-CLIENT_ID, CLIENT_SECRET = "bot-client", "bot-client-secret"
 
 
 @dataclass
@@ -34,11 +39,6 @@ class Organisations:
     premium: EmulatedOrganisation
     starter: EmulatedOrganisation
     trial: EmulatedOrganisation
-
-
-@pytest.fixture
-def emulator() -> XeroEmulator:
-    return XeroEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sleep=_no_sleep)
 
 
 @pytest.fixture
@@ -69,17 +69,15 @@ def web_settings(*, rate_limit: int = 1000) -> Settings:
 
 @pytest.fixture
 def web_service(
-    engine: AsyncEngine, clock: Clock, cloudpos: FakeCloudPos, emulator: XeroEmulator
+    engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> ConnectionService:
     settings = web_settings()
     return ConnectionService(
         Dependencies(
             sessions=session_factory(engine),
             vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-            xero=xero_client(
-                settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
-            ),
+            cloudpos=cloudpos_client(cloudpos),
+            xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
             public_base_url=BOT,
             clock=clock,
         )

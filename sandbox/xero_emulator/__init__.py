@@ -7,13 +7,18 @@ Tests drive the bot's real `XeroClient` against `XeroEmulator().app` through
 from .emulator import XeroEmulator
 from .faults import Endpoint, Fault
 from .models import ConsentError, EmulatedConnection, EmulatedOrganisation, EmulatedUser
+from .tokens import RefreshTokenInfo
+from .traffic import EmulatorTransport, Hold
 
 __all__ = [
     "ConsentError",
     "EmulatedConnection",
     "EmulatedOrganisation",
     "EmulatedUser",
+    "EmulatorTransport",
     "Endpoint",
     "Fault",
+    "Hold",
+    "RefreshTokenInfo",
     "XeroEmulator",
 ]

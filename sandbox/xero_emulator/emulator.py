@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from .answers import Sleep
 from .routes import build_app
 from .state import EmulatorState, utc_now
+from .traffic import EmulatorTransport
 
 
 class XeroEmulator(EmulatorState):
@@ -47,6 +48,11 @@ class XeroEmulator(EmulatorState):
             code_lifetime=code_lifetime,
         )
         self.app = build_app(self, sleep=sleep)
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport onto `app`, for the bot's real `XeroClient` in tests. It is
+        the one that loses the answers `lose_next_answers` picked."""
+        return EmulatorTransport(app=self.app)
 
     def __repr__(self) -> str:
         return f"XeroEmulator(client_id={self.client_id!r}, app_name={self.app_name!r})"

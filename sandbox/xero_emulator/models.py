@@ -103,6 +103,17 @@ class Directory:
                 self._users[user_id].tenant_ids.append(organisation.tenant_id)
             return organisation
 
+    def invite(self, user_id: str, tenant_ids: Sequence[str]) -> None:
+        """`user_id` may authorise these organisations too, as a user invited to them."""
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is None:
+                raise ValueError(f"unknown user id: {user_id!r}")
+            unknown = [t for t in tenant_ids if t not in self._organisations]
+            if unknown:
+                raise ValueError(f"unknown tenant ids: {unknown}")
+            user.tenant_ids.extend(t for t in tenant_ids if t not in user.tenant_ids)
+
     def organisations_of(self, user_id: str) -> list[EmulatedOrganisation]:
         with self._lock:
             user = self._users.get(user_id)

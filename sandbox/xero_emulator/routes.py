@@ -7,6 +7,7 @@ prefix and behind any host name. Tokens never reach a log line.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
@@ -18,9 +19,12 @@ from starlette.templating import Jinja2Templates
 from .answers import Sleep, root
 from .api import Api, xero_datetime
 from .controls import FAULT_STATUSES, Controls
-from .faults import ENDPOINTS
+from .faults import ENDPOINTS, Endpoint
 from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
 from .state import EmulatorState
+from .traffic import LOST_HEADER
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _templates() -> Jinja2Templates:
@@ -65,10 +69,27 @@ class _StatusPage:
         return self._templates.TemplateResponse(request, "home.html", context)
 
 
+def _observed(state: EmulatorState, endpoint: Endpoint, handler: Handler) -> Handler:
+    """`handler`, counted and held as the tests ask, its answer marked if it is to be lost."""
+
+    async def handle(request: Request) -> Response:
+        await state.arrive(endpoint)
+        response = await handler(request)
+        if state.take_lost(endpoint):
+            response.headers[LOST_HEADER] = "1"
+        return response
+
+    return handle
+
+
 def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlette:
     templates = _templates()
     identity, api = Identity(state, sleep, templates), Api(state, sleep)
     status, controls = _StatusPage(state, templates), Controls(state)
+
+    def observed(endpoint: Endpoint, handler: Handler) -> Handler:
+        return _observed(state, endpoint, handler)
+
     return Starlette(
         routes=[
             Route("/", status.home, methods=["GET"]),
@@ -77,10 +98,22 @@ def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlett
             Route("/controls/disconnect", controls.disconnect, methods=["POST"]),
             Route(AUTHORIZE_PATH, identity.authorize_page, methods=["GET"]),
             Route(AUTHORIZE_PATH, identity.authorize_submit, methods=["POST"]),
-            Route(TOKEN_PATH, identity.token, methods=["POST"]),
-            Route(REVOKE_PATH, identity.revoke, methods=["POST"]),
-            Route("/api/connections", api.list_connections, methods=["GET"]),
-            Route("/api/connections/{connection_id}", api.delete_connection, methods=["DELETE"]),
-            Route("/api/api.xro/2.0/Organisation", api.organisation, methods=["GET"]),
+            Route(TOKEN_PATH, observed("token", identity.token), methods=["POST"]),
+            Route(REVOKE_PATH, observed("revoke", identity.revoke), methods=["POST"]),
+            Route(
+                "/api/connections",
+                observed("connections", api.list_connections),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/connections/{connection_id}",
+                observed("delete", api.delete_connection),
+                methods=["DELETE"],
+            ),
+            Route(
+                "/api/api.xro/2.0/Organisation",
+                observed("organisation", api.organisation),
+                methods=["GET"],
+            ),
         ]
     )

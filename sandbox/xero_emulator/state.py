@@ -22,14 +22,15 @@ from .models import (
     EmulatedUser,
     with_query,
 )
-from .tokens import ISSUER, GrantError, TokenStore, make_jwt
+from .tokens import ISSUER, GrantError, RefreshTokenInfo, TokenStore, make_jwt
+from .traffic import Traffic
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class EmulatorState(Directory, FaultInjector):
+class EmulatorState(Directory, FaultInjector, Traffic):
     def __init__(
         self,
         *,
@@ -44,6 +45,7 @@ class EmulatorState(Directory, FaultInjector):
     ) -> None:
         Directory.__init__(self)
         FaultInjector.__init__(self)
+        Traffic.__init__(self)
         self.client_id = client_id
         self._client_secret = client_secret
         self.app_name = app_name
@@ -215,6 +217,11 @@ class EmulatorState(Directory, FaultInjector):
             self._tokens.revoke_user(user_id)
             for connection in self.connections_of(user_id):
                 del self._connections[connection.id]
+
+    def refresh_token_info(self, refresh_token: str) -> RefreshTokenInfo | None:
+        """What the emulator knows of a refresh token it issued; None for any other text."""
+        with self._lock:
+            return self._tokens.info(refresh_token)
 
     def access_user(self, access_token: str) -> str | None:
         """The user of a valid (issued, unexpired) access token."""

@@ -60,6 +60,16 @@ class AccessRecord:
 
 
 @dataclass(frozen=True)
+class RefreshTokenInfo:
+    user_id: str
+    rotated: bool
+    """Used once already: it works again only within the grace period."""
+    revoked: bool
+    newest: bool
+    """The last refresh token issued to its user."""
+
+
+@dataclass(frozen=True)
 class Issued:
     """A freshly issued pair; the caller hands it out once and the store keeps only digests."""
 
@@ -205,6 +215,16 @@ class TokenStore:
     def user_of_refresh_token(self, refresh_token: str) -> str | None:
         record = self._refresh.get(digest(refresh_token))
         return None if record is None else record.user_id
+
+    def info(self, refresh_token: str) -> RefreshTokenInfo | None:
+        key = digest(refresh_token)
+        record = self._refresh.get(key)
+        if record is None:
+            return None
+        newest = next(k for k, r in reversed(self._refresh.items()) if r.user_id == record.user_id)
+        return RefreshTokenInfo(
+            record.user_id, record.rotated_at is not None, record.revoked, newest == key
+        )
 
     def revoke_user(self, user_id: str) -> None:
         """Every refresh token of the user dies. Access tokens are self-contained JWTs at Xero

@@ -15,8 +15,14 @@ from bot.cli import main
 from bot.settings import ALL_SERVICE_SETTINGS, generate_encryption_key
 from storage.engine import create_engine
 from storage.migrate import is_current
-from tests.conftest import POSTGRES_URL, new_database_url
-from tests.fakes import XERO_API_URL, XERO_AUTHORIZE_URL, XERO_REVOKE_URL, XERO_TOKEN_URL
+from tests.conftest import (
+    POSTGRES_URL,
+    XERO_API_URL,
+    XERO_AUTHORIZE_URL,
+    XERO_REVOKE_URL,
+    XERO_TOKEN_URL,
+    new_database_url,
+)
 
 
 @pytest.fixture(autouse=True)

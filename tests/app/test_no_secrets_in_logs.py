@@ -12,34 +12,58 @@ from sqlalchemy import select
 from bot.common.vault import Vault
 from bot.domain import ConnectionService
 from bot.domain.errors import DomainError
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import transaction
 from storage.models import XeroGrant
-from tests.conftest import ENCRYPTION_KEY
-from tests.domain_helpers import AGENT, CUSTOMER, authorise, option_id, token_of
-from tests.fakes import FakeCloudPos, FakeXero
+from tests.conftest import CLIENT_SECRET, ENCRYPTION_KEY
+from tests.domain_helpers import (
+    AGENT,
+    CUSTOMER,
+    allowed,
+    callback,
+    option_id,
+    stored_grant,
+    token_of,
+)
 
 API_KEY = "cloudpos-key-3f9c2a7d"
 
 
+async def issued_tokens(service: ConnectionService, emulator: XeroEmulator) -> tuple[str, str]:
+    """The access and refresh token Xero issued, as the bot stored them."""
+    grant = await stored_grant(service)
+    vault = Vault([ENCRYPTION_KEY])
+    access = vault.decrypt(grant.access_token_encrypted)
+    refresh = vault.decrypt(grant.refresh_token_encrypted)
+    assert emulator.refresh_token_info(refresh) is not None, "not a token Xero issued"
+    return access, refresh
+
+
+async def authorise_with(service: ConnectionService, token: str, code: str) -> None:
+    """Come back from Xero on the link with `code`, whatever it was issued for."""
+    await service.complete_consent(attempt=await callback(service, token), code=code)
+
+
 async def test_no_secret_is_logged_from_registration_to_disconnect(
     service: ConnectionService,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    secrets = [API_KEY, ENCRYPTION_KEY, "client-secret-value"]
-    cloudpos.add(API_KEY, group="acme")
+    secrets = [API_KEY, ENCRYPTION_KEY, CLIENT_SECRET]
+    cloudpos.add_account(API_KEY, group="acme")
 
     customer = await service.register_customer(name="Acme", api_key=API_KEY, actor=AGENT)
     with pytest.raises(DomainError) as rejected:
         await service.register_customer(name="Acme 2", api_key=API_KEY + "x", actor=AGENT)
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
     consent_token = token_of(link.url)
-    org = xero.add_organisation("Org")
-    code = xero.consent("xero-user-1", [org])
-    tokens = xero.codes[code]
-    view = await authorise(service, consent_token, code)
+    org = emulator.add_organisation("Org")
+    attempt, code = await allowed(service, emulator, consent_token, [org])
+    view = await service.complete_consent(attempt=attempt, code=code)
+    access, refresh = await issued_tokens(service, emulator)
     await service.confirm_organisations(
         token=consent_token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
     )
@@ -57,7 +81,7 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
         customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
-    secrets += [consent_token, code, tokens.access_token, tokens.refresh_token]
+    secrets += [consent_token, code, access, refresh]
     secrets += [refreshed_access, refreshed_refresh]
     assert len(caplog.records) > 5, "the journey should have logged something"
     logged = caplog.text + "".join(str(record.args) for record in caplog.records)
@@ -68,40 +92,40 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
 
 async def test_no_secret_is_logged_or_raised_when_xero_fails(
     service: ConnectionService,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    cloudpos.add(API_KEY, group="acme")
+    cloudpos.add_account(API_KEY, group="acme")
     customer = await service.register_customer(name="Acme", api_key=API_KEY, actor=AGENT)
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
     consent_token = token_of(link.url)
-    org = xero.add_organisation("Org")
-    code = xero.consent("xero-user-1", [org])
-    tokens = xero.codes[code]
-    await authorise(service, consent_token, code)
+    org = emulator.add_organisation("Org")
+    attempt, code = await allowed(service, emulator, consent_token, [org])
+    await service.complete_consent(attempt=attempt, code=code)
+    access, refresh = await issued_tokens(service, emulator)
     async with transaction(service._deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
         assert grant is not None
         grant.access_token_expires_at = service._now()
 
     raised: list[BaseException] = []
-    xero.lose_token_responses = 10  # every refresh times out
+    emulator.lose_next_answers("token", times=10)  # every refresh times out
     with pytest.raises(DomainError) as timed_out:
         await service.access_token(grant_id=grant.id)
     raised.append(timed_out.value)
     with pytest.raises(DomainError) as reused_code:
-        await authorise(service, consent_token, code)  # the code was used up
+        await authorise_with(service, consent_token, code)  # the code was used up
     raised.append(reused_code.value)
-    xero.lose_token_responses = 0
-    xero.revoked_users.add("xero-user-1")
+    emulator.clear_faults()
+    emulator.revoke_user("xero-user-1")
     with pytest.raises(DomainError) as revoked:
         await service.access_token(grant_id=grant.id)
     raised.append(revoked.value)
 
     assert any(record.levelno >= logging.WARNING for record in caplog.records)
     told = caplog.text + "".join("".join(traceback.format_exception(error)) for error in raised)
-    for secret in (API_KEY, consent_token, code, tokens.access_token, tokens.refresh_token,
-                   "client-secret-value", ENCRYPTION_KEY):  # fmt: skip
+    for secret in (API_KEY, consent_token, code, access, refresh,
+                   CLIENT_SECRET, ENCRYPTION_KEY):  # fmt: skip
         assert secret not in told

@@ -8,29 +8,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.errors import ExternalServiceError
+from sandbox.cloudpos_emulator import CloudPosEmulator, CloudPosStore
+from sandbox.xero_emulator import XeroEmulator
 from tests.domain_helpers import (
     AGENT,
     CUSTOMER,
-    authorise,
+    allowed,
     consented,
     option_id,
     registered,
+    snapshot,
     token_of,
 )
-from tests.fakes import FakeCloudPos, FakeXero
-from tests.domain.test_organisations import snapshot
 
 LONG_ORGANISATION = "Acme Holdings " + "x" * 400
 LONG_STORE = "Leeds " + "y" * 300
 
 
 async def test_a_consent_to_an_organisation_with_a_very_long_name_completes(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos, stores=1)
-    org = xero.add_organisation(LONG_ORGANISATION)
+    org = emulator.add_organisation(LONG_ORGANISATION)
 
-    token, view = await consented(service, xero, customer, [org], codes=["S001"])
+    token, view = await consented(service, emulator, customer, [org], codes=["S001"])
     (option,) = view.organisations
     await service.confirm_organisations(
         token=token, choices={"S001": option.connection_id}, actor=CUSTOMER
@@ -44,15 +45,14 @@ async def test_a_consent_to_an_organisation_with_a_very_long_name_completes(
 
 
 async def test_stores_with_very_long_names_register_and_refresh(
-    service: ConnectionService, cloudpos: FakeCloudPos
+    service: ConnectionService, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-long", group="long", stores=1)
-    stores = cloudpos.accounts["key-long"]["stores"]
-    assert isinstance(stores, list)
-    stores[0]["name"] = LONG_STORE
+    cloudpos.add_account("key-long", group="long", stores=1)
+    stores = cloudpos.accounts["key-long"].stores
+    stores[0].name = LONG_STORE
 
     customer = await service.register_customer(name="Long", api_key="key-long", actor=AGENT)
-    stores.append({"storeClientCode": "S002", "name": "z" * 5000, "active": True})
+    stores.append(CloudPosStore("S002", "z" * 5000))
     refreshed = await service.refresh_stores(customer_id=customer.id, actor=AGENT)
 
     names = [store.name for store in refreshed.stores]
@@ -61,12 +61,10 @@ async def test_stores_with_very_long_names_register_and_refresh(
 
 
 async def test_an_over_long_store_code_is_refused_and_changes_nothing(
-    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+    service: ConnectionService, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
     customer = await registered(service, cloudpos, stores=1)
-    stores = cloudpos.accounts["key-Acme"]["stores"]
-    assert isinstance(stores, list)
-    stores.append({"storeClientCode": "C" * 101, "name": "Odd", "active": True})
+    cloudpos.accounts["key-Acme"].stores.append(CloudPosStore("C" * 101, "Odd"))
     before = await snapshot(engine)
 
     with pytest.raises(ExternalServiceError, match="over 100 characters"):
@@ -77,14 +75,14 @@ async def test_an_over_long_store_code_is_refused_and_changes_nothing(
 
 async def test_a_consent_that_cannot_be_stored_leaves_nothing_at_xero_and_says_so(
     service: ConnectionService,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer = await registered(service, cloudpos, stores=1)
     link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
-    org = xero.add_organisation("Acme Ltd")
-    code = xero.consent("xero-user-1", [org])
+    org = emulator.add_organisation("Acme Ltd")
+    attempt, code = await allowed(service, emulator, token_of(link.url), [org])
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise DataError("INSERT …", {"access_token_encrypted": "gAAAA-secret"}, Exception("x"))
@@ -92,10 +90,10 @@ async def test_a_consent_that_cannot_be_stored_leaves_nothing_at_xero_and_says_s
     monkeypatch.setattr(service, "_record_consent", broken)
 
     with pytest.raises(ExternalServiceError, match="nothing was connected") as raised:
-        await authorise(service, token_of(link.url), code)
+        await service.complete_consent(attempt=attempt, code=code)
 
     assert "was removed again" in raised.value.message
-    assert xero.connection_ids("xero-user-1") == []
+    assert emulator.connections_of("xero-user-1") == []
     (latest, *_) = await service.audit_log(customer_id=customer.id)
     assert latest.action == "consent.failed"
     assert "could not store the consent" in str(latest.detail["reason"])

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-import respx
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,10 +20,10 @@ from bot.cli import serve_config
 from bot.common.redaction import RedactSecrets, fingerprint, redact
 from bot.domain import ConnectionService
 from bot.logformat import UVICORN_LOGGERS, configure_logging
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.browser import free_socket
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
 from tests.web_fixtures import (
     Organisations,
     csrf_of,
@@ -68,13 +67,11 @@ def logging_as_serve(fmt: str) -> Iterator[io.StringIO]:
 @pytest.mark.parametrize("fmt", ["text", "json"])
 async def test_a_whole_consent_and_a_failure_leave_no_secret_in_the_logs(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
-    router: respx.Router,
     fmt: str,
 ) -> None:
-    router.route(host="127.0.0.1").pass_through()
     customer = await registered(web_service, cloudpos, stores=1)
     link = await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=None, actor=AGENT

@@ -12,16 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.app import create_app
-from bot.clients.cloudpos import CloudPosClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.domain.notify import LoggingNotifier
 from bot.services import MeteredNotifier, xero_client
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
-from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
+from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep, cloudpos_client
 from tests.domain_helpers import AGENT, registered, token_of
-from tests.fakes import CLOUDPOS_URL, FakeCloudPos
 from tests.slack_fixtures import Slack
 from tests.web_fixtures import (
     BOT,
@@ -79,7 +78,7 @@ async def test_metrics_are_off_without_a_token_and_need_the_bearer() -> None:
 async def test_a_consent_journey_is_counted_by_route_call_refresh_and_outcome(
     engine: AsyncEngine,
     clock: Clock,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     xero_browser: httpx.AsyncClient,
@@ -88,10 +87,8 @@ async def test_a_consent_journey_is_counted_by_route_call_refresh_and_outcome(
         Dependencies(
             sessions=session_factory(engine),
             vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-            xero=xero_client(
-                web_settings(), transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
-            ),
+            cloudpos=cloudpos_client(cloudpos),
+            xero=xero_client(web_settings(), transport=emulator.transport(), sleep=_no_sleep),
             public_base_url=BOT,
             notifier=MeteredNotifier(LoggingNotifier()),
             clock=clock,

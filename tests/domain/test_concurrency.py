@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from bot.domain import ConnectionService
 from bot.domain.errors import InvalidRequest
 from bot.domain.results import ConsentView
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.models import (
@@ -34,20 +35,30 @@ from storage.models import (
     consent_request_stores,
 )
 from tests.conftest import Clock, make_service
-from tests.domain_helpers import AGENT, BROWSER, CUSTOMER, option_id, registered, token_of
-from tests.fakes import XERO_REVOKE_URL, XERO_TOKEN_URL, FakeCloudPos, FakeXero
-from tests.domain.test_grants import connected_grant, expire_soon
+from tests.domain_helpers import (
+    AGENT,
+    BROWSER,
+    CUSTOMER,
+    allow_at_xero,
+    connected_grant,
+    expire_soon,
+    option_id,
+    registered,
+    token_of,
+)
 from tests.web_fixtures import Organisations, local, start_consent
 
 TRIALS = 20
 
 
 @pytest.fixture
-async def workers(database_url: str, clock: Clock) -> AsyncIterator[list[ConnectionService]]:
+async def workers(
+    database_url: str, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+) -> AsyncIterator[list[ConnectionService]]:
     """Three services, each on its own engine (its own connections), like three replicas."""
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        yield [make_service(engine, clock) for engine in engines]
+        yield [make_service(engine, clock, cloudpos, emulator) for engine in engines]
     finally:
         await asyncio.gather(*(engine.dispose() for engine in engines))
 
@@ -69,27 +80,27 @@ async def audit_count(engine: AsyncEngine, action: str, consent_request_id: int)
     return sum(1 for (detail,) in found if detail.get("consent_request_id") == consent_request_id)
 
 
-def code_exchanges(xero: FakeXero) -> int:
-    return sum(1 for form in xero.token_requests if form["grant_type"] == ["authorization_code"])
+def code_exchanges(emulator: XeroEmulator) -> int:
+    return sum(1 for form in emulator.token_requests if form["grant_type"] == "authorization_code")
 
 
 async def test_one_state_used_by_two_callbacks_at_once_reaches_xero_once(
     workers: list[ConnectionService],
     engine: AsyncEngine,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
 ) -> None:
     first, second, _ = workers
     customer = await registered(first, cloudpos, stores=TRIALS)
-    org = xero.add_organisation("Org")
+    org = emulator.add_organisation("Org")
     for trial in range(TRIALS):
         link = await first.issue_consent_link(
             customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
         )
         url = await first.start_consent(token=token_of(link.url), browser_id=BROWSER)
         state = parse_qs(urlsplit(url).query)["state"][0]
-        code = xero.consent("xero-user-1", [org])
-        exchanges = code_exchanges(xero)
+        code = allow_at_xero(emulator, url, [org])
+        exchanges = code_exchanges(emulator)
 
         async def callback(
             worker: ConnectionService, state: str = state, code: str = code
@@ -100,7 +111,7 @@ async def test_one_state_used_by_two_callbacks_at_once_reaches_xero_once(
         outcomes = await settle(callback(first), callback(second))
 
         assert [getattr(o, "status", o) for o in outcomes] == ["authorised"] * 2, trial
-        assert code_exchanges(xero) == exchanges + 1
+        assert code_exchanges(emulator) == exchanges + 1
         assert await audit_count(engine, "consent.authorised", link.consent_request_id) == 1
 
 
@@ -108,7 +119,7 @@ async def test_three_gets_of_the_callback_all_end_at_the_organisation_choice(
     web_app: Starlette,
     web_service: ConnectionService,
     engine: AsyncEngine,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
 ) -> None:
@@ -144,7 +155,7 @@ async def test_when_xero_fails_every_get_of_the_callback_shows_that_failure(
     web_app: Starlette,
     web_service: ConnectionService,
     engine: AsyncEngine,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
 ) -> None:
@@ -179,12 +190,12 @@ async def test_when_xero_fails_every_get_of_the_callback_shows_that_failure(
 async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcome(
     workers: list[ConnectionService],
     engine: AsyncEngine,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
 ) -> None:
     admin, customer_side, _ = workers
     customer = await registered(admin, cloudpos, stores=TRIALS)
-    org = xero.add_organisation("Org")
+    org = emulator.add_organisation("Org")
     outcomes: set[str] = set()
     for trial in range(TRIALS):
         store = f"S{trial + 1:03d}"
@@ -196,7 +207,7 @@ async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcom
         attempt = await admin.verify_callback(
             state=parse_qs(urlsplit(url).query)["state"][0], browser_id=BROWSER
         )
-        code = xero.consent("xero-user-1", [org])
+        code = allow_at_xero(emulator, url, [org])
         view = await admin.complete_consent(attempt=attempt, code=code)
 
         revoked, confirmed = await settle(
@@ -231,7 +242,7 @@ async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcom
 
 
 async def test_two_agents_issuing_at_once_leave_one_open_link_per_store(
-    workers: list[ConnectionService], engine: AsyncEngine, cloudpos: FakeCloudPos
+    workers: list[ConnectionService], engine: AsyncEngine, cloudpos: CloudPosEmulator
 ) -> None:
     customer = await registered(workers[0], cloudpos, stores=TRIALS)
     for trial in range(TRIALS):
@@ -259,33 +270,24 @@ async def test_two_agents_issuing_at_once_leave_one_open_link_per_store(
 
 async def test_a_slow_refresh_at_xero_holds_no_database_lock(
     engine: AsyncEngine,
-    router: Any,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     clock: Clock,
 ) -> None:
     """While Xero takes its time renewing one grant, another customer's link is issued."""
-    service = make_service(engine, clock)
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    service = make_service(engine, clock, cloudpos, emulator)
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
     other = await registered(service, cloudpos, name="Other")
     await expire_soon(service, minutes=2)
-    xero_answers = asyncio.Event()
-    at_xero = asyncio.Event()
-
-    async def slow_token(request: httpx.Request) -> httpx.Response:
-        at_xero.set()
-        await xero_answers.wait()
-        return xero._token(request)
-
-    router.post(XERO_TOKEN_URL).mock(side_effect=slow_token)
+    xero_answers = emulator.hold("token")
     refreshing = asyncio.create_task(service.access_token(grant_id=grant_id))
-    await asyncio.wait_for(at_xero.wait(), 10)
+    await asyncio.wait_for(xero_answers.arrived(), 10)
 
     link = await asyncio.wait_for(
         service.issue_consent_link(customer_id=other.id, store_codes=None, actor=AGENT), 10
     )
 
-    xero_answers.set()
+    xero_answers.release()
     token = await refreshing
     assert link.customer_name == "Other"
     assert token == (await service.access_token(grant_id=grant_id))
@@ -293,34 +295,28 @@ async def test_a_slow_refresh_at_xero_holds_no_database_lock(
 
 async def test_a_slow_revoke_at_xero_holds_no_database_lock(
     engine: AsyncEngine,
-    router: Any,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     clock: Clock,
 ) -> None:
     """Disconnecting the last organisation revokes the grant at Xero; others write meanwhile."""
-    service = make_service(engine, clock)
-    await connected_grant(service, cloudpos, xero)
+    service = make_service(engine, clock, cloudpos, emulator)
+    await connected_grant(service, cloudpos, emulator)
     other = await registered(service, cloudpos, name="Other")
-    [tenant_id] = xero.organisations
-    xero_answers, at_xero = asyncio.Event(), asyncio.Event()
-
-    async def slow_revoke(request: httpx.Request) -> httpx.Response:
-        at_xero.set()
-        await xero_answers.wait()
-        return xero._revoke(request)
-
-    router.post(XERO_REVOKE_URL).mock(side_effect=slow_revoke)
+    [organisation] = emulator.organisations
+    xero_answers = emulator.hold("revoke")
     disconnecting = asyncio.create_task(
-        service.disconnect_organisation(customer_id=1, tenant_id=tenant_id, actor=AGENT)
+        service.disconnect_organisation(
+            customer_id=1, tenant_id=organisation.tenant_id, actor=AGENT
+        )
     )
-    await asyncio.wait_for(at_xero.wait(), 10)
+    await asyncio.wait_for(xero_answers.arrived(), 10)
 
     link = await asyncio.wait_for(
         service.issue_consent_link(customer_id=other.id, store_codes=None, actor=AGENT), 10
     )
 
-    xero_answers.set()
+    xero_answers.release()
     result = await disconnecting
     assert link.customer_name == "Other"
     assert result.token_revoked

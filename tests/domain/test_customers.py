@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.errors import Ambiguous, CloudPosKeyRejected, Conflict, InvalidRequest, NotFound
+from sandbox.cloudpos_emulator import CloudPosEmulator, CloudPosStore
 from storage.engine import session_factory, transaction
 from storage.models import AuditEvent, Customer, Store, StoreStatus
-from tests.fakes import FakeCloudPos
 
 AGENT = "slack:U001"
 
@@ -24,9 +24,9 @@ async def table_counts(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def test_register_validates_the_key_and_syncs_stores(
-    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+    service: ConnectionService, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
-    cloudpos.add("key-acme", group="acme-group", stores=3)
+    cloudpos.add_account("key-acme", group="acme-group", stores=3)
 
     customer = await service.register_customer(
         name="  Acme   Bikes ", api_key="key-acme", actor=AGENT
@@ -47,9 +47,9 @@ async def test_register_validates_the_key_and_syncs_stores(
 
 
 async def test_register_refuses_a_licence_other_than_pro_plus(
-    service: ConnectionService, cloudpos: FakeCloudPos, engine: AsyncEngine
+    service: ConnectionService, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
-    cloudpos.add("key-pro", group="small-shop", licence="Pro")
+    cloudpos.add_account("key-pro", group="small-shop", licence="Pro")
     with pytest.raises(InvalidRequest, match="Cloud POS Pro licence; Xero needs Pro Plus"):
         await service.register_customer(name="Small", api_key="key-pro", actor=AGENT)
     assert await table_counts(engine) == {"Customer": 0, "Store": 0, "AuditEvent": 0}
@@ -76,11 +76,11 @@ async def test_register_needs_a_name_and_a_key(
 
 
 async def test_register_refuses_duplicates(
-    service: ConnectionService, cloudpos: FakeCloudPos
+    service: ConnectionService, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-1", group="acme")
-    cloudpos.add("key-2", group="acme")
-    cloudpos.add("key-3", group="other")
+    cloudpos.add_account("key-1", group="acme")
+    cloudpos.add_account("key-2", group="acme")
+    cloudpos.add_account("key-3", group="other")
     await service.register_customer(name="Acme", api_key="key-1", actor=AGENT)
     with pytest.raises(Conflict, match="group 'acme' is already registered as Acme"):
         await service.register_customer(name="Acme Two", api_key="key-2", actor=AGENT)
@@ -89,10 +89,10 @@ async def test_register_refuses_duplicates(
 
 
 @pytest.fixture
-async def three_customers(service: ConnectionService, cloudpos: FakeCloudPos) -> None:
+async def three_customers(service: ConnectionService, cloudpos: CloudPosEmulator) -> None:
     for name in ("Acme Bikes", "Acme Outdoor", "Zephyr Cycles"):
         key = f"key-{name.replace(' ', '-')}"
-        cloudpos.add(key, group=name.lower())
+        cloudpos.add_account(key, group=name.lower())
         await service.register_customer(name=name, api_key=key, actor=AGENT)
 
 
@@ -128,15 +128,14 @@ async def test_like_wildcards_in_a_query_match_literally(service: ConnectionServ
 
 
 async def test_refresh_stores_adds_renames_and_flags_closed_stores(
-    service: ConnectionService, cloudpos: FakeCloudPos
+    service: ConnectionService, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key", group="acme", stores=3)
+    cloudpos.add_account("key", group="acme", stores=3)
     customer = await service.register_customer(name="Acme", api_key="key", actor=AGENT)
-    stores = cloudpos.accounts["key"]["stores"]
-    assert isinstance(stores, list)
-    stores[0]["name"] = "Renamed"
+    stores = cloudpos.accounts["key"].stores
+    stores[0].name = "Renamed"
     del stores[1]
-    stores.append({"storeClientCode": "S009", "name": "New", "active": True})
+    stores.append(CloudPosStore("S009", "New"))
 
     refreshed = await service.refresh_stores(customer_id=customer.id, actor=AGENT)
 

@@ -13,102 +13,85 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.common.vault import Vault
 from bot.domain import ConnectionService
 from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import RefreshTokenInfo, XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import GrantStatus, StoreStatus, XeroGrant
 from tests.conftest import ENCRYPTION_KEY, Clock, make_service
-from tests.domain_helpers import CUSTOMER, consented, option_id, registered
-from tests.fakes import XERO_TOKEN_URL, FakeCloudPos, FakeXero
+from tests.domain_helpers import (
+    CUSTOMER,
+    connected_grant,
+    consented,
+    expire_soon,
+    option_id,
+    registered,
+    stored_grant,
+)
+
+CURRENT = RefreshTokenInfo("xero-user-1", rotated=False, revoked=False, newest=True)
+"""A refresh token Xero issued last to the user, not used yet."""
 
 
-async def connected_grant(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
-) -> tuple[int, str]:
-    """A customer with one store connected; returns the grant id and its refresh token."""
-    customer = await registered(service, cloudpos)
-    org = xero.add_organisation("Org")
-    token, view = await consented(service, xero, customer, [org], codes=["S001"])
-    await service.confirm_organisations(
-        token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
-    )
-    grant = await stored_grant(service)
-    return grant.id, Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
-
-
-async def stored_grant(service: ConnectionService) -> XeroGrant:
-    async with transaction(service._deps.sessions) as session:
-        grant = await session.scalar(select(XeroGrant))
-    assert grant is not None
-    return grant
-
-
-async def expire_soon(service: ConnectionService, *, minutes: float) -> None:
-    """Bring the stored access token close to expiry (Xero stamps expiry with real time)."""
-    async with transaction(service._deps.sessions) as session:
-        grant = await session.scalar(select(XeroGrant))
-        assert grant is not None
-        grant.access_token_expires_at = service._now() + timedelta(minutes=minutes)
-
-
-def refreshes(xero: FakeXero) -> list[str]:
+def refreshes(emulator: XeroEmulator) -> list[str]:
     """The refresh tokens Xero's token endpoint was sent, in order."""
     return [
-        form["refresh_token"][0]
-        for form in xero.token_requests
-        if form.get("grant_type") == ["refresh_token"]
+        form["refresh_token"]
+        for form in emulator.token_requests
+        if form.get("grant_type") == "refresh_token"
     ]
 
 
 async def test_a_fresh_token_is_used_as_it_is(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
     grant = await stored_grant(service)
 
     token = await service.access_token(grant_id=grant_id)
 
     assert token == Vault([ENCRYPTION_KEY]).decrypt(grant.access_token_encrypted)
-    assert refreshes(xero) == []
+    assert refreshes(emulator) == []
 
 
 async def test_a_token_near_expiry_is_refreshed_and_the_rotated_token_stored(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=4)  # inside the 5-minute margin
 
     token = await service.access_token(grant_id=grant_id)
 
-    assert refreshes(xero) == [old_refresh]
+    assert refreshes(emulator) == [old_refresh]
     grant = await stored_grant(service)
     vault = Vault([ENCRYPTION_KEY])
     assert vault.decrypt(grant.access_token_encrypted) == token
     new_refresh = vault.decrypt(grant.refresh_token_encrypted)
     assert new_refresh != old_refresh
-    assert xero.refresh_tokens[new_refresh] == "xero-user-1"
+    assert emulator.refresh_token_info(new_refresh) == CURRENT
 
 
 async def test_a_lost_refresh_response_is_retried_with_the_old_token(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=1)
-    xero.lose_token_responses = 1
+    emulator.lose_next_answers("token")
 
     await service.access_token(grant_id=grant_id)
 
-    assert refreshes(xero) == [old_refresh, old_refresh]
+    assert refreshes(emulator) == [old_refresh, old_refresh]
     grant = await stored_grant(service)
     stored = Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
-    assert stored == xero.issued[-1].refresh_token  # the answer that arrived, not the lost one
+    assert emulator.refresh_token_info(stored) == CURRENT  # the answer that arrived
     assert stored != old_refresh
 
 
 async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
-    xero.revoked_users.add("xero-user-1")
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
 
     with pytest.raises(XeroGrantRevoked, match="Send the customer a new consent link"):
@@ -116,7 +99,7 @@ async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
     with pytest.raises(XeroGrantRevoked):
         await service.access_token(grant_id=grant_id)
 
-    assert len(refreshes(xero)) == 1
+    assert len(refreshes(emulator)) == 1
     assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT
     summary = await service.summary(customer_id=1)
     assert summary.groups[0].grant_status == GrantStatus.NEEDS_RECONNECT
@@ -125,17 +108,17 @@ async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
 
 
 async def test_reconsent_heals_a_grant_that_needed_reconnecting(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
-    xero.revoked_users.add("xero-user-1")
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
         await service.access_token(grant_id=grant_id)
 
     customer = await service.get_customer(customer_id=1)
-    tenant = next(iter(xero.organisations))
-    await consented(service, xero, customer, [tenant], codes=["S002"])
+    tenant = emulator.organisations[0]
+    await consented(service, emulator, customer, [tenant], codes=["S002"])
 
     assert (await stored_grant(service)).status == GrantStatus.ACTIVE
     store = (await service.get_customer(customer_id=1)).stores[0]
@@ -148,24 +131,26 @@ WORKERS = 8
 async def test_eight_workers_refresh_one_grant_once(
     engine: AsyncEngine,
     database_url: str,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
     clock: Clock,
 ) -> None:
     """Each worker has its own engine, as separate processes would: the row lock decides."""
-    service = make_service(engine, clock)
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    service = make_service(engine, clock, cloudpos, emulator)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=2)
     engines = [create_engine(database_url) for _ in range(WORKERS)]
     try:
-        workers = [make_service(worker_engine, clock) for worker_engine in engines]
+        workers = [
+            make_service(worker_engine, clock, cloudpos, emulator) for worker_engine in engines
+        ]
         tokens = await asyncio.gather(
             *(worker.access_token(grant_id=grant_id) for worker in workers)
         )
     finally:
         await asyncio.gather(*(worker_engine.dispose() for worker_engine in engines))
 
-    assert refreshes(xero) == [old_refresh]
+    assert refreshes(emulator) == [old_refresh]
     assert len(set(tokens)) == 1
     async with transaction(session_factory(engine)) as session:
         grant = await session.scalar(select(XeroGrant))
@@ -174,30 +159,30 @@ async def test_eight_workers_refresh_one_grant_once(
     assert vault.decrypt(grant.access_token_encrypted) == tokens[0]
     stored_refresh = vault.decrypt(grant.refresh_token_encrypted)
     assert stored_refresh != old_refresh
-    assert xero.refresh_tokens[stored_refresh] == "xero-user-1"
+    assert emulator.refresh_token_info(stored_refresh) == CURRENT
 
 
 async def test_workers_in_one_process_share_a_lock(
-    tmp_path: Path, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    tmp_path: Path, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite3'}")
     await upgrade(engine)
-    service = make_service(engine, clock)
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    service = make_service(engine, clock, cloudpos, emulator)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=2)
 
     tokens = await asyncio.gather(*(service.access_token(grant_id=grant_id) for _ in range(5)))
 
     await engine.dispose()
-    assert refreshes(xero) == [old_refresh]
+    assert refreshes(emulator) == [old_refresh]
     assert len(set(tokens)) == 1
 
 
 async def test_a_store_needing_reconnect_keeps_its_group_while_a_new_link_is_out(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
-    xero.revoked_users.add("xero-user-1")
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
         await service.access_token(grant_id=grant_id)
@@ -210,9 +195,9 @@ async def test_a_store_needing_reconnect_keeps_its_group_while_a_new_link_is_out
 
 
 async def test_keep_alive_refreshes_only_grants_unused_for_a_while(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
 
     quiet = await service.keep_grants_alive(unused_for=timedelta(days=30))
     assert (quiet.refreshed, quiet.needs_reconnect, quiet.failed) == (0, 0, 0)
@@ -221,16 +206,16 @@ async def test_keep_alive_refreshes_only_grants_unused_for_a_while(
     report = await service.keep_grants_alive(unused_for=timedelta(days=30))
 
     assert (report.refreshed, report.needs_reconnect, report.failed) == (1, 0, 0)
-    assert refreshes(xero) == [old_refresh]
+    assert refreshes(emulator) == [old_refresh]
     assert (await stored_grant(service)).refreshed_at == clock.now
     assert grant_id == (await stored_grant(service)).id
 
 
 async def test_keep_alive_reports_grants_xero_no_longer_accepts(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    await connected_grant(service, cloudpos, xero)
-    xero.revoked_users.add("xero-user-1")
+    await connected_grant(service, cloudpos, emulator)
+    emulator.revoke_user("xero-user-1")
     clock.advance(days=61)
 
     report = await service.keep_grants_alive(unused_for=timedelta(days=30))
@@ -240,22 +225,24 @@ async def test_keep_alive_reports_grants_xero_no_longer_accepts(
 
 
 async def test_reconsent_restores_only_the_organisations_allowed_again(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
     customer = await registered(service, cloudpos)
-    org_a, org_b = xero.add_organisation("A Ltd"), xero.add_organisation("B Ltd")
-    token, view = await consented(service, xero, customer, [org_a, org_b], codes=["S001", "S002"])
+    org_a, org_b = emulator.add_organisation("A Ltd"), emulator.add_organisation("B Ltd")
+    token, view = await consented(
+        service, emulator, customer, [org_a, org_b], codes=["S001", "S002"]
+    )
     await service.confirm_organisations(
         token=token,
         choices={"S001": option_id(view, "A Ltd"), "S002": option_id(view, "B Ltd")},
         actor=CUSTOMER,
     )
-    xero.revoked_users.add("xero-user-1")
+    emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
         await service.access_token(grant_id=(await stored_grant(service)).id)
 
-    await consented(service, xero, customer, [org_b], codes=["S003"])
+    await consented(service, emulator, customer, [org_b], codes=["S003"])
 
     statuses = {s.code: s.status for s in (await service.get_customer(customer_id=1)).stores}
     assert statuses["S001"] == StoreStatus.NEEDS_RECONNECT
@@ -263,9 +250,9 @@ async def test_reconsent_restores_only_the_organisations_allowed_again(
 
 
 async def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_runs_out(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, xero)
+    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=10)
     async with transaction(service._deps.sessions) as session:
         grant = await session.get(XeroGrant, grant_id)
@@ -278,18 +265,18 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_runs_out(
 
     token = await service.access_token(grant_id=grant_id)
 
-    assert refreshes(xero) == [old_refresh]
+    assert refreshes(emulator) == [old_refresh]
     stored = await stored_grant(service)
     assert (stored.refresh_lease, stored.refresh_lease_until) == (None, None)
     assert Vault([ENCRYPTION_KEY]).decrypt(stored.access_token_encrypted) == token
 
 
 async def test_a_failed_refresh_gives_its_lease_back(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, xero)
+    grant_id, _ = await connected_grant(service, cloudpos, emulator)
     await expire_soon(service, minutes=2)
-    xero.router.post(XERO_TOKEN_URL).respond(503)
+    emulator.fail_next("token", status=503, times=None)
 
     with pytest.raises(ExternalServiceError):
         await service.access_token(grant_id=grant_id)

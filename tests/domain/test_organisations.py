@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain import ConnectionService
 from bot.domain.errors import Ambiguous, ExternalServiceError, NotFound
 from bot.domain.results import CustomerView
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
 from storage.models import (
     ConnectionStatus,
@@ -23,23 +25,21 @@ from storage.models import (
     XeroGrant,
 )
 from tests.conftest import Clock
-from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
-from tests.fakes import FakeCloudPos, FakeXero
-from tests.domain.test_consent import snapshot
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered, snapshot
 
 
 async def connect(
     service: ConnectionService,
-    xero: FakeXero,
+    emulator: XeroEmulator,
     customer: CustomerView,
     plan: dict[str, list[str]],
     *,
     user: str = "xero-user-1",
 ) -> None:
     """Connect stores to organisations by name in one consent: {"Org": ["S001", ...]}."""
-    tenants = [xero.add_organisation(name) for name in plan]
+    tenants = [emulator.add_organisation(name) for name in plan]
     codes = [code for codes in plan.values() for code in codes]
-    token, view = await consented(service, xero, customer, tenants, codes=codes, user=user)
+    token, view = await consented(service, emulator, customer, tenants, codes=codes, user=user)
     await service.confirm_organisations(
         token=token,
         choices={code: option_id(view, name) for name, codes in plan.items() for code in codes},
@@ -48,10 +48,12 @@ async def connect(
 
 
 async def test_summary_groups_stores_by_organisation(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos, stores=4)
-    await connect(service, xero, customer, {"Zeta Ltd": ["S001"], "Alpha Ltd": ["S002", "S003"]})
+    await connect(
+        service, emulator, customer, {"Zeta Ltd": ["S001"], "Alpha Ltd": ["S002", "S003"]}
+    )
 
     summary = await service.summary(customer_id=customer.id)
 
@@ -70,11 +72,11 @@ async def test_summary_groups_stores_by_organisation(
 
 
 async def test_an_unknown_plan_is_flagged_not_fatal(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos)
-    future = xero.add_organisation("Future Org", "HYPER_PLAN_2030")
-    token, view = await consented(service, xero, customer, [future], codes=["S001"])
+    future = emulator.add_organisation("Future Org", plan_class="HYPER_PLAN_2030")
+    token, view = await consented(service, emulator, customer, [future], codes=["S001"])
     await service.confirm_organisations(
         token=token, choices={"S001": option_id(view, "Future Org")}, actor=CUSTOMER
     )
@@ -85,10 +87,10 @@ async def test_an_unknown_plan_is_flagged_not_fatal(
 
 
 async def test_find_an_organisation_group_by_name(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"Acme North": ["S001"], "Acme South": ["S002"]})
+    await connect(service, emulator, customer, {"Acme North": ["S001"], "Acme South": ["S002"]})
     group = await service.find_organisation_group(customer_id=customer.id, name="acme north")
     assert group.tenant_name == "Acme North"
     with pytest.raises(Ambiguous, match="2 organisations match 'acme'"):
@@ -98,12 +100,15 @@ async def test_find_an_organisation_group_by_name(
 
 
 async def test_disconnect_removes_the_connection_at_xero_and_every_store_of_the_group(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+    service: ConnectionService,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    engine: AsyncEngine,
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"Org": ["S001", "S002"]})
+    await connect(service, emulator, customer, {"Org": ["S001", "S002"]})
     group = (await service.summary(customer_id=customer.id)).groups[0]
-    connection_ids = xero.connection_ids("xero-user-1")
+    connection_ids = emulator.connections_of("xero-user-1")
 
     result = await service.disconnect_organisation(
         customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
@@ -112,9 +117,9 @@ async def test_disconnect_removes_the_connection_at_xero_and_every_store_of_the_
     assert (result.tenant_name, result.store_codes) == ("Org", ("S001", "S002"))
     assert result.removed_at_xero
     assert result.token_revoked  # the grant had no other organisation
-    assert xero.connection_ids("xero-user-1") == []
+    assert emulator.connections_of("xero-user-1") == []
     assert len(connection_ids) == 1
-    assert len(xero.revocations) == 1
+    assert len(emulator.revocations) == 1
     summary = await service.summary(customer_id=customer.id)
     assert summary.groups == ()
     assert [(s.code, s.status) for s in summary.not_connected] == [
@@ -131,10 +136,10 @@ async def test_disconnect_removes_the_connection_at_xero_and_every_store_of_the_
 
 
 async def test_the_token_stays_when_the_grant_has_another_organisation(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"One": ["S001"], "Two": ["S002"]})
+    await connect(service, emulator, customer, {"One": ["S001"], "Two": ["S002"]})
     one = await service.find_organisation_group(customer_id=customer.id, name="One")
 
     result = await service.disconnect_organisation(
@@ -143,19 +148,22 @@ async def test_the_token_stays_when_the_grant_has_another_organisation(
 
     assert result.removed_at_xero
     assert not result.token_revoked
-    assert xero.revocations == []
-    assert len(xero.connection_ids("xero-user-1")) == 1
+    assert emulator.revocations == []
+    assert len(emulator.connections_of("xero-user-1")) == 1
     assert [g.tenant_name for g in (await service.summary(customer_id=customer.id)).groups] == [
         "Two"
     ]
 
 
 async def test_disconnecting_an_organisation_with_no_stores_is_refused(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+    service: ConnectionService,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    engine: AsyncEngine,
 ) -> None:
     acme = await registered(service, cloudpos, name="Acme")
     other = await registered(service, cloudpos, name="Other")
-    await connect(service, xero, acme, {"Acme Org": ["S001"]})
+    await connect(service, emulator, acme, {"Acme Org": ["S001"]})
     group = (await service.summary(customer_id=acme.id)).groups[0]
     before = await snapshot(engine)
 
@@ -168,16 +176,19 @@ async def test_disconnecting_an_organisation_with_no_stores_is_refused(
             customer_id=acme.id, tenant_id="no-such-tenant", actor=AGENT
         )
     assert await snapshot(engine) == before
-    assert len(xero.connection_ids("xero-user-1")) == 1
+    assert len(emulator.connections_of("xero-user-1")) == 1
 
 
 async def test_xero_failing_mid_disconnect_leaves_the_group_connected(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+    service: ConnectionService,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    engine: AsyncEngine,
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"Org": ["S001", "S002"]})
+    await connect(service, emulator, customer, {"Org": ["S001", "S002"]})
     group = (await service.summary(customer_id=customer.id)).groups[0]
-    xero.fail_deletes_with = 503
+    emulator.fail_next("delete", status=503, times=None)
     before = await snapshot(engine)
 
     with pytest.raises(ExternalServiceError, match="Org is still connected") as raised:
@@ -194,19 +205,19 @@ async def test_xero_failing_mid_disconnect_leaves_the_group_connected(
     assert (await service.audit_log(customer_id=customer.id))[0].action == (
         "organisation.disconnect_failed"
     )
-    assert xero.revocations == []
+    assert emulator.revocations == []
     assert [s.code for s in (await service.summary(customer_id=customer.id)).groups[0].stores] == [
         "S001", "S002",
     ]  # fmt: skip
 
 
 async def test_a_revoked_grant_is_disconnected_here_without_calling_xero(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, clock: Clock
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"Org": ["S001"]})
+    await connect(service, emulator, customer, {"Org": ["S001"]})
     group = (await service.summary(customer_id=customer.id)).groups[0]
-    xero.revoked_users.add("xero-user-1")
+    emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)  # the access token is stale, so a refresh is attempted
 
     result = await service.disconnect_organisation(
@@ -269,14 +280,14 @@ async def test_summary_uses_a_fixed_number_of_statements(
 
 
 async def test_a_connection_shared_with_another_customer_stays_at_xero(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     """One Xero user connected one organisation for two customers' stores."""
     acme = await registered(service, cloudpos, name="Acme")
     other = await registered(service, cloudpos, name="Other")
-    org = xero.add_organisation("Shared Ltd")
+    org = emulator.add_organisation("Shared Ltd")
     for customer in (acme, other):
-        token, view = await consented(service, xero, customer, [org], codes=["S001"])
+        token, view = await consented(service, emulator, customer, [org], codes=["S001"])
         await service.confirm_organisations(
             token=token, choices={"S001": option_id(view, "Shared Ltd")}, actor=CUSTOMER
         )
@@ -294,17 +305,17 @@ async def test_a_connection_shared_with_another_customer_stays_at_xero(
     assert [g.tenant_name for g in (await service.summary(customer_id=other.id)).groups] == [
         "Shared Ltd"
     ]
-    assert len(xero.connection_ids("xero-user-1")) == 1
-    assert xero.revocations == []
+    assert len(emulator.connections_of("xero-user-1")) == 1
+    assert emulator.revocations == []
 
 
 async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos)
-    await connect(service, xero, customer, {"Org": ["S001"]})
+    await connect(service, emulator, customer, {"Org": ["S001"]})
     group = (await service.summary(customer_id=customer.id)).groups[0]
-    xero.fail_revokes_with = 503
+    emulator.fail_next("revoke", status=503, times=None)
 
     result = await service.disconnect_organisation(
         customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
@@ -315,7 +326,7 @@ async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
     actions = [entry.action for entry in await service.audit_log(customer_id=customer.id)]
     assert actions[:2] == ["organisation.disconnected", "grant.revoke_failed"]
 
-    xero.fail_revokes_with = None
+    emulator.clear_faults()
     report = await service.keep_grants_alive(unused_for=timedelta(days=30))
     assert (report.revoked, report.not_revoked, report.refreshed) == (1, 0, 0)
     async with transaction(service._deps.sessions) as session:
@@ -325,12 +336,12 @@ async def test_a_failed_revoke_is_audited_and_retried_by_keep_alive(
 
 
 async def test_one_organisation_reached_by_two_xero_users_is_one_group(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero
+    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     customer = await registered(service, cloudpos)
-    org = xero.add_organisation("Acme Ltd")
+    org = emulator.add_organisation("Acme Ltd")
     for user, code in (("xero-user-1", "S001"), ("xero-user-2", "S002")):
-        token, view = await consented(service, xero, customer, [org], codes=[code], user=user)
+        token, view = await consented(service, emulator, customer, [org], codes=[code], user=user)
         await service.confirm_organisations(
             token=token, choices={code: option_id(view, "Acme Ltd")}, actor=CUSTOMER
         )
@@ -348,6 +359,6 @@ async def test_one_organisation_reached_by_two_xero_users_is_one_group(
 
     assert result.store_codes == ("S001", "S002")
     assert result.removed_at_xero
-    assert xero.connection_ids("xero-user-1") == []
-    assert xero.connection_ids("xero-user-2") == []
+    assert emulator.connections_of("xero-user-1") == []
+    assert emulator.connections_of("xero-user-2") == []
     assert (await service.summary(customer_id=customer.id)).groups == ()

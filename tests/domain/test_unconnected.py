@@ -1,4 +1,4 @@
-"""The choice rules of issue 8 item 2 in the domain, against the respx fake of Xero."""
+"""The choice rules of issue 8 item 2 in the domain, against the Xero emulator."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.errors import StoresLeftUnconnected
-from tests.domain.test_consent import snapshot
-from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered
-from tests.fakes import FakeCloudPos, FakeXero
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from sandbox.xero_emulator import XeroEmulator
+from tests.domain_helpers import AGENT, CUSTOMER, consented, option_id, registered, snapshot
 
 
 async def test_a_customer_must_name_the_stores_left_and_an_agent_chooses_store_by_store(
-    service: ConnectionService, cloudpos: FakeCloudPos, xero: FakeXero, engine: AsyncEngine
+    service: ConnectionService,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    engine: AsyncEngine,
 ) -> None:
     customer = await registered(service, cloudpos)
-    org = xero.add_organisation("Org", "STANDARD")
-    token, view = await consented(service, xero, customer, [org], codes=["S001", "S002"])
+    org = emulator.add_organisation("Org", plan_class="STANDARD")
+    token, view = await consented(service, emulator, customer, [org], codes=["S001", "S002"])
     before = await snapshot(engine)
 
     with pytest.raises(StoresLeftUnconnected, match=r"1 of 2 stores would not be connected: "
@@ -44,28 +47,28 @@ async def test_a_customer_must_name_the_stores_left_and_an_agent_chooses_store_b
 
 async def test_unused_organisations_of_the_consent_are_deleted_at_xero(
     service: ConnectionService,
-    cloudpos: FakeCloudPos,
-    xero: FakeXero,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
 ) -> None:
     customer = await registered(service, cloudpos)
     used, starter = (
-        xero.add_organisation("Used", "STANDARD"),
-        xero.add_organisation("Starter", "STARTER"),
+        emulator.add_organisation("Used", plan_class="STANDARD"),
+        emulator.add_organisation("Starter", plan_class="STARTER"),
     )
-    token, view = await consented(service, xero, customer, [used, starter], codes=["S001"])
-    xero.fail_deletes_with = 500
+    token, view = await consented(service, emulator, customer, [used, starter], codes=["S001"])
+    emulator.fail_next("delete", status=500, times=None)
 
     await service.confirm_organisations(
         token=token, choices={"S001": option_id(view, "Used")}, actor=CUSTOMER
     )
-    assert sorted(c["tenantName"] for c in xero.connections) == ["Starter", "Used"]
+    assert sorted(c.tenant_name for c in emulator.connections) == ["Starter", "Used"]
 
-    xero.fail_deletes_with = None
+    emulator.clear_faults()
     again = await service.confirm_organisations(
         token=token, choices={"S001": option_id(view, "Used")}, actor=CUSTOMER
     )
     assert again.unchanged
-    assert [c["tenantName"] for c in xero.connections] == ["Used"]
+    assert [c.tenant_name for c in emulator.connections] == ["Used"]
     actions = [e.action for e in await service.audit_log(customer_id=customer.id)]
     assert actions[:3] == [
         "organisation.removed_unused", "organisation.remove_unused_failed", "consent.completed",

@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message
 from sandbox.xero_emulator import XeroEmulator
 from storage.models import AuditEvent
 from tests.conftest import Clock
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import (
     ADMIN,
     AGENT,
@@ -53,7 +53,7 @@ async def timed(request: Awaitable[httpx.Response]) -> httpx.Response:
 
 
 @pytest.fixture
-async def acme(slack: Slack, cloudpos: FakeCloudPos) -> Slack:
+async def acme(slack: Slack, cloudpos: CloudPosEmulator) -> Slack:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
     return slack
 
@@ -189,7 +189,7 @@ async def test_a_stale_confirm_shows_where_the_link_went(
 
 
 async def test_an_unexpected_error_after_checking_reaches_the_modal(
-    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+    slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def slow_then_broken(**_kwargs: object) -> None:
         await asyncio.sleep(2.5)

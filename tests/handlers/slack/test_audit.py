@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import ADMIN, CHANNEL, Slack, connected_through_xero, issued_link
 from tests.web_fixtures import Organisations
 
 
 async def test_the_audit_trail_is_sentences(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme S001 S002")

@@ -10,11 +10,11 @@ import pytest
 
 from bot.domain.errors import ExternalServiceError
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator, CloudPosStore
 from sandbox.fake_slack import Message
 from sandbox.xero_emulator import XeroEmulator
 from storage.models import StoreStatus
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import (
     ADMIN,
     AGENT,
@@ -48,8 +48,10 @@ def modal_values(name: str, key: str) -> dict[str, dict[str, str]]:
     return {ids.NAME_BLOCK: {ids.NAME_INPUT: name}, ids.KEY_BLOCK: {ids.KEY_INPUT: key}}
 
 
-async def test_customer_add_registers_from_the_modal(slack: Slack, cloudpos: FakeCloudPos) -> None:
-    cloudpos.add("key-acme", group="acme", stores=2)
+async def test_customer_add_registers_from_the_modal(
+    slack: Slack, cloudpos: CloudPosEmulator
+) -> None:
+    cloudpos.add_account("key-acme", group="acme", stores=2)
     view = await open_register_modal(slack)
 
     response = await slack.driver.submit(
@@ -74,10 +76,10 @@ async def test_customer_add_registers_from_the_modal(slack: Slack, cloudpos: Fak
     ],
 )
 async def test_customer_add_shows_errors_on_the_field(
-    slack: Slack, cloudpos: FakeCloudPos, name: str, key: str, block: str, message: str
+    slack: Slack, cloudpos: CloudPosEmulator, name: str, key: str, block: str, message: str
 ) -> None:
-    cloudpos.add("key-acme", group="acme")
-    cloudpos.add("key-pro", group="small", licence="Pro")
+    cloudpos.add_account("key-acme", group="acme")
+    cloudpos.add_account("key-pro", group="small", licence="Pro")
     view = await open_register_modal(slack)
 
     response = await slack.driver.submit(view, modal_values(name, key), user_id=AGENT)
@@ -99,7 +101,7 @@ async def test_customer_add_shows_errors_on_the_field(
 )
 async def test_field_errors_fit_slacks_150_characters_with_their_advice(
     slack: Slack,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     registered_as: str | None,
     name: str,
     key: str,
@@ -107,9 +109,9 @@ async def test_field_errors_fit_slacks_150_characters_with_their_advice(
     advice: str,
 ) -> None:
     group = "g" * 120
-    cloudpos.add("key-acme", group=group)
-    cloudpos.add("key-other", group="other")
-    cloudpos.add("key-pro", group=group, licence="Pro")
+    cloudpos.add_account("key-acme", group=group)
+    cloudpos.add_account("key-other", group="other")
+    cloudpos.add_account("key-pro", group=group, licence="Pro")
     if registered_as:
         await slack.service.register_customer(name=registered_as, api_key="key-acme", actor="t")
     view = await open_register_modal(slack)
@@ -122,7 +124,7 @@ async def test_field_errors_fit_slacks_150_characters_with_their_advice(
 
 
 async def test_a_longer_error_replaces_the_modal_whole(
-    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+    slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     advice = "try again in a few minutes."
     long = "Cloud POS is not answering right now " + "(" + "x" * 150 + "); " + advice
@@ -141,9 +143,9 @@ async def test_a_longer_error_replaces_the_modal_whole(
 
 
 async def test_a_slow_cloud_pos_still_gets_its_ack_in_time(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-slow", group="slow", stores=1)
+    cloudpos.add_account("key-slow", group="slow", stores=1)
     cloudpos.delay = 5
     view = await open_register_modal(slack)
 
@@ -159,12 +161,10 @@ async def test_a_slow_cloud_pos_still_gets_its_ack_in_time(
 
 
 async def test_refresh_stores_answers_first_and_updates_the_card(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
-    stores = cloudpos.accounts["key-Acme"]["stores"]
-    assert isinstance(stores, list)
-    stores.append({"storeClientCode": "S777", "name": "New shop", "active": True})
+    cloudpos.accounts["key-Acme"].stores.append(CloudPosStore("S777", "New shop"))
     await slack.command("stores Acme")
     card = await slack.answer()
     cloudpos.delay = 5
@@ -178,7 +178,7 @@ async def test_refresh_stores_answers_first_and_updates_the_card(
     assert "S777" in dumps(calls[2].args)
 
 
-async def test_150_stores_page_with_next(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_150_stores_page_with_next(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Big", stores=150)
     await slack.command("stores Big")
     first = await slack.answer()
@@ -192,7 +192,7 @@ async def test_150_stores_page_with_next(slack: Slack, cloudpos: FakeCloudPos) -
 
 
 async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_from_slack(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme S001 S002")
@@ -236,7 +236,7 @@ async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_fr
 
 
 async def test_summary_and_disconnect_by_an_admin(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
     token = await issued_link(slack, "link Acme all")
@@ -258,7 +258,7 @@ async def test_summary_and_disconnect_by_an_admin(
     assert "0 organisations" in text_of(ephemeral(CHANNEL, ADMIN)[-1])
 
 
-async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command("link Acme all")
     private = await slack.answer()
@@ -281,7 +281,7 @@ async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: FakeCloudPos)
 
 
 async def test_a_slow_cloud_pos_does_not_hold_up_an_agent_who_only_reads(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command("stores Acme")
@@ -302,7 +302,7 @@ async def test_a_slow_cloud_pos_does_not_hold_up_an_agent_who_only_reads(
 
 
 async def test_work_that_calls_out_is_time_boxed(
-    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+    slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("handlers.slack.runtime.CALL_SECONDS", 0.5)
     await registered(slack.service, cloudpos, name="Acme", stores=1)

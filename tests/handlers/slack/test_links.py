@@ -9,10 +9,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message
 from storage.models import ConsentRequest, ConsentStatus
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import AGENT, CHANNEL, Slack
 
 
@@ -29,7 +29,7 @@ async def links_by_status(slack: Slack) -> dict[str, int]:
 
 
 @pytest.fixture
-async def acme(slack: Slack, cloudpos: FakeCloudPos) -> Slack:
+async def acme(slack: Slack, cloudpos: CloudPosEmulator) -> Slack:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
     return slack
 
@@ -114,7 +114,7 @@ async def test_a_link_opened_after_the_confirmation_is_asked_about_again(acme: S
 
 
 async def test_a_quoted_customer_name_is_looked_up_once(
-    acme: Slack, cloudpos: FakeCloudPos, engine: AsyncEngine
+    acme: Slack, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
     for n in range(20):
         await registered(acme.service, cloudpos, name=f"Other Shop {n}", stores=1)

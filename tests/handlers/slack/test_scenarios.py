@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from bot.domain.errors import NotFound
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message, SignedRequest, slash_command
 from storage.models import AuditEvent
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import AGENT, CHANNEL, OUTSIDER, Slack
 
 
@@ -50,7 +50,9 @@ async def test_a_mistyped_subcommand_suggests_the_closest(
     assert f"Did you mean `/xero {meant}`?" in text_of(await slack.answer())
 
 
-async def test_counts_and_possessives_read_as_english(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_counts_and_possessives_read_as_english(
+    slack: Slack, cloudpos: CloudPosEmulator
+) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=1)
     await slack.command("stores Acme Bikes")
     card = await slack.answer()
@@ -61,7 +63,7 @@ async def test_counts_and_possessives_read_as_english(slack: Slack, cloudpos: Fa
     assert "0 organisations · 0 stores connected · 1 not connected" in summary
 
 
-async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
     await slack.command("stores acme bikes")
     card = await slack.answer()
@@ -70,7 +72,7 @@ async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: FakeCloudP
 
 
 async def test_a_store_button_issues_a_link_recorded_in_the_channel(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
     await slack.command("stores Acme Bikes")
@@ -90,7 +92,7 @@ async def test_a_store_button_issues_a_link_recorded_in_the_channel(
     assert [s.code for s in consent.stores] == ["S002"]
 
 
-async def test_send_link_for_selected_stores(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_send_link_for_selected_stores(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=4)
     await slack.command("stores Acme")
     card = await slack.answer()
@@ -104,7 +106,7 @@ async def test_send_link_for_selected_stores(slack: Slack, cloudpos: FakeCloudPo
 
 
 async def test_a_tampered_store_value_is_refused_by_the_domain(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     await registered(slack.service, cloudpos, name="Other", stores=5)
@@ -122,7 +124,7 @@ async def test_a_tampered_store_value_is_refused_by_the_domain(
     assert slack.channel() == []
 
 
-async def test_link_subcommand_with_store_codes(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_link_subcommand_with_store_codes(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
     await slack.command('link "Acme Bikes" S001 S003')
     private = await slack.answer()
@@ -132,7 +134,7 @@ async def test_link_subcommand_with_store_codes(slack: Slack, cloudpos: FakeClou
 
 
 async def test_a_slack_retry_never_issues_a_second_link(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     deliver = slack.driver.send
@@ -152,7 +154,7 @@ async def test_a_slack_retry_never_issues_a_second_link(
         await slack.service.consent_for_request(consent_request_id=2)
 
 
-async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme North", stores=1)
     await registered(slack.service, cloudpos, name="Acme South", stores=2)
     await slack.command("stores acme")
@@ -167,7 +169,9 @@ async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: FakeClo
     assert "Acme South" in text_of(card)
 
 
-async def test_an_unknown_customer_names_the_closest(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_an_unknown_customer_names_the_closest(
+    slack: Slack, cloudpos: CloudPosEmulator
+) -> None:
     await registered(slack.service, cloudpos, name="Zephyr Cycles", stores=1)
     await slack.command("summary Zephir Cycle")
     assert "Did you mean Zephyr Cycles?" in (await slack.answer()).text
@@ -196,20 +200,20 @@ async def test_unsigned_or_stale_requests_are_401(slack: Slack, problem: str) ->
     assert response.status_code == 401
 
 
-async def test_audit_lists_the_latest_events(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_audit_lists_the_latest_events(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command("audit Acme")
     assert "registered the customer: Cloud POS group `acme`" in text_of(await slack.answer())
 
 
-async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: FakeCloudPos) -> None:
+async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: CloudPosEmulator) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command('disconnect Acme "Acme Ltd"')
     assert "Only helpdesk admins can disconnect" in (await slack.answer()).text
 
 
 async def test_the_card_and_summary_buttons_lead_to_each_other(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     await slack.command("stores Acme")
@@ -228,7 +232,7 @@ async def test_the_card_and_summary_buttons_lead_to_each_other(
 
 async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
     slack: Slack,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -249,7 +253,7 @@ async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
 
 
 async def test_a_burst_of_commands_is_worked_through_four_at_a_time(
-    slack: Slack, cloudpos: FakeCloudPos, monkeypatch: pytest.MonkeyPatch
+    slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     real_summary = slack.service.summary

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs
 import httpx
 
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message, SignedRequest
 from sandbox.xero_emulator import XeroEmulator
 from storage.models import StoreStatus
 from tests.domain_helpers import registered, token_of
-from tests.fakes import FakeCloudPos
 from tests.slack_fixtures import ADMIN, AGENT, CHANNEL, Slack, consent_through_xero, issued_link
 from tests.web_fixtures import Organisations
 
@@ -23,7 +23,7 @@ def payload_of(request: SignedRequest) -> dict[str, object]:
 
 
 async def choice_in_thread(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, tenants: list[str]
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, tenants: list[str]
 ) -> Message:
     """Two stores, a link for both, consent to `tenants`: the thread's organisation choice."""
     await registered(slack.service, cloudpos, name="Acme", stores=2)
@@ -35,7 +35,7 @@ async def choice_in_thread(
 
 
 async def test_an_untouched_preselected_organisation_counts_as_chosen(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     choice = await choice_in_thread(
         slack,
@@ -65,7 +65,7 @@ async def test_an_untouched_preselected_organisation_counts_as_chosen(
 
 
 async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     choice = await choice_in_thread(
         slack,
@@ -97,7 +97,7 @@ async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
 
 
 async def test_the_choice_in_the_thread_becomes_the_outcome_when_the_customer_confirms(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme all")
@@ -124,7 +124,7 @@ async def test_the_choice_in_the_thread_becomes_the_outcome_when_the_customer_co
 
 
 async def test_revoking_from_slack_closes_the_choice_and_a_second_revoke_says_so(
-    slack: Slack, cloudpos: FakeCloudPos, emulator: XeroEmulator, organisations: Organisations
+    slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     await registered(slack.service, cloudpos, name="Acme", stores=1)
     await slack.command("link Acme all", user=ADMIN)

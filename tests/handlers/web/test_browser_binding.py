@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.domain import ConnectionService
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
 from tests.handlers.web.test_failures import domain_rows
 from tests.web_fixtures import BOT, Organisations, csrf_of, local, return_from_xero, start_consent
 
@@ -32,7 +32,7 @@ async def other_browser(web_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 async def consented_link(
     service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
@@ -64,7 +64,7 @@ async def confirm(browser: httpx.AsyncClient, path: str) -> httpx.Response:
 
 async def test_another_browser_with_the_link_cannot_see_or_choose_the_organisations(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
@@ -98,7 +98,7 @@ async def test_another_browser_with_the_link_cannot_see_or_choose_the_organisati
 
 async def test_the_done_page_shows_only_the_links_stores_and_for_a_day(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,

@@ -7,24 +7,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-import respx
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.clients.cloudpos import CloudPosClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.services import xero_client
 from bot.settings import Settings
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import StoreLink
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
-from tests.conftest import ENCRYPTION_KEY, new_database_url
+from tests.conftest import ENCRYPTION_KEY, cloudpos_client, new_database_url
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import CLOUDPOS_URL, FakeCloudPos
 
 pytestmark = pytest.mark.browser
 
@@ -46,10 +44,9 @@ async def shoot(page: Page, folder: Path, name: str) -> None:
 
 
 async def test_a_customer_connects_two_of_three_stores_in_a_real_browser(
-    page: Page, tmp_path: Path, router: respx.Router
+    page: Page, tmp_path: Path
 ) -> None:
-    router.route(host="127.0.0.1").pass_through()
-    cloudpos = FakeCloudPos(router)
+    cloudpos = CloudPosEmulator(min_interval=0)
     emulator = XeroEmulator(client_id="bot-client", client_secret="bot-secret")
     emulator.add_user(user_id="xero-user-1", email="olive@acme.test", name="Olive Owner")
     emulator.add_organisation("Acme Ltd", plan_class="STANDARD", users=["xero-user-1"])
@@ -78,7 +75,7 @@ async def test_a_customer_connects_two_of_three_stores_in_a_real_browser(
             Dependencies(
                 sessions=session_factory(engine),
                 vault=Vault([ENCRYPTION_KEY]),
-                cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, min_interval=0),
+                cloudpos=cloudpos_client(cloudpos),
                 xero=xero,
                 public_base_url=bot_url,
             )

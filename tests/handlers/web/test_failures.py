@@ -12,11 +12,10 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentLink
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
-from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
-from tests.domain.test_consent import snapshot
+from tests.domain_helpers import AGENT, registered, snapshot
 from tests.web_fixtures import (
     BOT,
     Organisations,
@@ -38,7 +37,7 @@ async def domain_rows(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]
 
 
 @pytest.fixture
-async def link(web_service: ConnectionService, cloudpos: FakeCloudPos) -> ConsentLink:
+async def link(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
     customer = await registered(web_service, cloudpos)
     return await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT

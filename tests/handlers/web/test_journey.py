@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
 from storage.models import StoreLink, XeroConnection, XeroGrant
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
 from tests.web_fixtures import (
     XERO,
     Organisations,
@@ -27,7 +27,7 @@ from tests.web_fixtures import (
 
 async def test_the_whole_journey_through_the_pages(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
@@ -121,7 +121,7 @@ async def test_the_whole_journey_through_the_pages(
 
 async def test_two_stores_to_two_organisations_in_one_consent(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,

@@ -10,17 +10,16 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
-from bot.clients.cloudpos import CloudPosClient
 from bot.common.vault import Vault
 from bot.domain import ConnectionService, Dependencies
 from bot.maintenance import rotate_keys
 from bot.services import xero_client
 from bot.settings import generate_encryption_key
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
-from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep
+from tests.conftest import ENCRYPTION_KEY, Clock, _no_sleep, cloudpos_client
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import CLOUDPOS_URL, FakeCloudPos
 from tests.web_fixtures import (
     BOT,
     Organisations,
@@ -37,7 +36,11 @@ Replica = Callable[[tuple[str, ...]], AbstractAsyncContextManager[httpx.AsyncCli
 
 
 def replica_factory(
-    engine: AsyncEngine, clock: Clock, emulator: XeroEmulator, cookies: httpx.Cookies
+    engine: AsyncEngine,
+    clock: Clock,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    cookies: httpx.Cookies,
 ) -> Replica:
     """A server started with the given keys, and the customer's browser (same cookies) on it."""
 
@@ -48,10 +51,8 @@ def replica_factory(
             Dependencies(
                 sessions=session_factory(engine),
                 vault=Vault(keys),
-                cloudpos=CloudPosClient(base_url=CLOUDPOS_URL, sleep=_no_sleep, min_interval=0),
-                xero=xero_client(
-                    settings, transport=httpx.ASGITransport(app=emulator.app), sleep=_no_sleep
-                ),
+                cloudpos=cloudpos_client(cloudpos),
+                xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
                 public_base_url=BOT,
                 clock=clock,
             )
@@ -69,12 +70,12 @@ def replica_factory(
 async def test_a_consent_in_progress_survives_rotation_and_dropping_the_old_key(
     engine: AsyncEngine,
     clock: Clock,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     web_service: ConnectionService,
 ) -> None:
-    replica = replica_factory(engine, clock, emulator, httpx.Cookies())
+    replica = replica_factory(engine, clock, cloudpos, emulator, httpx.Cookies())
     customer = await registered(web_service, cloudpos, stores=1)
     link = await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=None, actor=AGENT
@@ -96,11 +97,11 @@ async def test_a_consent_in_progress_survives_rotation_and_dropping_the_old_key(
 async def test_forms_opened_before_a_new_key_is_put_first_are_still_accepted(
     engine: AsyncEngine,
     clock: Clock,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     web_service: ConnectionService,
 ) -> None:
-    replica = replica_factory(engine, clock, emulator, httpx.Cookies())
+    replica = replica_factory(engine, clock, cloudpos, emulator, httpx.Cookies())
     customer = await registered(web_service, cloudpos, stores=1)
     link = await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=None, actor=AGENT

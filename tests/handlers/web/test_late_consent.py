@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentLink
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
 from tests.handlers.web.test_failures import domain_rows, visible_text
 from tests.web_fixtures import Organisations, csrf_of, local, return_from_xero, start_consent
 
 
 @pytest.fixture
-async def link(web_service: ConnectionService, cloudpos: FakeCloudPos) -> ConsentLink:
+async def link(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
     customer = await registered(web_service, cloudpos, stores=2)
     return await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=["S002"], actor=AGENT

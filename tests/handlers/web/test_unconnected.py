@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import ConnectionService
 from bot.domain.results import ConsentLink
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
 from storage.models import ConnectionStatus, StoreLink, XeroConnection
 from tests.domain_helpers import AGENT, registered
-from tests.fakes import FakeCloudPos
 from tests.handlers.web.test_failures import domain_rows, visible_text
 from tests.web_fixtures import Organisations, csrf_of, local, return_from_xero, start_consent
 
@@ -29,7 +29,7 @@ FOUR = ["S001", "S002", "S003", "S004"]
 
 
 @pytest.fixture
-async def four_stores(web_service: ConnectionService, cloudpos: FakeCloudPos) -> ConsentLink:
+async def four_stores(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
     customer = await registered(web_service, cloudpos, stores=4)
     return await web_service.issue_consent_link(
         customer_id=customer.id, store_codes=FOUR, actor=AGENT
@@ -292,7 +292,7 @@ async def test_organisations_no_store_uses_are_removed_at_xero_after_confirming(
 
 async def test_an_organisation_another_store_uses_stays_connected_at_xero(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
@@ -354,7 +354,7 @@ async def test_xero_failing_to_remove_an_unused_organisation_does_not_undo_the_c
 @pytest.fixture
 async def link_with_starter(
     web_service: ConnectionService,
-    cloudpos: FakeCloudPos,
+    cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
