@@ -45,6 +45,14 @@ def free_socket() -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A port nothing listens on just now, for a server started in another process."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
+
+
 @asynccontextmanager
 async def serve(app: ASGIApp, sock: socket.socket) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on an already bound loopback socket; yields its base URL."""

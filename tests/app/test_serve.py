@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.settings import generate_encryption_key
-from tests.sandbox.test_sandbox_process import free_port
+from tests.browser import free_port
 
 
 def serve_env(tmp_path: Path, **extra: str) -> dict[str, str]:

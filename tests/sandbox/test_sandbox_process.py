@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.browser import free_socket
+from tests.browser import free_port, free_socket
 
 STARTUP_LIMIT = 15.0
 """A generous bound: this test is about starting and stopping cleanly. The start-up time is
@@ -36,13 +36,6 @@ def start_sandbox(tmp_path: Path, port: int, *options: str) -> subprocess.Popen[
         text=True,
         env=sandbox_env(tmp_path),
     )
-
-
-def free_port() -> int:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    return int(port)
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen[str]) -> float:
