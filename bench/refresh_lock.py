@@ -30,10 +30,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import select
 
+from bot import domain
 from bot.clients.cloudpos import CloudPosClient
 from bot.clients.xero import XeroClient
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.settings import generate_encryption_key
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
@@ -64,10 +65,10 @@ def add_customer(name: str, stores: int, vault: Vault) -> Customer:
     return customer
 
 
-async def connect(service: ConnectionService, emulator: XeroEmulator, customer_id: int) -> None:
-    link = await service.issue_consent_link(customer_id=customer_id, store_codes=None, actor="b")
+async def connect(deps: Dependencies, emulator: XeroEmulator, customer_id: int) -> None:
+    link = await domain.links.issue(deps, customer_id=customer_id, store_codes=None, actor="b")
     token = link.url.rsplit("/", 1)[-1]
-    url = await service.start_consent(token=token, browser_id=BROWSER)
+    url = await domain.consent.start(deps, token=token, browser_id=BROWSER)
     query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
     pkce: dict[str, Any] = {
         key: query[key] for key in ("code_challenge", "code_challenge_method") if key in query
@@ -80,11 +81,11 @@ async def connect(service: ConnectionService, emulator: XeroEmulator, customer_i
         **pkce,
     )
     code = parse_qs(urlsplit(back).query)["code"][0]
-    attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)
-    view = await service.complete_consent(attempt=attempt, code=code)
+    attempt = await domain.consent.verify_callback(deps, state=query["state"], browser_id=BROWSER)
+    view = await domain.consent.complete(deps, attempt=attempt, code=code)
     option = view.organisations[0].connection_id
-    await service.confirm_organisations(
-        token=token, choices={store.code: option for store in view.stores}, actor="customer"
+    await domain.choice.confirm(
+        deps, token=token, choices={store.code: option for store in view.stores}, actor="customer"
     )
 
 
@@ -110,18 +111,16 @@ async def run(xero_seconds: float, delay: float) -> None:
             sleep=no_sleep,
             timeout=120,
         )
-        service = ConnectionService(
-            Dependencies(
-                sessions=session_factory(engine),
-                vault=vault,
-                cloudpos=CloudPosClient(base_url="http://127.0.0.1:9", sleep=no_sleep),
-                xero=xero,
-                public_base_url=BOT,
-            )
+        deps = Dependencies(
+            sessions=session_factory(engine),
+            vault=vault,
+            cloudpos=CloudPosClient(base_url="http://127.0.0.1:9", sleep=no_sleep),
+            xero=xero,
+            public_base_url=BOT,
         )
         async with transaction(session_factory(engine)) as session:
             session.add_all([add_customer("Connected", 3, vault), add_customer("Other", 3, vault)])
-        await connect(service, emulator, customer_id=1)
+        await connect(deps, emulator, customer_id=1)
         async with transaction(session_factory(engine)) as session:
             grant = await session.scalar(select(XeroGrant))
             assert grant is not None
@@ -130,11 +129,11 @@ async def run(xero_seconds: float, delay: float) -> None:
 
         emulator.fail_next("token", status=200, delay=xero_seconds)
         started = time.perf_counter()
-        refreshing = asyncio.create_task(service.access_token(grant_id=grant_id))
+        refreshing = asyncio.create_task(domain.grants.access_token(deps, grant_id=grant_id))
         await asyncio.sleep(delay)
         issued_at = time.perf_counter()
         try:
-            await service.issue_consent_link(customer_id=2, store_codes=None, actor="bench")
+            await domain.links.issue(deps, customer_id=2, store_codes=None, actor="bench")
             outcome = "issued"
         except Exception as error:  # a benchmark reports, it does not stop
             outcome = f"failed: {type(error).__name__}: {str(error)[:80]}"

@@ -138,7 +138,7 @@ def run_ours(conn: Connection, database: str, slack_url: str, profile: str | Non
             slack_api_url=f"{slack_url}/api/",
             helpdesk_users=frozenset({USER_ID}),
         )
-        # No `service=`: the lifespan builds it with `bot.services.connection_service`,
+        # No `deps=`: the lifespan builds them with `bot.services.dependencies_for`,
         # and the Slack client from the settings, exactly as `xero-bot serve` does.
         app = create_app(settings, extra_routes=[CPU])
         await _serve(app, conn, lambda url: {"url": url}, sock)

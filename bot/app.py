@@ -19,11 +19,11 @@ from starlette.routing import BaseRoute, Route
 
 from bot.common.metrics import HttpMetrics, metrics_endpoint, observe_slack, slack_labels
 from bot.common.vault import Vault
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.domain.errors import DomainError
 from bot.domain.notify import LoggingNotifier
 from bot.readiness import Readiness
-from bot.services import MeteredNotifier, connection_service
+from bot.services import MeteredNotifier, dependencies_for
 from bot.settings import Settings
 from handlers import web
 from handlers.limits import BodyLimit
@@ -43,7 +43,7 @@ from handlers.web.security import (
 def create_app(
     settings: Settings,
     *,
-    service: ConnectionService | None = None,
+    deps: Dependencies | None = None,
     slack_client: AsyncWebClient | None = None,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
@@ -59,12 +59,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            if service is not None:
-                app.state.service = service
+            if deps is not None:
+                app.state.deps = deps
                 yield
                 return
-            async with connection_service(settings, notifier=notifier) as built:
-                app.state.service = built
+            async with dependencies_for(settings, notifier=notifier) as built:
+                app.state.deps = built
                 yield
         finally:
             await readiness.aclose()
@@ -78,7 +78,7 @@ def create_app(
         routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), name="metrics"))
     bolt = None
     if slack_client is not None:
-        bolt = _slack_app(settings, slack_client, lambda: app.state.service)
+        bolt = _slack_app(settings, slack_client, lambda: app.state.deps)
         routes.append(_slack_route(bolt))
     app = Starlette(
         routes=routes,
@@ -98,8 +98,8 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    if service is not None:
-        app.state.service = service
+    if deps is not None:
+        app.state.deps = deps
     app.state.settings = settings
     app.state.browser_cookie = BrowserCookie(secure=settings.public_base_url.startswith("https:"))
     app.state.csrf = CsrfTokens(settings.token_encryption_keys)
@@ -108,7 +108,7 @@ def create_app(
 
 
 def _slack_app(
-    settings: Settings, client: AsyncWebClient, service: Callable[[], ConnectionService]
+    settings: Settings, client: AsyncWebClient, deps: Callable[[], Dependencies]
 ) -> AsyncApp:
     access = AccessPolicy(
         helpdesk_users=settings.helpdesk_users,
@@ -120,9 +120,7 @@ def _slack_app(
         return build_slack_app(
             signing_secret=settings.slack_signing_secret,
             client=client,
-            runtime=Runtime(
-                service=service, access=access, vault=Vault(settings.token_encryption_keys)
-            ),
+            runtime=Runtime(deps=deps, access=access, vault=Vault(settings.token_encryption_keys)),
         )
 
 

@@ -18,11 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import cli_help
 from bot.common.redaction import install_redaction
 from bot.common.vault import Vault, VaultError
+from bot.domain import grants
 from bot.domain.errors import DomainError
 from bot.domain.grants import KeepAliveReport
 from bot.logformat import configure_logging, log_format
 from bot.maintenance import rotate_keys
-from bot.services import connection_service
+from bot.services import dependencies_for
 from bot.settings import (
     ALL_SERVICE_SETTINGS,
     SLACK_SETTINGS,
@@ -250,8 +251,8 @@ def _keep_alive(args: argparse.Namespace) -> int:
 
     async def run() -> KeepAliveReport:
         await _require_current_schema(settings)
-        async with connection_service(settings) as service:
-            return await service.keep_grants_alive(unused_for=timedelta(days=args.days))
+        async with dependencies_for(settings) as deps:
+            return await grants.keep_alive(deps, unused_for=timedelta(days=args.days))
 
     report = asyncio.run(run())
     print(

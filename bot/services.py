@@ -10,32 +10,30 @@ from bot.clients.cloudpos import CloudPosClient
 from bot.clients.xero import XeroClient
 from bot.common.metrics import CONSENT_EVENTS
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.domain.notify import ConsentEvent, LoggingNotifier, Notifier
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
 
 
 @asynccontextmanager
-async def connection_service(
+async def dependencies_for(
     settings: Settings, *, notifier: Notifier | None = None
-) -> AsyncIterator[ConnectionService]:
-    """The service wired to the configured database, Cloud POS and Xero."""
+) -> AsyncIterator[Dependencies]:
+    """The domain's dependencies, wired to the configured database, Cloud POS and Xero."""
     engine = create_engine(settings.database_url)
     cloudpos = CloudPosClient(base_url=settings.cloudpos_api_url)
     xero = xero_client(settings)
     try:
-        yield ConnectionService(
-            Dependencies(
-                sessions=session_factory(engine),
-                vault=Vault(settings.token_encryption_keys),
-                cloudpos=cloudpos,
-                xero=xero,
-                public_base_url=settings.public_base_url,
-                plans=settings.plan_policy,
-                consent_link_lifetime=settings.consent_link_lifetime,
-                notifier=notifier or LoggingNotifier(),
-            )
+        yield Dependencies(
+            sessions=session_factory(engine),
+            vault=Vault(settings.token_encryption_keys),
+            cloudpos=cloudpos,
+            xero=xero,
+            public_base_url=settings.public_base_url,
+            plans=settings.plan_policy,
+            consent_link_lifetime=settings.consent_link_lifetime,
+            notifier=notifier or LoggingNotifier(),
         )
     finally:
         await xero.aclose()

@@ -19,13 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clients.cloudpos import CloudPosClient
 from bot.clients.xero import XeroClient
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.settings import generate_encryption_key
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from tests.fakes import FakeCloudPos
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -152,10 +151,8 @@ async def _no_sleep(_seconds: float) -> None:
 
 @pytest.fixture
 def cloudpos() -> CloudPosEmulator:
-    """Cloud POS without its rate limit: the clients in tests do not pace themselves.
-
-    A `FakeCloudPos` only so that modules still calling the old `add` keep working."""
-    return FakeCloudPos(min_interval=0)
+    """Cloud POS without its rate limit: the clients in tests do not pace themselves."""
+    return CloudPosEmulator(min_interval=0)
 
 
 @pytest.fixture
@@ -173,38 +170,36 @@ def cloudpos_client(cloudpos: CloudPosEmulator) -> CloudPosClient:
     )
 
 
-def make_service(
+def make_deps(
     engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
-) -> ConnectionService:
+) -> Dependencies:
     """A connection service on `engine` talking to the emulators, never sleeping."""
-    return ConnectionService(
-        Dependencies(
-            sessions=session_factory(engine),
-            vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=cloudpos_client(cloudpos),
-            xero=XeroClient(
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                redirect_uri=f"{PUBLIC_BASE_URL}/xero/callback",
-                scopes=("offline_access", "accounting.settings.read"),
-                authorize_url=XERO_AUTHORIZE_URL,
-                token_url=XERO_TOKEN_URL,
-                revoke_url=XERO_REVOKE_URL,
-                api_url=XERO_API_URL,
-                transport=emulator.transport(),
-                sleep=_no_sleep,
-            ),
-            public_base_url=PUBLIC_BASE_URL,
-            clock=clock,
-        )
+    return Dependencies(
+        sessions=session_factory(engine),
+        vault=Vault([ENCRYPTION_KEY]),
+        cloudpos=cloudpos_client(cloudpos),
+        xero=XeroClient(
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            redirect_uri=f"{PUBLIC_BASE_URL}/xero/callback",
+            scopes=("offline_access", "accounting.settings.read"),
+            authorize_url=XERO_AUTHORIZE_URL,
+            token_url=XERO_TOKEN_URL,
+            revoke_url=XERO_REVOKE_URL,
+            api_url=XERO_API_URL,
+            transport=emulator.transport(),
+            sleep=_no_sleep,
+        ),
+        public_base_url=PUBLIC_BASE_URL,
+        clock=clock,
     )
 
 
 @pytest.fixture
-def service(
+def deps(
     engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
-) -> ConnectionService:
-    return make_service(engine, clock, cloudpos, emulator)
+) -> Dependencies:
+    return make_deps(engine, clock, cloudpos, emulator)
 
 
 pytest_plugins = ["tests.web_fixtures", "tests.slack_fixtures"]

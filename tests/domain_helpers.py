@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import domain
 from bot.common.vault import Vault
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.domain.results import ConsentAttempt, ConsentView, CustomerView
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
@@ -24,11 +25,11 @@ BROWSER = "browser-cookie-1"
 
 
 async def registered(
-    service: ConnectionService, cloudpos: CloudPosEmulator, *, name: str = "Acme", stores: int = 3
+    deps: Dependencies, cloudpos: CloudPosEmulator, *, name: str = "Acme", stores: int = 3
 ) -> CustomerView:
     key = f"key-{name.replace(' ', '-')}"
     cloudpos.add_account(key, group=name.lower(), stores=stores)
-    return await service.register_customer(name=name, api_key=key, actor=AGENT)
+    return await domain.customers.register(deps, name=name, api_key=key, actor=AGENT)
 
 
 def token_of(url: str) -> str:
@@ -78,7 +79,7 @@ def connected_elsewhere(
 
 
 async def allowed(
-    service: ConnectionService,
+    deps: Dependencies,
     emulator: XeroEmulator,
     token: str,
     tenants: Sequence[EmulatedOrganisation],
@@ -87,14 +88,14 @@ async def allowed(
 ) -> tuple[ConsentAttempt, str]:
     """Press Connect to Xero on the link, allow `tenants` there and come back: the verified
     callback and the code Xero sent with it."""
-    url = await service.start_consent(token=token, browser_id=BROWSER)
+    url = await domain.consent.start(deps, token=token, browser_id=BROWSER)
     code = allow_at_xero(emulator, url, tenants, user=user)
     state = parse_qs(urlsplit(url).query)["state"][0]
-    return await service.verify_callback(state=state, browser_id=BROWSER), code
+    return await domain.consent.verify_callback(deps, state=state, browser_id=BROWSER), code
 
 
 async def authorise(
-    service: ConnectionService,
+    deps: Dependencies,
     emulator: XeroEmulator,
     token: str,
     tenants: Sequence[EmulatedOrganisation],
@@ -102,12 +103,12 @@ async def authorise(
     user: str = "xero-user-1",
 ) -> ConsentView:
     """Consent on the link for `tenants` at Xero, all the way back to the bot."""
-    attempt, code = await allowed(service, emulator, token, tenants, user=user)
-    return await service.complete_consent(attempt=attempt, code=code)
+    attempt, code = await allowed(deps, emulator, token, tenants, user=user)
+    return await domain.consent.complete(deps, attempt=attempt, code=code)
 
 
 async def consented(
-    service: ConnectionService,
+    deps: Dependencies,
     emulator: XeroEmulator,
     customer: CustomerView,
     tenants: Sequence[EmulatedOrganisation],
@@ -116,17 +117,17 @@ async def consented(
     user: str = "xero-user-1",
 ) -> tuple[str, ConsentView]:
     """Issue a link for `codes` and complete consent at Xero for `tenants`; returns the token."""
-    link = await service.issue_consent_link(customer_id=customer.id, store_codes=codes, actor=AGENT)
+    link = await domain.links.issue(deps, customer_id=customer.id, store_codes=codes, actor=AGENT)
     token = token_of(link.url)
-    view = await authorise(service, emulator, token, tenants, user=user)
+    view = await authorise(deps, emulator, token, tenants, user=user)
     return token, view
 
 
-async def callback(service: ConnectionService, token: str) -> ConsentAttempt:
+async def callback(deps: Dependencies, token: str) -> ConsentAttempt:
     """Start consent from a browser and verify the `state` Xero sends back to it."""
-    url = await service.start_consent(token=token, browser_id=BROWSER)
+    url = await domain.consent.start(deps, token=token, browser_id=BROWSER)
     state = parse_qs(urlsplit(url).query)["state"][0]
-    return await service.verify_callback(state=state, browser_id=BROWSER)
+    return await domain.consent.verify_callback(deps, state=state, browser_id=BROWSER)
 
 
 def option_id(view: ConsentView, name: str) -> int:
@@ -143,29 +144,35 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
 
 
 async def connected_grant(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> tuple[int, str]:
     """A customer with one store connected; returns the grant id and its refresh token."""
-    customer = await registered(service, cloudpos)
+    customer = await registered(deps, cloudpos)
     org = emulator.add_organisation("Org")
-    token, view = await consented(service, emulator, customer, [org], codes=["S001"])
-    await service.confirm_organisations(
-        token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
+    token, view = await consented(deps, emulator, customer, [org], codes=["S001"])
+    await domain.choice.confirm(
+        deps, token=token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
     )
-    grant = await stored_grant(service)
+    grant = await stored_grant(deps)
     return grant.id, Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
 
 
-async def stored_grant(service: ConnectionService) -> XeroGrant:
-    async with transaction(service._deps.sessions) as session:
+async def stored_grant(deps: Dependencies) -> XeroGrant:
+    async with transaction(deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
     assert grant is not None
     return grant
 
 
-async def expire_soon(service: ConnectionService, *, minutes: float) -> None:
+async def expire_soon(deps: Dependencies, *, minutes: float) -> None:
     """Bring the stored access token close to expiry (Xero stamps expiry with real time)."""
-    async with transaction(service._deps.sessions) as session:
+    async with transaction(deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
         assert grant is not None
-        grant.access_token_expires_at = service._now() + timedelta(minutes=minutes)
+        grant.access_token_expires_at = deps.clock() + timedelta(minutes=minutes)
+
+
+async def find_customer(deps: Dependencies, *, query: str) -> CustomerView:
+    """The customer a query names, with their stores: what a card shows."""
+    candidate = await domain.customers.identify(deps, query=query)
+    return await domain.customers.get(deps, customer_id=candidate.id)

@@ -12,9 +12,10 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import domain
 from bot.app import create_app
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.services import xero_client
 from handlers.slack import ids
 from handlers.slack.notifier import SlackNotifier
@@ -37,7 +38,7 @@ CHANNEL = "C0HELPDESK"
 class Slack:
     workspace: Workspace
     driver: SlackDriver
-    service: ConnectionService
+    deps: Dependencies
     http: httpx.AsyncClient
 
     async def command(self, text: str, *, user: str = AGENT) -> httpx.Response:
@@ -73,18 +74,16 @@ async def slack(
             helpdesk_users=frozenset({AGENT}),
             admin_users=frozenset({ADMIN}),
         )
-        service = ConnectionService(
-            Dependencies(
-                sessions=session_factory(engine),
-                vault=Vault([ENCRYPTION_KEY]),
-                cloudpos=cloudpos_client(cloudpos),
-                xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
-                public_base_url=BOT,
-                notifier=SlackNotifier(client),
-                clock=clock,
-            )
+        deps = Dependencies(
+            sessions=session_factory(engine),
+            vault=Vault([ENCRYPTION_KEY]),
+            cloudpos=cloudpos_client(cloudpos),
+            xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
+            public_base_url=BOT,
+            notifier=SlackNotifier(client),
+            clock=clock,
         )
-        app = create_app(settings, service=service, slack_client=client)
+        app = create_app(settings, deps=deps, slack_client=client)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BOT) as http:
 
             async def send(request: SignedRequest) -> httpx.Response:
@@ -92,14 +91,14 @@ async def slack(
                     "/slack/events", content=request.body, headers=request.headers
                 )
 
-            yield Slack(workspace, SlackDriver(workspace, SIGNING_SECRET, send), service, http)
+            yield Slack(workspace, SlackDriver(workspace, SIGNING_SECRET, send), deps, http)
 
 
 async def consent_through_xero(
-    service: ConnectionService, emulator: XeroEmulator, token: str, tenants: list[str]
+    deps: Dependencies, emulator: XeroEmulator, token: str, tenants: list[str]
 ) -> None:
     """The customer's side, short: Connect, allow `tenants` at the emulator, come back."""
-    url = await service.start_consent(token=token, browser_id=BROWSER)
+    url = await domain.consent.start(deps, token=token, browser_id=BROWSER)
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     back = emulator.authorise(
         user_id="xero-user-1",
@@ -110,8 +109,8 @@ async def consent_through_xero(
         code_challenge_method=query["code_challenge_method"],
     )
     code = parse_qs(urlsplit(back).query)["code"][0]
-    attempt = await service.verify_callback(state=query["state"], browser_id=BROWSER)
-    await service.complete_consent(attempt=attempt, code=code)
+    attempt = await domain.consent.verify_callback(deps, state=query["state"], browser_id=BROWSER)
+    await domain.consent.complete(deps, attempt=attempt, code=code)
 
 
 async def issued_link(slack: Slack, command: str) -> str:
@@ -133,13 +132,14 @@ def with_revoke_button(message: Message, *, consent_request_id: int) -> Message:
 
 
 async def connected_through_xero(
-    service: ConnectionService, emulator: XeroEmulator, token: str, tenant_id: str
+    deps: Dependencies, emulator: XeroEmulator, token: str, tenant_id: str
 ) -> None:
     """The customer consents to one organisation and connects every store of the link to it."""
-    await consent_through_xero(service, emulator, token, [tenant_id])
-    view = await service.open_consent(token=token)
+    await consent_through_xero(deps, emulator, token, [tenant_id])
+    view = await domain.consent.open(deps, token=token)
     (organisation,) = view.organisations
-    await service.confirm_organisations(
+    await domain.choice.confirm(
+        deps,
         token=token,
         choices={store.code: organisation.connection_id for store in view.stores},
         actor="customer",

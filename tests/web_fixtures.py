@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.services import xero_client
 from bot.settings import Settings
 from sandbox.cloudpos_emulator import CloudPosEmulator
@@ -68,25 +68,23 @@ def web_settings(*, rate_limit: int = 1000) -> Settings:
 
 
 @pytest.fixture
-def web_service(
+def web_deps(
     engine: AsyncEngine, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
-) -> ConnectionService:
+) -> Dependencies:
     settings = web_settings()
-    return ConnectionService(
-        Dependencies(
-            sessions=session_factory(engine),
-            vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=cloudpos_client(cloudpos),
-            xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
-            public_base_url=BOT,
-            clock=clock,
-        )
+    return Dependencies(
+        sessions=session_factory(engine),
+        vault=Vault([ENCRYPTION_KEY]),
+        cloudpos=cloudpos_client(cloudpos),
+        xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
+        public_base_url=BOT,
+        clock=clock,
     )
 
 
 @pytest.fixture
-def web_app(web_service: ConnectionService) -> Starlette:
-    return create_app(web_settings(), service=web_service)
+def web_app(web_deps: Dependencies) -> Starlette:
+    return create_app(web_settings(), deps=web_deps)
 
 
 @pytest.fixture

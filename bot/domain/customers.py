@@ -85,15 +85,8 @@ async def register(deps: Dependencies, *, name: str, api_key: str, actor: str) -
     return view
 
 
-async def find_customer(deps: Dependencies, *, query: str) -> CustomerView:
-    """Resolve what an agent typed — an id like `12`/`#12` or a name — to one customer."""
-    async with transaction(deps, read_only=True) as session:
-        customer = await _customer_by_query(deps, session, query)
-        return await load_customer_view(deps, session, customer)
-
-
 async def identify(deps: Dependencies, *, query: str) -> CustomerCandidate:
-    """Like `find_customer`, for when only who it is matters, not their stores."""
+    """Resolve what an agent typed (a number like `12`/`#12`, or a name) to one customer."""
     async with transaction(deps, read_only=True) as session:
         customer = await _customer_by_query(deps, session, query)
         return CustomerCandidate(id=customer.id, name=customer.name)

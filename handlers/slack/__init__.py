@@ -16,6 +16,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import audit
+
 from . import actions, commands, views
 from .access import AccessPolicy
 from .errors import Surface, report
@@ -54,8 +56,10 @@ def build_slack_app(*, signing_secret: str, client: AsyncWebClient, runtime: Run
             context["is_admin"] = await runtime.access.is_admin(user_id, client)
             return await next()
         attempted = str(body.get("command") or body.get("type") or "request")
-        await runtime.service().record_access_refused(
-            actor=actor_of(user_id or "unknown"), attempted=f"{attempted} {body.get('text', '')}"
+        await audit.record_refusal(
+            runtime.deps(),
+            actor=actor_of(user_id or "unknown"),
+            attempted=f"{attempted} {body.get('text', '')}",
         )
         return await _refusal(body, context)
 

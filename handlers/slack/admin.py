@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 
+from bot.domain import audit
 from bot.domain.errors import DomainError, InvalidRequest
 
 from .errors import Surface, acknowledge_failure, report, surface_of
@@ -86,7 +87,7 @@ async def _follow_up(
     async with runtime.slot(calls_out=False):
         if audited is not None:
             try:
-                await runtime.service().record_access_refused(actor=actor, attempted=audited)
+                await audit.record_refusal(runtime.deps(), actor=actor, attempted=audited)
             except Exception:
                 log.exception("could not audit a refused request by %s: %s", actor, audited)
         if surface is not None:

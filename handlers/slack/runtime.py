@@ -16,7 +16,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.domain.errors import ExternalServiceError
 
 from .access import AccessPolicy
@@ -34,7 +34,7 @@ CALL_SECONDS = 45.0
 
 @dataclass(frozen=True)
 class Runtime:
-    service: Callable[[], ConnectionService]
+    deps: Callable[[], Dependencies]
     access: AccessPolicy
     vault: Vault
     reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_AT_ONCE))
@@ -89,7 +89,7 @@ def actor_of(user_id: str) -> str:
 class Turn:
     """One command or click: who, where, and the ways to answer."""
 
-    service: ConnectionService
+    deps: Dependencies
     runtime: Runtime
     client: AsyncWebClient
     respond: AsyncRespond
@@ -101,15 +101,11 @@ class Turn:
     def actor(self) -> str:
         return actor_of(self.user_id)
 
-    @property
-    def deps(self) -> Dependencies:
-        return self.service.deps
-
     @classmethod
     def of(cls, context: AsyncBoltContext, respond: AsyncRespond, client: AsyncWebClient) -> Turn:
         runtime: Runtime = context[RUNTIME_KEY]
         return cls(
-            service=runtime.service(),
+            deps=runtime.deps(),
             runtime=runtime,
             client=client,
             respond=respond,

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.domain import ConnectionService
+from bot.domain import Dependencies, choice, consent, pages
 from bot.domain.errors import ExternalServiceError, InvalidRequest, StoresLeftUnconnected
 from bot.domain.results import ConsentView, StoreView
 
@@ -22,8 +22,8 @@ from .security import BrowserCookie, CsrfTokens
 CUSTOMER = "customer"
 
 
-def _service(request: Request) -> ConnectionService:
-    return request.app.state.service
+def _deps(request: Request) -> Dependencies:
+    return request.app.state.deps
 
 
 def _cookie(request: Request) -> BrowserCookie:
@@ -41,30 +41,30 @@ def _url(request: Request, name: str, **params: str) -> str:
 async def landing(request: Request) -> Response:
     """What the link is for. Changes nothing: link previews and scanners open links too."""
     token = request.path_params["token"]
-    consent = await _service(request).open_consent(token=token)
-    return _with_form(request, "landing.html", "Connect your stores to Xero", token, consent)
+    view = await consent.open(_deps(request), token=token)
+    return _with_form(request, "landing.html", "Connect your stores to Xero", token, view)
 
 
 async def start(request: Request) -> Response:
     token = request.path_params["token"]
     if refusal := await _refuse_forgery(request, token):
         return refusal
-    url = await _service(request).start_consent(
-        token=token, browser_id=_cookie(request).read(request)
+    url = await consent.start(
+        _deps(request), token=token, browser_id=_cookie(request).read(request)
     )
     return RedirectResponse(url, status_code=303)
 
 
 async def xero_callback(request: Request) -> Response:
     """Where Xero sends the customer back, with a code, or an error if they cancelled."""
-    service = _service(request)
+    deps = _deps(request)
     params = request.query_params
-    attempt = await service.verify_callback(
-        state=params.get("state", ""), browser_id=_cookie(request).read(request)
+    attempt = await consent.verify_callback(
+        deps, state=params.get("state", ""), browser_id=_cookie(request).read(request)
     )
     back = _url(request, "landing", token=attempt.link_token)
     if "error" in params:
-        await service.cancel_consent(attempt=attempt, reason=_printable(params["error"])[:100])
+        await consent.cancel(deps, attempt=attempt, reason=_printable(params["error"])[:100])
         return message_page(
             request,
             title="Connection cancelled",
@@ -75,7 +75,7 @@ async def xero_callback(request: Request) -> Response:
             action_label="Back to your stores",
         )
     try:
-        await service.complete_consent(attempt=attempt, code=params.get("code", ""))
+        await consent.complete(deps, attempt=attempt, code=params.get("code", ""))
     except ExternalServiceError as error:
         return message_page(
             request,
@@ -92,21 +92,23 @@ async def choose(request: Request) -> Response:
     token = request.path_params["token"]
     if request.method == "POST":
         return await _confirm(request, token)
-    consent = await _service(request).open_choice(
-        token=token, browser_id=_cookie(request).read(request)
+    view = await pages.open_choice(
+        _deps(request), token=token, browser_id=_cookie(request).read(request)
     )
-    if consent.status != "authorised":
+    if not view.awaiting_choice:
         return RedirectResponse(_url(request, "landing", token=token), status_code=303)
-    if not any(option.eligible for option in consent.organisations):
+    if not any(option.eligible for option in view.organisations):
         return _with_form(
-            request, "none_eligible.html", "No organisation can be connected", token, consent
+            request, "none_eligible.html", "No organisation can be connected", token, view
         )
-    return _with_form(request, "choose.html", "Select an organisation", token, consent)
+    return _with_form(request, "choose.html", "Select an organisation", token, view)
 
 
 async def done(request: Request) -> Response:
-    outcome = await _service(request).finished_link(
-        token=request.path_params["token"], browser_id=_cookie(request).read(request)
+    outcome = await pages.finished(
+        _deps(request),
+        token=request.path_params["token"],
+        browser_id=_cookie(request).read(request),
     )
     return page(
         request, "done.html", title=outcome.headline, summary=outcome.summary, outcome=outcome
@@ -125,28 +127,28 @@ async def health(_request: Request) -> Response:
 async def _confirm(request: Request, token: str) -> Response:
     if refusal := await _refuse_forgery(request, token):
         return refusal
-    await _service(request).check_consenting_browser(
-        token=token, browser_id=_cookie(request).read(request)
+    await pages.check_browser(
+        _deps(request), token=token, browser_id=_cookie(request).read(request)
     )
     form = await request.form()
     choices = _choices(form)
     leave = form.getlist("leave_unconnected") if form.get("confirm_unconnected") == "yes" else []
-    service = _service(request)
+    deps = _deps(request)
     try:
-        await service.confirm_organisations(
+        await choice.confirm(deps,
             token=token, choices=choices, actor=CUSTOMER, replace=True,
             leave_unconnected=[code for code in leave if isinstance(code, str)],
         )  # fmt: skip
     except StoresLeftUnconnected as left:
-        consent = await service.open_consent(token=token)
+        view = await consent.open(deps, token=token)
         return _with_form(
-            request, "choose.html", "Leave some stores unconnected?", token, consent,
+            request, "choose.html", "Leave some stores unconnected?", token, view,
             chosen=choices, unconnected=left.stores, error=left.message,
         )  # fmt: skip
     except InvalidRequest as error:
-        consent = await service.open_consent(token=token)
+        view = await consent.open(deps, token=token)
         return _with_form(
-            request, "choose.html", "Select an organisation", token, consent,
+            request, "choose.html", "Select an organisation", token, view,
             status=400, error=error.message, chosen=choices,
         )  # fmt: skip
     return RedirectResponse(_url(request, "done", token=token), status_code=303)

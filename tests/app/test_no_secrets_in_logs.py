@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot import domain
 from bot.common.vault import Vault
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.domain.errors import DomainError
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -30,9 +31,9 @@ from tests.domain_helpers import (
 API_KEY = "cloudpos-key-3f9c2a7d"
 
 
-async def issued_tokens(service: ConnectionService, emulator: XeroEmulator) -> tuple[str, str]:
+async def issued_tokens(deps: Dependencies, emulator: XeroEmulator) -> tuple[str, str]:
     """The access and refresh token Xero issued, as the bot stored them."""
-    grant = await stored_grant(service)
+    grant = await stored_grant(deps)
     vault = Vault([ENCRYPTION_KEY])
     access = vault.decrypt(grant.access_token_encrypted)
     refresh = vault.decrypt(grant.refresh_token_encrypted)
@@ -40,13 +41,13 @@ async def issued_tokens(service: ConnectionService, emulator: XeroEmulator) -> t
     return access, refresh
 
 
-async def authorise_with(service: ConnectionService, token: str, code: str) -> None:
+async def authorise_with(deps: Dependencies, token: str, code: str) -> None:
     """Come back from Xero on the link with `code`, whatever it was issued for."""
-    await service.complete_consent(attempt=await callback(service, token), code=code)
+    await domain.consent.complete(deps, attempt=await callback(deps, token), code=code)
 
 
 async def test_no_secret_is_logged_from_registration_to_disconnect(
-    service: ConnectionService,
+    deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     caplog: pytest.LogCaptureFixture,
@@ -55,30 +56,30 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
     secrets = [API_KEY, ENCRYPTION_KEY, CLIENT_SECRET]
     cloudpos.add_account(API_KEY, group="acme")
 
-    customer = await service.register_customer(name="Acme", api_key=API_KEY, actor=AGENT)
+    customer = await domain.customers.register(deps, name="Acme", api_key=API_KEY, actor=AGENT)
     with pytest.raises(DomainError) as rejected:
-        await service.register_customer(name="Acme 2", api_key=API_KEY + "x", actor=AGENT)
-    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+        await domain.customers.register(deps, name="Acme 2", api_key=API_KEY + "x", actor=AGENT)
+    link = await domain.links.issue(deps, customer_id=customer.id, store_codes=None, actor=AGENT)
     consent_token = token_of(link.url)
     org = emulator.add_organisation("Org")
-    attempt, code = await allowed(service, emulator, consent_token, [org])
-    view = await service.complete_consent(attempt=attempt, code=code)
-    access, refresh = await issued_tokens(service, emulator)
-    await service.confirm_organisations(
-        token=consent_token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
+    attempt, code = await allowed(deps, emulator, consent_token, [org])
+    view = await domain.consent.complete(deps, attempt=attempt, code=code)
+    access, refresh = await issued_tokens(deps, emulator)
+    await domain.choice.confirm(
+        deps, token=consent_token, choices={"S001": option_id(view, "Org")}, actor=CUSTOMER
     )
-    async with transaction(service._deps.sessions) as session:
+    async with transaction(deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
         assert grant is not None
-        grant.access_token_expires_at = service._now() + timedelta(minutes=1)
-    refreshed_access = await service.access_token(grant_id=grant.id)
-    async with transaction(service._deps.sessions) as session:
+        grant.access_token_expires_at = deps.clock() + timedelta(minutes=1)
+    refreshed_access = await domain.grants.access_token(deps, grant_id=grant.id)
+    async with transaction(deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
     assert grant is not None
     refreshed_refresh = Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
-    group = (await service.summary(customer_id=customer.id)).groups[0]
-    await service.disconnect_organisation(
-        customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
+    group = (await domain.organisations.summary(deps, customer_id=customer.id)).groups[0]
+    await domain.organisations.disconnect(
+        deps, customer_id=customer.id, tenant_id=group.tenant_id, actor=AGENT
     )
 
     secrets += [consent_token, code, access, refresh]
@@ -91,37 +92,37 @@ async def test_no_secret_is_logged_from_registration_to_disconnect(
 
 
 async def test_no_secret_is_logged_or_raised_when_xero_fails(
-    service: ConnectionService,
+    deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     cloudpos.add_account(API_KEY, group="acme")
-    customer = await service.register_customer(name="Acme", api_key=API_KEY, actor=AGENT)
-    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    customer = await domain.customers.register(deps, name="Acme", api_key=API_KEY, actor=AGENT)
+    link = await domain.links.issue(deps, customer_id=customer.id, store_codes=None, actor=AGENT)
     consent_token = token_of(link.url)
     org = emulator.add_organisation("Org")
-    attempt, code = await allowed(service, emulator, consent_token, [org])
-    await service.complete_consent(attempt=attempt, code=code)
-    access, refresh = await issued_tokens(service, emulator)
-    async with transaction(service._deps.sessions) as session:
+    attempt, code = await allowed(deps, emulator, consent_token, [org])
+    await domain.consent.complete(deps, attempt=attempt, code=code)
+    access, refresh = await issued_tokens(deps, emulator)
+    async with transaction(deps.sessions) as session:
         grant = await session.scalar(select(XeroGrant))
         assert grant is not None
-        grant.access_token_expires_at = service._now()
+        grant.access_token_expires_at = deps.clock()
 
     raised: list[BaseException] = []
     emulator.lose_next_answers("token", times=10)  # every refresh times out
     with pytest.raises(DomainError) as timed_out:
-        await service.access_token(grant_id=grant.id)
+        await domain.grants.access_token(deps, grant_id=grant.id)
     raised.append(timed_out.value)
     with pytest.raises(DomainError) as reused_code:
-        await authorise_with(service, consent_token, code)  # the code was used up
+        await authorise_with(deps, consent_token, code)  # the code was used up
     raised.append(reused_code.value)
     emulator.clear_faults()
     emulator.revoke_user("xero-user-1")
     with pytest.raises(DomainError) as revoked:
-        await service.access_token(grant_id=grant.id)
+        await domain.grants.access_token(deps, grant_id=grant.id)
     raised.append(revoked.value)
 
     assert any(record.levelno >= logging.WARNING for record in caplog.records)

@@ -11,14 +11,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from tests.conftest import POSTGRES_URL
 from tests.web_fixtures import BOT, web_settings
 
 
-async def readyz(database_url: str, service: ConnectionService | None = None) -> httpx.Response:
+async def readyz(database_url: str, deps: Dependencies | None = None) -> httpx.Response:
     settings = dataclasses.replace(web_settings(), database_url=database_url)
-    app = create_app(settings, service=service)
+    app = create_app(settings, deps=deps)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BOT) as client:
         health = await client.get("/healthz")
         assert (health.status_code, health.text) == (200, "ok")
@@ -26,9 +26,9 @@ async def readyz(database_url: str, service: ConnectionService | None = None) ->
 
 
 async def test_ready_on_a_migrated_database(
-    engine: AsyncEngine, database_url: str, web_service: ConnectionService
+    engine: AsyncEngine, database_url: str, web_deps: Dependencies
 ) -> None:
-    answer = await readyz(database_url, web_service)
+    answer = await readyz(database_url, web_deps)
     assert (answer.status_code, answer.text) == (200, "ready")
 
 

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from bot.domain.errors import ExternalServiceError
 from sandbox.cloudpos_emulator import CloudPosEmulator, CloudPosStore
 from sandbox.xero_emulator import XeroEmulator
@@ -26,18 +27,18 @@ LONG_STORE = "Leeds " + "y" * 300
 
 
 async def test_a_consent_to_an_organisation_with_a_very_long_name_completes(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
-    customer = await registered(service, cloudpos, stores=1)
+    customer = await registered(deps, cloudpos, stores=1)
     org = emulator.add_organisation(LONG_ORGANISATION)
 
-    token, view = await consented(service, emulator, customer, [org], codes=["S001"])
+    token, view = await consented(deps, emulator, customer, [org], codes=["S001"])
     (option,) = view.organisations
-    await service.confirm_organisations(
-        token=token, choices={"S001": option.connection_id}, actor=CUSTOMER
+    await domain.choice.confirm(
+        deps, token=token, choices={"S001": option.connection_id}, actor=CUSTOMER
     )
 
-    (group,) = (await service.summary(customer_id=customer.id)).groups
+    (group,) = (await domain.organisations.summary(deps, customer_id=customer.id)).groups
     assert len(group.tenant_name) == 300
     assert group.tenant_name.startswith("Acme Holdings xxx")
     assert group.tenant_name.endswith("…")
@@ -45,15 +46,15 @@ async def test_a_consent_to_an_organisation_with_a_very_long_name_completes(
 
 
 async def test_stores_with_very_long_names_register_and_refresh(
-    service: ConnectionService, cloudpos: CloudPosEmulator
+    deps: Dependencies, cloudpos: CloudPosEmulator
 ) -> None:
     cloudpos.add_account("key-long", group="long", stores=1)
     stores = cloudpos.accounts["key-long"].stores
     stores[0].name = LONG_STORE
 
-    customer = await service.register_customer(name="Long", api_key="key-long", actor=AGENT)
+    customer = await domain.customers.register(deps, name="Long", api_key="key-long", actor=AGENT)
     stores.append(CloudPosStore("S002", "z" * 5000))
-    refreshed = await service.refresh_stores(customer_id=customer.id, actor=AGENT)
+    refreshed = await domain.customers.refresh_stores(deps, customer_id=customer.id, actor=AGENT)
 
     names = [store.name for store in refreshed.stores]
     assert [len(name) for name in names] == [200, 200]
@@ -61,39 +62,39 @@ async def test_stores_with_very_long_names_register_and_refresh(
 
 
 async def test_an_over_long_store_code_is_refused_and_changes_nothing(
-    service: ConnectionService, cloudpos: CloudPosEmulator, engine: AsyncEngine
+    deps: Dependencies, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
-    customer = await registered(service, cloudpos, stores=1)
+    customer = await registered(deps, cloudpos, stores=1)
     cloudpos.accounts["key-Acme"].stores.append(CloudPosStore("C" * 101, "Odd"))
     before = await snapshot(engine)
 
     with pytest.raises(ExternalServiceError, match="over 100 characters"):
-        await service.refresh_stores(customer_id=customer.id, actor=AGENT)
+        await domain.customers.refresh_stores(deps, customer_id=customer.id, actor=AGENT)
 
     assert await snapshot(engine) == before
 
 
 async def test_a_consent_that_cannot_be_stored_leaves_nothing_at_xero_and_says_so(
-    service: ConnectionService,
+    deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    customer = await registered(service, cloudpos, stores=1)
-    link = await service.issue_consent_link(customer_id=customer.id, store_codes=None, actor=AGENT)
+    customer = await registered(deps, cloudpos, stores=1)
+    link = await domain.links.issue(deps, customer_id=customer.id, store_codes=None, actor=AGENT)
     org = emulator.add_organisation("Acme Ltd")
-    attempt, code = await allowed(service, emulator, token_of(link.url), [org])
+    attempt, code = await allowed(deps, emulator, token_of(link.url), [org])
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise DataError("INSERT …", {"access_token_encrypted": "gAAAA-secret"}, Exception("x"))
 
-    monkeypatch.setattr(service, "_record_consent", broken)
+    monkeypatch.setattr("bot.domain.consent.record_consent", broken)
 
     with pytest.raises(ExternalServiceError, match="nothing was connected") as raised:
-        await service.complete_consent(attempt=attempt, code=code)
+        await domain.consent.complete(deps, attempt=attempt, code=code)
 
     assert "was removed again" in raised.value.message
     assert emulator.connections_of("xero-user-1") == []
-    (latest, *_) = await service.audit_log(customer_id=customer.id)
+    (latest, *_) = await domain.audit.history(deps, customer_id=customer.id)
     assert latest.action == "consent.failed"
     assert "could not store the consent" in str(latest.detail["reason"])

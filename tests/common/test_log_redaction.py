@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot import domain
 from bot.app import create_app
 from bot.cli import serve_config
 from bot.common.redaction import RedactSecrets, fingerprint, redact
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.logformat import UVICORN_LOGGERS, configure_logging
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -66,20 +67,20 @@ def logging_as_serve(fmt: str) -> Iterator[io.StringIO]:
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 async def test_a_whole_consent_and_a_failure_leave_no_secret_in_the_logs(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     fmt: str,
 ) -> None:
-    customer = await registered(web_service, cloudpos, stores=1)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=None, actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=1)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=None, actor=AGENT
     )
     link_token = local(link.url).rsplit("/", 1)[-1]
     app = create_app(
         web_settings(),
-        service=web_service,
+        deps=web_deps,
         extra_routes=[Route("/connect/{token}/broken", broken_page)],
     )
     sock = free_socket()

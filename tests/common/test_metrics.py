@@ -11,9 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from bot import domain
 from bot.app import create_app
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.domain.notify import LoggingNotifier
 from bot.services import MeteredNotifier, xero_client
 from sandbox.cloudpos_emulator import CloudPosEmulator
@@ -35,8 +36,8 @@ TOKEN = "metrics-bearer-token-for-tests"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-def metrics_app(service: ConnectionService | None = None, *, token: str = TOKEN) -> Starlette:
-    return create_app(dataclasses.replace(web_settings(), metrics_token=token), service=service)
+def metrics_app(deps: Dependencies | None = None, *, token: str = TOKEN) -> Starlette:
+    return create_app(dataclasses.replace(web_settings(), metrics_token=token), deps=deps)
 
 
 async def scrape() -> tuple[str, Samples]:
@@ -83,30 +84,28 @@ async def test_a_consent_journey_is_counted_by_route_call_refresh_and_outcome(
     organisations: Organisations,
     xero_browser: httpx.AsyncClient,
 ) -> None:
-    service = ConnectionService(
-        Dependencies(
-            sessions=session_factory(engine),
-            vault=Vault([ENCRYPTION_KEY]),
-            cloudpos=cloudpos_client(cloudpos),
-            xero=xero_client(web_settings(), transport=emulator.transport(), sleep=_no_sleep),
-            public_base_url=BOT,
-            notifier=MeteredNotifier(LoggingNotifier()),
-            clock=clock,
-        )
+    deps = Dependencies(
+        sessions=session_factory(engine),
+        vault=Vault([ENCRYPTION_KEY]),
+        cloudpos=cloudpos_client(cloudpos),
+        xero=xero_client(web_settings(), transport=emulator.transport(), sleep=_no_sleep),
+        public_base_url=BOT,
+        notifier=MeteredNotifier(LoggingNotifier()),
+        clock=clock,
     )
     _, before = await scrape()
-    customer = await registered(service, cloudpos, stores=2)
-    link = await service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S001"], actor=AGENT
+    customer = await registered(deps, cloudpos, stores=2)
+    link = await domain.links.issue(
+        deps, customer_id=customer.id, store_codes=["S001"], actor=AGENT
     )
-    app = metrics_app(service)
+    app = metrics_app(deps)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BOT) as browser:
         authorise = await start_consent(browser, local(link.url))
         back = await return_from_xero(browser, emulator, authorise, [organisations.standard])
         assert back.status_code == 303
         assert (await browser.get("/no/such/page")).status_code == 404
     clock.advance(days=31)
-    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    report = await domain.grants.keep_alive(deps, unused_for=timedelta(days=30))
     assert report.refreshed == 1
 
     text, after = await scrape()

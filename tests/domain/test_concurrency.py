@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from bot.domain.errors import InvalidRequest
 from bot.domain.results import ConsentView
 from sandbox.cloudpos_emulator import CloudPosEmulator
@@ -34,7 +35,7 @@ from storage.models import (
     XeroGrant,
     consent_request_stores,
 )
-from tests.conftest import Clock, make_service
+from tests.conftest import Clock, make_deps
 from tests.domain_helpers import (
     AGENT,
     BROWSER,
@@ -54,11 +55,11 @@ TRIALS = 20
 @pytest.fixture
 async def workers(
     database_url: str, clock: Clock, cloudpos: CloudPosEmulator, emulator: XeroEmulator
-) -> AsyncIterator[list[ConnectionService]]:
+) -> AsyncIterator[list[Dependencies]]:
     """Three services, each on its own engine (its own connections), like three replicas."""
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        yield [make_service(engine, clock, cloudpos, emulator) for engine in engines]
+        yield [make_deps(engine, clock, cloudpos, emulator) for engine in engines]
     finally:
         await asyncio.gather(*(engine.dispose() for engine in engines))
 
@@ -85,7 +86,7 @@ def code_exchanges(emulator: XeroEmulator) -> int:
 
 
 async def test_one_state_used_by_two_callbacks_at_once_reaches_xero_once(
-    workers: list[ConnectionService],
+    workers: list[Dependencies],
     engine: AsyncEngine,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
@@ -94,19 +95,19 @@ async def test_one_state_used_by_two_callbacks_at_once_reaches_xero_once(
     customer = await registered(first, cloudpos, stores=TRIALS)
     org = emulator.add_organisation("Org")
     for trial in range(TRIALS):
-        link = await first.issue_consent_link(
-            customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
+        link = await domain.links.issue(
+            first, customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
         )
-        url = await first.start_consent(token=token_of(link.url), browser_id=BROWSER)
+        url = await domain.consent.start(first, token=token_of(link.url), browser_id=BROWSER)
         state = parse_qs(urlsplit(url).query)["state"][0]
         code = allow_at_xero(emulator, url, [org])
         exchanges = code_exchanges(emulator)
 
         async def callback(
-            worker: ConnectionService, state: str = state, code: str = code
+            worker: Dependencies, state: str = state, code: str = code
         ) -> ConsentView:
-            attempt = await worker.verify_callback(state=state, browser_id=BROWSER)
-            return await worker.complete_consent(attempt=attempt, code=code)
+            attempt = await domain.consent.verify_callback(worker, state=state, browser_id=BROWSER)
+            return await domain.consent.complete(worker, attempt=attempt, code=code)
 
         outcomes = await settle(callback(first), callback(second))
 
@@ -117,17 +118,17 @@ async def test_one_state_used_by_two_callbacks_at_once_reaches_xero_once(
 
 async def test_three_gets_of_the_callback_all_end_at_the_organisation_choice(
     web_app: Starlette,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     engine: AsyncEngine,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
 ) -> None:
     """A double click and a reload: the page the customer ends on is the choice, not an error."""
-    customer = await registered(web_service, cloudpos, stores=TRIALS)
+    customer = await registered(web_deps, cloudpos, stores=TRIALS)
     for trial in range(TRIALS):
-        link = await web_service.issue_consent_link(
-            customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
+        link = await domain.links.issue(
+            web_deps, customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
         )
         transport = httpx.ASGITransport(app=web_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as browser:
@@ -153,16 +154,16 @@ async def test_three_gets_of_the_callback_all_end_at_the_organisation_choice(
 
 async def test_when_xero_fails_every_get_of_the_callback_shows_that_failure(
     web_app: Starlette,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     engine: AsyncEngine,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
 ) -> None:
-    customer = await registered(web_service, cloudpos, stores=TRIALS)
+    customer = await registered(web_deps, cloudpos, stores=TRIALS)
     for trial in range(TRIALS):
-        link = await web_service.issue_consent_link(
-            customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
+        link = await domain.links.issue(
+            web_deps, customer_id=customer.id, store_codes=[f"S{trial + 1:03d}"], actor=AGENT
         )
         transport = httpx.ASGITransport(app=web_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as browser:
@@ -188,7 +189,7 @@ async def test_when_xero_fails_every_get_of_the_callback_shows_that_failure(
 
 
 async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcome(
-    workers: list[ConnectionService],
+    workers: list[Dependencies],
     engine: AsyncEngine,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
@@ -199,21 +200,21 @@ async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcom
     outcomes: set[str] = set()
     for trial in range(TRIALS):
         store = f"S{trial + 1:03d}"
-        link = await admin.issue_consent_link(
-            customer_id=customer.id, store_codes=[store], actor=AGENT
+        link = await domain.links.issue(
+            admin, customer_id=customer.id, store_codes=[store], actor=AGENT
         )
         token = token_of(link.url)
-        url = await admin.start_consent(token=token, browser_id=BROWSER)
-        attempt = await admin.verify_callback(
-            state=parse_qs(urlsplit(url).query)["state"][0], browser_id=BROWSER
+        url = await domain.consent.start(admin, token=token, browser_id=BROWSER)
+        attempt = await domain.consent.verify_callback(
+            admin, state=parse_qs(urlsplit(url).query)["state"][0], browser_id=BROWSER
         )
         code = allow_at_xero(emulator, url, [org])
-        view = await admin.complete_consent(attempt=attempt, code=code)
+        view = await domain.consent.complete(admin, attempt=attempt, code=code)
 
         revoked, confirmed = await settle(
-            admin.revoke_consent_link(consent_request_id=link.consent_request_id, actor=AGENT),
-            customer_side.confirm_organisations(
-                token=token, choices={store: option_id(view, "Org")}, actor=CUSTOMER
+            domain.links.revoke(admin, consent_request_id=link.consent_request_id, actor=AGENT),
+            domain.choice.confirm(
+                customer_side, token=token, choices={store: option_id(view, "Org")}, actor=CUSTOMER
             ),
         )
 
@@ -242,15 +243,15 @@ async def test_revoking_while_the_customer_confirms_leaves_one_consistent_outcom
 
 
 async def test_two_agents_issuing_at_once_leave_one_open_link_per_store(
-    workers: list[ConnectionService], engine: AsyncEngine, cloudpos: CloudPosEmulator
+    workers: list[Dependencies], engine: AsyncEngine, cloudpos: CloudPosEmulator
 ) -> None:
     customer = await registered(workers[0], cloudpos, stores=TRIALS)
     for trial in range(TRIALS):
         store = f"S{trial + 1:03d}"
         issued = await settle(
             *(
-                worker.issue_consent_link(
-                    customer_id=customer.id, store_codes=[store], actor=f"slack:U{n}"
+                domain.links.issue(
+                    worker, customer_id=customer.id, store_codes=[store], actor=f"slack:U{n}"
                 )
                 for n, worker in enumerate(workers[:2])
             )
@@ -275,22 +276,22 @@ async def test_a_slow_refresh_at_xero_holds_no_database_lock(
     clock: Clock,
 ) -> None:
     """While Xero takes its time renewing one grant, another customer's link is issued."""
-    service = make_service(engine, clock, cloudpos, emulator)
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
-    other = await registered(service, cloudpos, name="Other")
-    await expire_soon(service, minutes=2)
+    deps = make_deps(engine, clock, cloudpos, emulator)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
+    other = await registered(deps, cloudpos, name="Other")
+    await expire_soon(deps, minutes=2)
     xero_answers = emulator.hold("token")
-    refreshing = asyncio.create_task(service.access_token(grant_id=grant_id))
+    refreshing = asyncio.create_task(domain.grants.access_token(deps, grant_id=grant_id))
     await asyncio.wait_for(xero_answers.arrived(), 10)
 
     link = await asyncio.wait_for(
-        service.issue_consent_link(customer_id=other.id, store_codes=None, actor=AGENT), 10
+        domain.links.issue(deps, customer_id=other.id, store_codes=None, actor=AGENT), 10
     )
 
     xero_answers.release()
     token = await refreshing
     assert link.customer_name == "Other"
-    assert token == (await service.access_token(grant_id=grant_id))
+    assert token == (await domain.grants.access_token(deps, grant_id=grant_id))
 
 
 async def test_a_slow_revoke_at_xero_holds_no_database_lock(
@@ -300,20 +301,20 @@ async def test_a_slow_revoke_at_xero_holds_no_database_lock(
     clock: Clock,
 ) -> None:
     """Disconnecting the last organisation revokes the grant at Xero; others write meanwhile."""
-    service = make_service(engine, clock, cloudpos, emulator)
-    await connected_grant(service, cloudpos, emulator)
-    other = await registered(service, cloudpos, name="Other")
+    deps = make_deps(engine, clock, cloudpos, emulator)
+    await connected_grant(deps, cloudpos, emulator)
+    other = await registered(deps, cloudpos, name="Other")
     [organisation] = emulator.organisations
     xero_answers = emulator.hold("revoke")
     disconnecting = asyncio.create_task(
-        service.disconnect_organisation(
-            customer_id=1, tenant_id=organisation.tenant_id, actor=AGENT
+        domain.organisations.disconnect(
+            deps, customer_id=1, tenant_id=organisation.tenant_id, actor=AGENT
         )
     )
     await asyncio.wait_for(xero_answers.arrived(), 10)
 
     link = await asyncio.wait_for(
-        service.issue_consent_link(customer_id=other.id, store_codes=None, actor=AGENT), 10
+        domain.links.issue(deps, customer_id=other.id, store_codes=None, actor=AGENT), 10
     )
 
     xero_answers.release()

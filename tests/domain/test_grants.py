@@ -10,15 +10,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import domain
 from bot.common.vault import Vault
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import RefreshTokenInfo, XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import GrantStatus, StoreStatus, XeroGrant
-from tests.conftest import ENCRYPTION_KEY, Clock, make_service
+from tests.conftest import ENCRYPTION_KEY, Clock, make_deps
 from tests.domain_helpers import (
     CUSTOMER,
     connected_grant,
@@ -43,27 +44,27 @@ def refreshes(emulator: XeroEmulator) -> list[str]:
 
 
 async def test_a_fresh_token_is_used_as_it_is(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
-    grant = await stored_grant(service)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
+    grant = await stored_grant(deps)
 
-    token = await service.access_token(grant_id=grant_id)
+    token = await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert token == Vault([ENCRYPTION_KEY]).decrypt(grant.access_token_encrypted)
     assert refreshes(emulator) == []
 
 
 async def test_a_token_near_expiry_is_refreshed_and_the_rotated_token_stored(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=4)  # inside the 5-minute margin
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=4)  # inside the 5-minute margin
 
-    token = await service.access_token(grant_id=grant_id)
+    token = await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert refreshes(emulator) == [old_refresh]
-    grant = await stored_grant(service)
+    grant = await stored_grant(deps)
     vault = Vault([ENCRYPTION_KEY])
     assert vault.decrypt(grant.access_token_encrypted) == token
     new_refresh = vault.decrypt(grant.refresh_token_encrypted)
@@ -72,56 +73,56 @@ async def test_a_token_near_expiry_is_refreshed_and_the_rotated_token_stored(
 
 
 async def test_a_lost_refresh_response_is_retried_with_the_old_token(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=1)
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=1)
     emulator.lose_next_answers("token")
 
-    await service.access_token(grant_id=grant_id)
+    await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert refreshes(emulator) == [old_refresh, old_refresh]
-    grant = await stored_grant(service)
+    grant = await stored_grant(deps)
     stored = Vault([ENCRYPTION_KEY]).decrypt(grant.refresh_token_encrypted)
     assert emulator.refresh_token_info(stored) == CURRENT  # the answer that arrived
     assert stored != old_refresh
 
 
 async def test_invalid_grant_marks_the_grant_and_its_stores_and_is_not_retried(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
     emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
 
     with pytest.raises(XeroGrantRevoked, match="Send the customer a new consent link"):
-        await service.access_token(grant_id=grant_id)
+        await domain.grants.access_token(deps, grant_id=grant_id)
     with pytest.raises(XeroGrantRevoked):
-        await service.access_token(grant_id=grant_id)
+        await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert len(refreshes(emulator)) == 1
-    assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT
-    summary = await service.summary(customer_id=1)
+    assert (await stored_grant(deps)).status == GrantStatus.NEEDS_RECONNECT
+    summary = await domain.organisations.summary(deps, customer_id=1)
     assert summary.groups[0].grant_status == GrantStatus.NEEDS_RECONNECT
     assert [s.status for s in summary.groups[0].stores] == [StoreStatus.NEEDS_RECONNECT]
-    assert (await service.audit_log(customer_id=1))[0].action == "grant.needs_reconnect"
+    assert (await domain.audit.history(deps, customer_id=1))[0].action == "grant.needs_reconnect"
 
 
 async def test_reconsent_heals_a_grant_that_needed_reconnecting(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
     emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
-        await service.access_token(grant_id=grant_id)
+        await domain.grants.access_token(deps, grant_id=grant_id)
 
-    customer = await service.get_customer(customer_id=1)
+    customer = await domain.customers.get(deps, customer_id=1)
     tenant = emulator.organisations[0]
-    await consented(service, emulator, customer, [tenant], codes=["S002"])
+    await consented(deps, emulator, customer, [tenant], codes=["S002"])
 
-    assert (await stored_grant(service)).status == GrantStatus.ACTIVE
-    store = (await service.get_customer(customer_id=1)).stores[0]
+    assert (await stored_grant(deps)).status == GrantStatus.ACTIVE
+    store = (await domain.customers.get(deps, customer_id=1)).stores[0]
     assert (store.code, store.status) == ("S001", StoreStatus.CONNECTED)
 
 
@@ -136,16 +137,14 @@ async def test_eight_workers_refresh_one_grant_once(
     clock: Clock,
 ) -> None:
     """Each worker has its own engine, as separate processes would: the row lock decides."""
-    service = make_service(engine, clock, cloudpos, emulator)
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=2)
+    deps = make_deps(engine, clock, cloudpos, emulator)
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=2)
     engines = [create_engine(database_url) for _ in range(WORKERS)]
     try:
-        workers = [
-            make_service(worker_engine, clock, cloudpos, emulator) for worker_engine in engines
-        ]
+        workers = [make_deps(worker_engine, clock, cloudpos, emulator) for worker_engine in engines]
         tokens = await asyncio.gather(
-            *(worker.access_token(grant_id=grant_id) for worker in workers)
+            *(domain.grants.access_token(worker, grant_id=grant_id) for worker in workers)
         )
     finally:
         await asyncio.gather(*(worker_engine.dispose() for worker_engine in engines))
@@ -167,11 +166,13 @@ async def test_workers_in_one_process_share_a_lock(
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite3'}")
     await upgrade(engine)
-    service = make_service(engine, clock, cloudpos, emulator)
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=2)
+    deps = make_deps(engine, clock, cloudpos, emulator)
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=2)
 
-    tokens = await asyncio.gather(*(service.access_token(grant_id=grant_id) for _ in range(5)))
+    tokens = await asyncio.gather(
+        *(domain.grants.access_token(deps, grant_id=grant_id) for _ in range(5))
+    )
 
     await engine.dispose()
     assert refreshes(emulator) == [old_refresh]
@@ -179,60 +180,59 @@ async def test_workers_in_one_process_share_a_lock(
 
 
 async def test_a_store_needing_reconnect_keeps_its_group_while_a_new_link_is_out(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
     emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
-        await service.access_token(grant_id=grant_id)
+        await domain.grants.access_token(deps, grant_id=grant_id)
 
-    link = await service.issue_consent_link(customer_id=1, store_codes=["S001"], actor="agent")
-    await service.revoke_consent_link(consent_request_id=link.consent_request_id, actor="agent")
+    link = await domain.links.issue(deps, customer_id=1, store_codes=["S001"], actor="agent")
+    await domain.links.revoke(deps, consent_request_id=link.consent_request_id, actor="agent")
 
-    group = (await service.summary(customer_id=1)).groups[0]
+    group = (await domain.organisations.summary(deps, customer_id=1)).groups[0]
     assert [(s.code, s.status) for s in group.stores] == [("S001", StoreStatus.NEEDS_RECONNECT)]
 
 
 async def test_keep_alive_refreshes_only_grants_unused_for_a_while(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
 
-    quiet = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    quiet = await domain.grants.keep_alive(deps, unused_for=timedelta(days=30))
     assert (quiet.refreshed, quiet.needs_reconnect, quiet.failed) == (0, 0, 0)
 
     clock.advance(days=31)
-    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    report = await domain.grants.keep_alive(deps, unused_for=timedelta(days=30))
 
     assert (report.refreshed, report.needs_reconnect, report.failed) == (1, 0, 0)
     assert refreshes(emulator) == [old_refresh]
-    assert (await stored_grant(service)).refreshed_at == clock.now
-    assert grant_id == (await stored_grant(service)).id
+    assert (await stored_grant(deps)).refreshed_at == clock.now
+    assert grant_id == (await stored_grant(deps)).id
 
 
 async def test_keep_alive_reports_grants_xero_no_longer_accepts(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    await connected_grant(service, cloudpos, emulator)
+    await connected_grant(deps, cloudpos, emulator)
     emulator.revoke_user("xero-user-1")
     clock.advance(days=61)
 
-    report = await service.keep_grants_alive(unused_for=timedelta(days=30))
+    report = await domain.grants.keep_alive(deps, unused_for=timedelta(days=30))
 
     assert (report.refreshed, report.needs_reconnect, report.failed) == (0, 1, 0)
-    assert (await stored_grant(service)).status == GrantStatus.NEEDS_RECONNECT
+    assert (await stored_grant(deps)).status == GrantStatus.NEEDS_RECONNECT
 
 
 async def test_reconsent_restores_only_the_organisations_allowed_again(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    customer = await registered(service, cloudpos)
+    customer = await registered(deps, cloudpos)
     org_a, org_b = emulator.add_organisation("A Ltd"), emulator.add_organisation("B Ltd")
-    token, view = await consented(
-        service, emulator, customer, [org_a, org_b], codes=["S001", "S002"]
-    )
-    await service.confirm_organisations(
+    token, view = await consented(deps, emulator, customer, [org_a, org_b], codes=["S001", "S002"])
+    await domain.choice.confirm(
+        deps,
         token=token,
         choices={"S001": option_id(view, "A Ltd"), "S002": option_id(view, "B Ltd")},
         actor=CUSTOMER,
@@ -240,21 +240,21 @@ async def test_reconsent_restores_only_the_organisations_allowed_again(
     emulator.revoke_user("xero-user-1")
     clock.advance(hours=1)
     with pytest.raises(XeroGrantRevoked):
-        await service.access_token(grant_id=(await stored_grant(service)).id)
+        await domain.grants.access_token(deps, grant_id=(await stored_grant(deps)).id)
 
-    await consented(service, emulator, customer, [org_b], codes=["S003"])
+    await consented(deps, emulator, customer, [org_b], codes=["S003"])
 
-    statuses = {s.code: s.status for s in (await service.get_customer(customer_id=1)).stores}
+    statuses = {s.code: s.status for s in (await domain.customers.get(deps, customer_id=1)).stores}
     assert statuses["S001"] == StoreStatus.NEEDS_RECONNECT
     assert statuses["S002"] == StoreStatus.CONNECTED
 
 
 async def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_runs_out(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator, clock: Clock
 ) -> None:
-    grant_id, old_refresh = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=10)
-    async with transaction(service._deps.sessions) as session:
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=10)
+    async with transaction(deps.sessions) as session:
         grant = await session.get(XeroGrant, grant_id)
         assert grant is not None
         grant.refresh_lease, grant.refresh_lease_until = (
@@ -263,22 +263,22 @@ async def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_runs_out(
         )
     clock.advance(minutes=6)
 
-    token = await service.access_token(grant_id=grant_id)
+    token = await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert refreshes(emulator) == [old_refresh]
-    stored = await stored_grant(service)
+    stored = await stored_grant(deps)
     assert (stored.refresh_lease, stored.refresh_lease_until) == (None, None)
     assert Vault([ENCRYPTION_KEY]).decrypt(stored.access_token_encrypted) == token
 
 
 async def test_a_failed_refresh_gives_its_lease_back(
-    service: ConnectionService, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
-    grant_id, _ = await connected_grant(service, cloudpos, emulator)
-    await expire_soon(service, minutes=2)
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=2)
     emulator.fail_next("token", status=503, times=None)
 
     with pytest.raises(ExternalServiceError):
-        await service.access_token(grant_id=grant_id)
+        await domain.grants.access_token(deps, grant_id=grant_id)
 
-    assert (await stored_grant(service)).refresh_lease is None
+    assert (await stored_grant(deps)).refresh_lease is None

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.common.vault import VaultError
+from bot.domain import links
 from bot.domain.errors import InvalidRequest
 from handlers.slack import ids
 from handlers.slack.admin import admin_only
@@ -64,12 +65,15 @@ async def post_link_in_channel(turn: Turn, action: dict[str, Any], body: dict[st
     if not isinstance(url, str):
         raise InvalidRequest("That button is out of date. Issue a new link.")
     channel = (body.get("channel") or {}).get("id") or turn.channel_id
-    current = await turn.service.consent_for_request(consent_request_id=ids.int_field(fields, "r"))
+    current = await links.get(turn.deps, consent_request_id=ids.int_field(fields, "r"))
     if not current.usable:
         await turn.reply(Message(f":lock: {link_state(current)} Issue a new link."), replace=True)
         return
-    customer_name = await turn.service.note_link_shared(
-        consent_request_id=ids.int_field(fields, "r"), channel_id=channel, actor=turn.actor
+    customer_name = await links.note_shared(
+        turn.deps,
+        consent_request_id=ids.int_field(fields, "r"),
+        channel_id=channel,
+        actor=turn.actor,
     )
     await turn.client.chat_postMessage(
         channel=channel,
@@ -91,13 +95,11 @@ def _revoked_request(action: dict[str, Any]) -> int:
 async def revoke_link(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     """Admins only (`register`)."""
     request_id = _revoked_request(action)
-    current = await turn.service.consent_for_request(consent_request_id=request_id)
+    current = await links.get(turn.deps, consent_request_id=request_id)
     if not current.usable:
         await turn.reply(Message(f":lock: {link_state(current)} Nothing to revoke."), replace=True)
         return
-    consent = await turn.service.revoke_consent_link(
-        consent_request_id=request_id, actor=turn.actor
-    )
+    consent = await links.revoke(turn.deps, consent_request_id=request_id, actor=turn.actor)
     await turn.reply(Message(f":no_entry_sign: Link #{request_id} is revoked."), replace=True)
     await replace_choice(turn.client, consent, choice_closed(consent))
     if thread := Thread.of(consent.report_to):

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.domain import choice, customers, links, organisations
 from bot.domain.errors import InvalidRequest, NotFound
 from handlers.slack import ids
 from handlers.slack.admin import admin_only
@@ -42,31 +43,31 @@ async def disconnect(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -
     customer_id, tenant_id = _disconnected(action)
     await turn.reply(Message(":hourglass_flowing_sand: Disconnecting at Xero…"), replace=True)
     try:
-        result = await turn.service.disconnect_organisation(
-            customer_id=customer_id, tenant_id=tenant_id, actor=turn.actor
+        result = await organisations.disconnect(
+            turn.deps, customer_id=customer_id, tenant_id=tenant_id, actor=turn.actor
         )
     except NotFound:
-        summary = await turn.service.summary(customer_id=customer_id)
+        summary = await organisations.summary(turn.deps, customer_id=customer_id)
         await turn.reply(summary_message(summary, can_disconnect=True), replace=True)
         raise NotFound(
             "That organisation is no longer connected to any of the customer's stores "
             "(someone disconnected it already); above is the summary as it is now."
         ) from None
-    customer = await turn.service.get_customer(customer_id=customer_id)
+    customer = await customers.get(turn.deps, customer_id=customer_id)
     await turn.reply(disconnected_message(customer, result), replace=True)
 
 
 async def confirm_organisations(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     request_id = ids.int_field(ids.decode(action.get("value")), "r")
-    consent = await turn.service.consent_for_request(consent_request_id=request_id)
+    consent = await links.get(turn.deps, consent_request_id=request_id)
     if not consent.usable:
         await turn.reply(choice_closed(consent), replace=True)
         return
     choices = _chosen_organisations(body)
     if not choices:
         raise InvalidRequest("Choose an organisation for at least one store first.")
-    result = await turn.service.confirm_organisations(
-        consent_request_id=request_id, choices=choices, actor=turn.actor
+    result = await choice.confirm(
+        turn.deps, consent_request_id=request_id, choices=choices, actor=turn.actor
     )
     lines = ", ".join(f"`{escape(code)}` → {escape(name)}" for code, name in result.linked)
     await turn.reply(

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.domain import audit, customers, organisations
 from bot.domain.errors import InvalidRequest
 from handlers.slack import ids
 from handlers.slack.blocks.audit import audit_message
@@ -51,19 +52,19 @@ async def refresh_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any
     await turn.reply(
         Message(":hourglass_flowing_sand: Reading the stores from Cloud POS…"), replace=True
     )
-    customer = await turn.service.refresh_stores(customer_id=customer_id, actor=turn.actor)
+    customer = await customers.refresh_stores(turn.deps, customer_id=customer_id, actor=turn.actor)
     await turn.reply(customer_card(customer), replace=True)
 
 
 async def show_stores(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
-    customer = await turn.service.get_customer(customer_id=ids.int_field(value, "c"))
+    customer = await customers.get(turn.deps, customer_id=ids.int_field(value, "c"))
     await turn.reply(customer_card(customer, page=ids.page_field(value)), replace=True)
 
 
 async def show_summary(turn: Turn, action: dict[str, Any], body: dict[str, Any]) -> None:
     value = ids.decode(action.get("value"))
-    summary = await turn.service.summary(customer_id=ids.int_field(value, "c"))
+    summary = await organisations.summary(turn.deps, customer_id=ids.int_field(value, "c"))
     await turn.reply(
         summary_message(summary, page=ids.page_field(value), can_disconnect=turn.is_admin),
         replace=True,
@@ -75,12 +76,12 @@ async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, An
     customer_id = ids.int_field(value, "c")
     then = value.get("then")
     if then == "summary":
-        summary = await turn.service.summary(customer_id=customer_id)
+        summary = await organisations.summary(turn.deps, customer_id=customer_id)
         await turn.reply(summary_message(summary, can_disconnect=turn.is_admin), replace=True)
     elif then == "audit":
-        customer = await turn.service.get_customer(customer_id=customer_id)
-        entries = await turn.service.audit_log(customer_id=customer_id)
+        customer = await customers.get(turn.deps, customer_id=customer_id)
+        entries = await audit.history(turn.deps, customer_id=customer_id)
         await turn.reply(audit_message(customer.name, entries), replace=True)
     else:
-        customer = await turn.service.get_customer(customer_id=customer_id)
+        customer = await customers.get(turn.deps, customer_id=customer_id)
         await turn.reply(customer_card(customer), replace=True)

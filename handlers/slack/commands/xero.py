@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import audit, customers, organisations
 from bot.domain.errors import Ambiguous, InvalidRequest, NotFound
 from bot.domain.results import CustomerCandidate
 from handlers.slack.blocks.audit import audit_message
@@ -65,19 +66,19 @@ def _unknown(name: str) -> str:
 
 async def stores(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="stores"):
-        card = await turn.service.get_customer(customer_id=customer.id)
+        card = await customers.get(turn.deps, customer_id=customer.id)
         await turn.reply(customer_card(card))
 
 
 async def summary(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="summary"):
-        summary = await turn.service.summary(customer_id=customer.id)
+        summary = await organisations.summary(turn.deps, customer_id=customer.id)
         await turn.reply(summary_message(summary, can_disconnect=turn.is_admin))
 
 
-async def audit(turn: Turn, invocation: Invocation) -> None:
+async def audit_trail(turn: Turn, invocation: Invocation) -> None:
     if customer := await _customer(turn, invocation, then="audit"):
-        entries = await turn.service.audit_log(customer_id=customer.id)
+        entries = await audit.history(turn.deps, customer_id=customer.id)
         await turn.reply(audit_message(customer.name, entries))
 
 
@@ -118,7 +119,7 @@ async def disconnect(turn: Turn, invocation: Invocation) -> None:
             f"Say which organisation: `/xero disconnect {invocation.words[0]} <organisation>`, "
             "or use the buttons of `/xero summary`."
         )
-    group = await turn.service.find_organisation_group(customer_id=customer.id, name=" ".join(rest))
+    group = await organisations.find_group(turn.deps, customer_id=customer.id, name=" ".join(rest))
     await turn.reply(disconnect_confirmation(customer, group))
 
 
@@ -126,7 +127,7 @@ async def _customer(turn: Turn, invocation: Invocation, *, then: str) -> Custome
     if not invocation.words:
         raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
     try:
-        return await turn.service.identify_customer(query=invocation.rest)
+        return await customers.identify(turn.deps, query=invocation.rest)
     except Ambiguous as several:
         await turn.reply(candidates_message(invocation.rest, _customers(several), then=then))
         return None
@@ -149,7 +150,7 @@ async def _customer_and_rest(
     first_failure: NotFound | None = None
     for query, rest in readings:
         try:
-            return await turn.service.identify_customer(query=query), rest
+            return await customers.identify(turn.deps, query=query), rest
         except NotFound as error:
             first_failure = first_failure or error
         except Ambiguous as several:
@@ -162,7 +163,7 @@ async def _customer_and_rest(
 SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {
     "stores": stores,
     "summary": summary,
-    "audit": audit,
+    "audit": audit_trail,
     "link": link,
     "disconnect": disconnect,
 }

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import customers
 from bot.domain.errors import DomainError, InvalidRequest
 from bot.domain.results import CustomerView
 from handlers.slack import ids
@@ -56,7 +57,7 @@ async def register_customer(
         await _show_error(ack, error)
         return
     registration = asyncio.ensure_future(
-        turn.service.register_customer(name=name, api_key=api_key, actor=turn.actor)
+        customers.register(turn.deps, name=name, api_key=api_key, actor=turn.actor)
     )
     done, _ = await asyncio.wait({registration}, timeout=INLINE_ANSWER_SECONDS)
     if done:

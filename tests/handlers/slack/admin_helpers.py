@@ -35,7 +35,7 @@ async def refusals(slack: Slack, *, count: int = 0) -> list[tuple[str, str]]:
     are written after the ack)."""
     deadline = time.monotonic() + 3
     while True:
-        async with slack.service._deps.sessions() as session:
+        async with slack.deps.sessions() as session:
             events = (
                 await session.scalars(
                     select(AuditEvent)

@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
+from bot import domain
+from bot.domain import Dependencies
 from handlers.slack import ids
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message
 from sandbox.xero_emulator import XeroEmulator
 from tests.domain_helpers import registered
-from tests.fakes import FakeCloudPos
 from tests.handlers.slack.admin_helpers import REFUSED, refusals, timed
 from tests.slack_fixtures import (
     ADMIN,
@@ -45,8 +47,8 @@ def as_seen_by(message: Message, user: str) -> Message:
 
 
 @pytest.fixture
-async def acme(slack: Slack, cloudpos: FakeCloudPos) -> Slack:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
+async def acme(slack: Slack, cloudpos: CloudPosEmulator) -> Slack:
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=2)
     return slack
 
 
@@ -55,7 +57,7 @@ async def connected(acme: Slack, emulator: XeroEmulator, organisations: Organisa
     """Acme Bikes' stores connected to one organisation; its tenant id."""
     token = await issued_link(acme, 'link "Acme Bikes" all')
     tenant = organisations.standard.tenant_id
-    await connected_through_xero(acme.service, emulator, token, tenant)
+    await connected_through_xero(acme.deps, emulator, token, tenant)
     return tenant
 
 
@@ -122,7 +124,7 @@ async def test_a_forged_revoke_by_a_non_admin_is_refused_and_audited(acme: Slack
     warning = await acme.answer(count=2)
     assert warning.text == REVOKE_REFUSED
     assert await refusals(acme, count=1) == [(f"slack:{AGENT}", "revoke link #1")]
-    assert (await acme.service.consent_for_request(consent_request_id=1)).status == "issued"
+    assert (await domain.links.get(acme.deps, consent_request_id=1)).status == "issued"
 
 
 async def test_a_revoke_with_a_garbled_value_by_a_non_admin_is_out_of_date(acme: Slack) -> None:
@@ -147,7 +149,7 @@ async def test_an_admin_revokes_a_link(acme: Slack) -> None:
     await timed(acme.driver.click(admins, ids.REVOKE_LINK, user_id=ADMIN))
 
     await acme.workspace.wait_for("chat.update")
-    assert (await acme.service.consent_for_request(consent_request_id=1)).status == "revoked"
+    assert (await domain.links.get(acme.deps, consent_request_id=1)).status == "revoked"
     assert await refusals(acme) == []
 
 
@@ -188,13 +190,13 @@ async def test_an_admin_disconnects_an_organisation(
 async def test_a_slow_audit_does_not_hold_up_the_ack(
     acme: Slack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = acme.service.record_access_refused
+    record = domain.audit.record_refusal
 
-    async def slowly(**kwargs: Any) -> None:
+    async def slowly(deps: Dependencies, **kwargs: Any) -> None:
         await asyncio.sleep(1.5)
-        await record(**kwargs)
+        await record(deps, **kwargs)
 
-    monkeypatch.setattr(acme.service, "record_access_refused", slowly)
+    monkeypatch.setattr(domain.audit, "record_refusal", slowly)
 
     await timed(acme.command('disconnect "Acme Bikes" "Acme Ltd"'))
 
@@ -205,10 +207,10 @@ async def test_a_slow_audit_does_not_hold_up_the_ack(
 async def test_an_audit_that_fails_still_refuses_and_is_logged(
     acme: Slack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(**_kwargs: Any) -> None:
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(acme.service, "record_access_refused", broken)
+    monkeypatch.setattr(domain.audit, "record_refusal", broken)
 
     with caplog.at_level(logging.ERROR, logger="handlers.slack.admin"):
         await timed(acme.command('disconnect "Acme Bikes" "Acme Ltd"'))

@@ -28,9 +28,10 @@ from handlers.slack.admin import admin_only
 from handlers.slack.blocks.modals import register_customer_view
 from handlers.slack.views.register_customer import register_customer
 from handlers.slack.views.state import ViewState
+from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import ModalView, SignedRequest, SlackDriver
 from tests.conftest import ENCRYPTION_KEY
-from tests.fakes import FakeCloudPos
+from tests.domain_helpers import find_customer
 from tests.handlers.slack.admin_helpers import refusals, timed
 from tests.slack_fixtures import ADMIN, AGENT, SIGNING_SECRET, Slack
 
@@ -60,7 +61,7 @@ async def guarded(slack: Slack) -> AsyncIterator[Guarded]:
         token=slack.workspace.bot_token, base_url=f"{slack.workspace.base_url}/api/"
     )
     runtime = Runtime(
-        service=lambda: slack.service,
+        deps=lambda: slack.deps,
         access=AccessPolicy(helpdesk_users=frozenset({AGENT}), admin_users=frozenset({ADMIN})),
         vault=Vault([ENCRYPTION_KEY]),
     )
@@ -87,9 +88,9 @@ def modal_values(name: str, key: str) -> dict[str, dict[str, str]]:
 
 
 async def test_a_non_admin_submitting_an_admin_only_modal_is_refused_in_it(
-    slack: Slack, guarded: Guarded, cloudpos: FakeCloudPos
+    slack: Slack, guarded: Guarded, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-acme", group="acme")
+    cloudpos.add_account("key-acme", group="acme")
     view = await guarded.modal(slack, AGENT)
 
     response = await timed(
@@ -103,13 +104,13 @@ async def test_a_non_admin_submitting_an_admin_only_modal_is_refused_in_it(
     assert "key-acme" not in json.dumps(answer)
     assert await refusals(slack, count=1) == [(f"slack:{AGENT}", "add customer Acme")]
     with pytest.raises(NotFound):
-        await slack.service.find_customer(query="Acme")
+        await find_customer(slack.deps, query="Acme")
 
 
 async def test_an_admin_submitting_an_admin_only_modal_gets_through(
-    slack: Slack, guarded: Guarded, cloudpos: FakeCloudPos
+    slack: Slack, guarded: Guarded, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-acme", group="acme")
+    cloudpos.add_account("key-acme", group="acme")
     view = await guarded.modal(slack, ADMIN)
 
     response = await timed(
@@ -118,5 +119,5 @@ async def test_an_admin_submitting_an_admin_only_modal_gets_through(
 
     assert response.json()["response_action"] == "update"
     assert "is registered" in json.dumps(slack.workspace.views_of(ADMIN)[-1].view)
-    assert (await slack.service.find_customer(query="Acme")).name == "Acme"
+    assert (await find_customer(slack.deps, query="Acme")).name == "Acme"
     assert await refusals(slack) == []

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot import domain
 from handlers.slack import ids
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message
@@ -54,7 +55,7 @@ async def timed(request: Awaitable[httpx.Response]) -> httpx.Response:
 
 @pytest.fixture
 async def acme(slack: Slack, cloudpos: CloudPosEmulator) -> Slack:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=2)
     return slack
 
 
@@ -90,7 +91,7 @@ async def test_a_command_that_cannot_be_done_is_answered_at_once(
 async def test_a_non_admin_typing_disconnect_is_refused_at_once_and_audited(acme: Slack) -> None:
     await timed(acme.command('disconnect "Acme Bikes" "Acme Ltd"'))
     assert "Only helpdesk admins can disconnect" in (await acme.answer()).text
-    async with acme.service._deps.sessions() as session:
+    async with acme.deps.sessions() as session:
         refused = (
             await session.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused"))
         ).all()
@@ -127,7 +128,7 @@ async def test_a_forged_revoke_click_by_a_non_admin(acme: Slack) -> None:
 
     warning = await acme.answer(count=2)
     assert "Only helpdesk admins can revoke" in warning.text
-    consent = await acme.service.consent_for_request(consent_request_id=1)
+    consent = await domain.links.get(acme.deps, consent_request_id=1)
     assert consent.status == "issued"
 
 
@@ -135,7 +136,7 @@ async def test_a_forged_disconnect_click_by_a_non_admin(
     acme: Slack, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
     token = await issued_link(acme, 'link "Acme Bikes" all')
-    await connected_through_xero(acme.service, emulator, token, organisations.standard.tenant_id)
+    await connected_through_xero(acme.deps, emulator, token, organisations.standard.tenant_id)
     await acme.command('disconnect "Acme Bikes" "Acme Ltd"', user=ADMIN)
     await acme.workspace.wait_for("response_url", count=2)
     confirmation = acme.workspace.ephemeral(CHANNEL, ADMIN)[-1]
@@ -156,7 +157,7 @@ async def test_a_confirm_with_nothing_chosen_is_answered_in_the_thread(
     token = await issued_link(acme, 'link "Acme Bikes" all')
     (record,) = acme.channel()
     tenants = [organisations.standard.tenant_id, organisations.premium.tenant_id]
-    await consent_through_xero(acme.service, emulator, token, tenants)
+    await consent_through_xero(acme.deps, emulator, token, tenants)
     (choice,) = acme.workspace.replies(CHANNEL, record.ts)
 
     await timed(acme.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT))
@@ -173,9 +174,9 @@ async def test_a_stale_confirm_shows_where_the_link_went(
 ) -> None:
     token = await issued_link(acme, 'link "Acme Bikes" all')
     (record,) = acme.channel()
-    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
+    await consent_through_xero(acme.deps, emulator, token, [organisations.standard.tenant_id])
     (choice,) = acme.workspace.replies(CHANNEL, record.ts)
-    await acme.service.revoke_consent_link(consent_request_id=1, actor="slack:U0ADMIN")
+    await domain.links.revoke(acme.deps, consent_request_id=1, actor="slack:U0ADMIN")
 
     await timed(acme.driver.click(choice, ids.CONFIRM_ORGANISATIONS, user_id=AGENT))
 
@@ -184,18 +185,18 @@ async def test_a_stale_confirm_shows_where_the_link_went(
     assert now.ts == choice.ts
     assert "Link #1 was withdrawn by <@U0ADMIN>" in text_of(now)
     assert ids.CONFIRM_ORGANISATIONS not in text_of(now)
-    stores = (await acme.service.get_customer(customer_id=1)).stores
+    stores = (await domain.customers.get(acme.deps, customer_id=1)).stores
     assert all(store.organisation_name is None for store in stores)
 
 
 async def test_an_unexpected_error_after_checking_reaches_the_modal(
     slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def slow_then_broken(**_kwargs: object) -> None:
+    async def slow_then_broken(*_args: object, **_kwargs: object) -> None:
         await asyncio.sleep(2.5)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(slack.service, "register_customer", slow_then_broken)
+    monkeypatch.setattr(domain.customers, "register", slow_then_broken)
     await slack.command("customer add")
     await slack.workspace.wait_for("views.open")
     (view,) = slack.workspace.views_of(AGENT)
@@ -215,7 +216,7 @@ async def test_a_confirm_after_the_link_expired_says_so_by_the_domains_clock(
 ) -> None:
     token = await issued_link(acme, 'link "Acme Bikes" all')
     (record,) = acme.channel()
-    await consent_through_xero(acme.service, emulator, token, [organisations.standard.tenant_id])
+    await consent_through_xero(acme.deps, emulator, token, [organisations.standard.tenant_id])
     (choice,) = acme.workspace.replies(CHANNEL, record.ts)
     clock.advance(days=4)  # links live 72 hours
 

@@ -15,9 +15,9 @@ from tests.web_fixtures import Organisations
 async def test_the_audit_trail_is_sentences(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme S001 S002")
-    await connected_through_xero(slack.service, emulator, token, organisations.standard.tenant_id)
+    await connected_through_xero(slack.deps, emulator, token, organisations.standard.tenant_id)
     await slack.command("disconnect Acme Acme Ltd", user=ADMIN)
     await slack.workspace.wait_for("response_url", count=2)
     confirmation = slack.workspace.ephemeral(CHANNEL, ADMIN)[-1]

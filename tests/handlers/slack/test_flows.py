@@ -8,13 +8,14 @@ import time
 
 import pytest
 
+from bot import domain
 from bot.domain.errors import ExternalServiceError
 from handlers.slack import ids
 from sandbox.cloudpos_emulator import CloudPosEmulator, CloudPosStore
 from sandbox.fake_slack import Message
 from sandbox.xero_emulator import XeroEmulator
 from storage.models import StoreStatus
-from tests.domain_helpers import registered
+from tests.domain_helpers import find_customer, registered
 from tests.slack_fixtures import (
     ADMIN,
     AGENT,
@@ -63,7 +64,7 @@ async def test_customer_add_registers_from_the_modal(
     (shown,) = slack.workspace.views_of(AGENT)
     assert "Acme 🚲 Bikes" in dumps(shown.view)
     assert "is registered" in dumps(shown.view)
-    assert (await slack.service.find_customer(query="acme 🚲 bikes")).licence == "ProPlus"
+    assert (await find_customer(slack.deps, query="acme 🚲 bikes")).licence == "ProPlus"
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,9 @@ async def test_field_errors_fit_slacks_150_characters_with_their_advice(
     cloudpos.add_account("key-other", group="other")
     cloudpos.add_account("key-pro", group=group, licence="Pro")
     if registered_as:
-        await slack.service.register_customer(name=registered_as, api_key="key-acme", actor="t")
+        await domain.customers.register(
+            slack.deps, name=registered_as, api_key="key-acme", actor="t"
+        )
     view = await open_register_modal(slack)
 
     response = await slack.driver.submit(view, modal_values(name, key), user_id=AGENT)
@@ -129,10 +132,10 @@ async def test_a_longer_error_replaces_the_modal_whole(
     advice = "try again in a few minutes."
     long = "Cloud POS is not answering right now " + "(" + "x" * 150 + "); " + advice
 
-    async def unavailable(**_kwargs: object) -> None:
+    async def unavailable(*_args: object, **_kwargs: object) -> None:
         raise ExternalServiceError(long, retryable=True)
 
-    monkeypatch.setattr(slack.service, "register_customer", unavailable)
+    monkeypatch.setattr(domain.customers, "register", unavailable)
     view = await open_register_modal(slack)
 
     response = await slack.driver.submit(view, modal_values("Acme", "k"), user_id=AGENT)
@@ -163,7 +166,7 @@ async def test_a_slow_cloud_pos_still_gets_its_ack_in_time(
 async def test_refresh_stores_answers_first_and_updates_the_card(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     cloudpos.accounts["key-Acme"].stores.append(CloudPosStore("S777", "New shop"))
     await slack.command("stores Acme")
     card = await slack.answer()
@@ -179,7 +182,7 @@ async def test_refresh_stores_answers_first_and_updates_the_card(
 
 
 async def test_150_stores_page_with_next(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Big", stores=150)
+    await registered(slack.deps, cloudpos, name="Big", stores=150)
     await slack.command("stores Big")
     first = await slack.answer()
     assert len(first.blocks) <= 50
@@ -194,12 +197,12 @@ async def test_150_stores_page_with_next(slack: Slack, cloudpos: CloudPosEmulato
 async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_from_slack(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme S001 S002")
     (record,) = slack.channel()
 
     await consent_through_xero(
-        slack.service,
+        slack.deps,
         emulator,
         token,
         [organisations.standard.tenant_id, organisations.starter.tenant_id],
@@ -231,16 +234,16 @@ async def test_consent_progress_is_reported_in_the_links_thread_and_confirmed_fr
     replies = slack.workspace.replies(CHANNEL, record.ts)
     assert "Consent completed" in text_of(replies[-1])
     assert "completed" in text_of(slack.workspace.message(CHANNEL, record.ts))
-    stores = (await slack.service.get_customer(customer_id=1)).stores
+    stores = (await domain.customers.get(slack.deps, customer_id=1)).stores
     assert {s.status for s in stores} == {StoreStatus.CONNECTED}
 
 
 async def test_summary_and_disconnect_by_an_admin(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=2)
     token = await issued_link(slack, "link Acme all")
-    await connected_through_xero(slack.service, emulator, token, organisations.standard.tenant_id)
+    await connected_through_xero(slack.deps, emulator, token, organisations.standard.tenant_id)
 
     await slack.command('disconnect Acme "acme ltd"', user=ADMIN)
     ephemeral = slack.workspace.ephemeral
@@ -259,7 +262,7 @@ async def test_summary_and_disconnect_by_an_admin(
 
 
 async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command("link Acme all")
     private = await slack.answer()
 
@@ -283,7 +286,7 @@ async def test_posting_and_revoking_a_link(slack: Slack, cloudpos: CloudPosEmula
 async def test_a_slow_cloud_pos_does_not_hold_up_an_agent_who_only_reads(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command("stores Acme")
     card = await slack.answer()
     cloudpos.delay = 6
@@ -305,7 +308,7 @@ async def test_work_that_calls_out_is_time_boxed(
     slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("handlers.slack.runtime.CALL_SECONDS", 0.5)
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command("stores Acme")
     card = await slack.answer()
     cloudpos.delay = 5

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import domain
 from handlers.slack import ids
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message
@@ -21,7 +22,7 @@ def text_of(message: Message) -> str:
 
 
 async def links_by_status(slack: Slack) -> dict[str, int]:
-    async with slack.service._deps.sessions() as session:
+    async with slack.deps.sessions() as session:
         rows = await session.execute(
             select(ConsentRequest.status, func.count()).group_by(ConsentRequest.status)
         )
@@ -30,7 +31,7 @@ async def links_by_status(slack: Slack) -> dict[str, int]:
 
 @pytest.fixture
 async def acme(slack: Slack, cloudpos: CloudPosEmulator) -> Slack:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=3)
     return slack
 
 
@@ -103,7 +104,7 @@ async def test_a_link_opened_after_the_confirmation_is_asked_about_again(acme: S
     await acme.answer()
     await acme.command('link "Acme Bikes" all')
     confirmation = await acme.answer(count=2)
-    await acme.service.issue_consent_link(customer_id=1, store_codes=["S002"], actor="other")
+    await domain.links.issue(acme.deps, customer_id=1, store_codes=["S002"], actor="other")
 
     await acme.driver.click(confirmation, ids.REPLACE_LINK, user_id=AGENT)
 
@@ -117,7 +118,7 @@ async def test_a_quoted_customer_name_is_looked_up_once(
     acme: Slack, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
     for n in range(20):
-        await registered(acme.service, cloudpos, name=f"Other Shop {n}", stores=1)
+        await registered(acme.deps, cloudpos, name=f"Other Shop {n}", stores=1)
     counts = {}
     for typed in ('link "Acme Bikes" S001 S003', "link Acme Bikes S002"):
         statements: list[str] = []

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot import domain
+from bot.domain import Dependencies
 from bot.domain.errors import NotFound
 from handlers.slack import ids
 from sandbox.cloudpos_emulator import CloudPosEmulator
@@ -53,7 +55,7 @@ async def test_a_mistyped_subcommand_suggests_the_closest(
 async def test_counts_and_possessives_read_as_english(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=1)
     await slack.command("stores Acme Bikes")
     card = await slack.answer()
     assert card.text == "Acme Bikes: 1 store"
@@ -64,7 +66,7 @@ async def test_counts_and_possessives_read_as_english(
 
 
 async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=3)
     await slack.command("stores acme bikes")
     card = await slack.answer()
     assert "Acme Bikes" in text_of(card)
@@ -74,7 +76,7 @@ async def test_stores_shows_the_customer_card(slack: Slack, cloudpos: CloudPosEm
 async def test_a_store_button_issues_a_link_recorded_in_the_channel(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=3)
     await slack.command("stores Acme Bikes")
     card = await slack.answer()
 
@@ -87,13 +89,13 @@ async def test_a_store_button_issues_a_link_recorded_in_the_channel(
     (record,) = slack.channel()
     assert "Consent link #1 for *Acme Bikes*" in text_of(record)
     assert "http://bot.test/connect/" not in text_of(record)
-    consent = await slack.service.consent_for_request(consent_request_id=1)
+    consent = await domain.links.get(slack.deps, consent_request_id=1)
     assert consent.report_to == f"{CHANNEL}/{record.ts}"
     assert [s.code for s in consent.stores] == ["S002"]
 
 
 async def test_send_link_for_selected_stores(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=4)
+    await registered(slack.deps, cloudpos, name="Acme", stores=4)
     await slack.command("stores Acme")
     card = await slack.answer()
     await slack.driver.select(card, ids.STORE_PICKER, values=["S001", "S003"], user_id=AGENT)
@@ -101,15 +103,15 @@ async def test_send_link_for_selected_stores(slack: Slack, cloudpos: CloudPosEmu
     await slack.driver.click(card, ids.SEND_LINK_FOR_SELECTED, user_id=AGENT)
 
     await slack.answer(count=2)
-    consent = await slack.service.consent_for_request(consent_request_id=1)
+    consent = await domain.links.get(slack.deps, consent_request_id=1)
     assert [s.code for s in consent.stores] == ["S001", "S003"]
 
 
 async def test_a_tampered_store_value_is_refused_by_the_domain(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
-    await registered(slack.service, cloudpos, name="Other", stores=5)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Other", stores=5)
     await slack.command("stores Acme")
     card = await slack.answer()
     button = next(
@@ -125,18 +127,18 @@ async def test_a_tampered_store_value_is_refused_by_the_domain(
 
 
 async def test_link_subcommand_with_store_codes(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme Bikes", stores=3)
+    await registered(slack.deps, cloudpos, name="Acme Bikes", stores=3)
     await slack.command('link "Acme Bikes" S001 S003')
     private = await slack.answer()
     assert "usable until" in text_of(private)
-    consent = await slack.service.consent_for_request(consent_request_id=1)
+    consent = await domain.links.get(slack.deps, consent_request_id=1)
     assert [s.code for s in consent.stores] == ["S001", "S003"]
 
 
 async def test_a_slack_retry_never_issues_a_second_link(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     deliver = slack.driver.send
 
     async def deliver_as_retry(request: SignedRequest) -> httpx.Response:
@@ -151,12 +153,12 @@ async def test_a_slack_retry_never_issues_a_second_link(
     assert response.status_code == 200
     assert len(slack.channel()) == 1
     with pytest.raises(NotFound, match="no consent link #2"):
-        await slack.service.consent_for_request(consent_request_id=2)
+        await domain.links.get(slack.deps, consent_request_id=2)
 
 
 async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme North", stores=1)
-    await registered(slack.service, cloudpos, name="Acme South", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme North", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme South", stores=2)
     await slack.command("stores acme")
     choice = await slack.answer()
     assert "2 customers match *acme*" in text_of(choice)
@@ -172,7 +174,7 @@ async def test_an_ambiguous_name_offers_a_choice(slack: Slack, cloudpos: CloudPo
 async def test_an_unknown_customer_names_the_closest(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Zephyr Cycles", stores=1)
+    await registered(slack.deps, cloudpos, name="Zephyr Cycles", stores=1)
     await slack.command("summary Zephir Cycle")
     assert "Did you mean Zephyr Cycles?" in (await slack.answer()).text
 
@@ -181,7 +183,7 @@ async def test_people_outside_the_helpdesk_are_refused_and_audited(slack: Slack)
     response = await slack.command("stores anything", user=OUTSIDER)
     assert response.status_code == 200
     assert "for the helpdesk team" in response.text
-    async with slack.service._deps.sessions() as session:
+    async with slack.deps.sessions() as session:
         events = (await session.scalars(select(AuditEvent))).all()
     assert [(e.actor, e.action) for e in events] == [(f"slack:{OUTSIDER}", "access.refused")]
 
@@ -201,13 +203,13 @@ async def test_unsigned_or_stale_requests_are_401(slack: Slack, problem: str) ->
 
 
 async def test_audit_lists_the_latest_events(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command("audit Acme")
     assert "registered the customer: Cloud POS group `acme`" in text_of(await slack.answer())
 
 
 async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: CloudPosEmulator) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command('disconnect Acme "Acme Ltd"')
     assert "Only helpdesk admins can disconnect" in (await slack.answer()).text
 
@@ -215,7 +217,7 @@ async def test_disconnect_needs_the_admin_role(slack: Slack, cloudpos: CloudPosE
 async def test_the_card_and_summary_buttons_lead_to_each_other(
     slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
     await slack.command("stores Acme")
     card = await slack.answer()
     picked = await slack.driver.select(card, ids.STORE_PICKER, values=["S001"], user_id=AGENT)
@@ -236,12 +238,12 @@ async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
 
-    async def broken(**_kwargs: object) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the database password is hunter2")
 
-    monkeypatch.setattr(slack.service, "summary", broken)
+    monkeypatch.setattr(domain.organisations, "summary", broken)
     await slack.command("summary Acme")
 
     answer = (await slack.answer()).text
@@ -255,19 +257,19 @@ async def test_an_unexpected_error_gives_a_reference_that_is_in_the_log(
 async def test_a_burst_of_commands_is_worked_through_four_at_a_time(
     slack: Slack, cloudpos: CloudPosEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
-    real_summary = slack.service.summary
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
+    real_summary = domain.organisations.summary
     running, most = 0, 0
 
-    async def slow_summary(**kwargs: int) -> object:
+    async def slow_summary(deps: Dependencies, **kwargs: int) -> object:
         nonlocal running, most
         running += 1
         most = max(most, running)
         await asyncio.sleep(0.05)
         running -= 1
-        return await real_summary(**kwargs)
+        return await real_summary(deps, **kwargs)
 
-    monkeypatch.setattr(slack.service, "summary", slow_summary)
+    monkeypatch.setattr(domain.organisations, "summary", slow_summary)
 
     acks = await asyncio.gather(*(slack.command("summary Acme") for _ in range(10)))
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from bot import domain
 from handlers.slack import ids
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.fake_slack import Message, SignedRequest
@@ -26,10 +27,10 @@ async def choice_in_thread(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, tenants: list[str]
 ) -> Message:
     """Two stores, a link for both, consent to `tenants`: the thread's organisation choice."""
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme all")
     (record,) = slack.channel()
-    await consent_through_xero(slack.service, emulator, token, tenants)
+    await consent_through_xero(slack.deps, emulator, token, tenants)
     (choice,) = slack.workspace.replies(CHANNEL, record.ts)
     return choice
 
@@ -60,7 +61,7 @@ async def test_an_untouched_preselected_organisation_counts_as_chosen(
     assert untouched == {"type": "static_select", "selected_option": None}
     confirmed = (await slack.workspace.wait_for("response_url", count=2))[-1]
     assert "Confirmed by <@U0AGENT>" in json.dumps(confirmed.args)
-    stores = (await slack.service.get_customer(customer_id=1)).stores
+    stores = (await domain.customers.get(slack.deps, customer_id=1)).stores
     assert {s.status for s in stores} == {StoreStatus.CONNECTED}
 
 
@@ -89,7 +90,7 @@ async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
 
     confirmed = (await slack.workspace.wait_for("response_url", count=2))[-1]
     assert "Confirmed by <@U0AGENT>" in json.dumps(confirmed.args)
-    summary = await slack.service.summary(customer_id=1)
+    summary = await domain.organisations.summary(slack.deps, customer_id=1)
     assert {g.tenant_name: [s.code for s in g.stores] for g in summary.groups} == {
         "Acme Ltd": ["S001"],
         "Acme Trading": ["S002"],
@@ -99,16 +100,20 @@ async def test_a_select_is_found_by_its_block_when_action_ids_repeat(
 async def test_the_choice_in_the_thread_becomes_the_outcome_when_the_customer_confirms(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=2)
+    await registered(slack.deps, cloudpos, name="Acme", stores=2)
     token = await issued_link(slack, "link Acme all")
     (record,) = slack.channel()
-    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+    await consent_through_xero(slack.deps, emulator, token, [organisations.standard.tenant_id])
     (choice,) = slack.workspace.replies(CHANNEL, record.ts)
-    view = await slack.service.open_consent(token=token)
+    view = await domain.consent.open(slack.deps, token=token)
     standard = view.organisations[0].connection_id
 
-    await slack.service.confirm_organisations(
-        token=token, choices={"S001": standard}, actor="customer", leave_unconnected=["S002"]
+    await domain.choice.confirm(
+        slack.deps,
+        token=token,
+        choices={"S001": standard},
+        actor="customer",
+        leave_unconnected=["S002"],
     )
 
     replies = slack.workspace.replies(CHANNEL, record.ts)
@@ -126,13 +131,13 @@ async def test_the_choice_in_the_thread_becomes_the_outcome_when_the_customer_co
 async def test_revoking_from_slack_closes_the_choice_and_a_second_revoke_says_so(
     slack: Slack, cloudpos: CloudPosEmulator, emulator: XeroEmulator, organisations: Organisations
 ) -> None:
-    await registered(slack.service, cloudpos, name="Acme", stores=1)
+    await registered(slack.deps, cloudpos, name="Acme", stores=1)
     await slack.command("link Acme all", user=ADMIN)
     private = await slack.answer(user=ADMIN)
     stale = copy.deepcopy(private)
     token = token_of(next(w for w in private.text.split() if "/connect/" in w))
     (record,) = slack.channel()
-    await consent_through_xero(slack.service, emulator, token, [organisations.standard.tenant_id])
+    await consent_through_xero(slack.deps, emulator, token, [organisations.standard.tenant_id])
 
     await slack.driver.click(private, ids.REVOKE_LINK, user_id=ADMIN)
     await slack.workspace.wait_for("chat.update", count=3)

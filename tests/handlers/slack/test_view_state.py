@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from bot import domain
 from bot.domain.errors import InvalidRequest, NotFound
 from handlers.slack import ids
 from handlers.slack.views.state import ViewState
-from tests.fakes import FakeCloudPos
+from sandbox.cloudpos_emulator import CloudPosEmulator
+from tests.domain_helpers import find_customer
 from tests.slack_fixtures import AGENT, Slack
 
 STALE = "the form or message is out of date. Run the command again."
@@ -154,9 +156,9 @@ def test_a_state_that_is_not_one_is_refused(broken: object) -> None:
 
 
 async def test_a_customer_modal_with_a_malformed_name_is_answered_in_the_modal(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-acme", group="acme")
+    cloudpos.add_account("key-acme", group="acme")
     await slack.command("customer add")
     await slack.workspace.wait_for("views.open")
     (view,) = slack.workspace.views_of(AGENT)
@@ -172,7 +174,7 @@ async def test_a_customer_modal_with_a_malformed_name_is_answered_in_the_modal(
     shown = json.dumps(slack.workspace.views_of(AGENT)[-1].view)
     assert "I could not read the customer name in what Slack sent" in shown
     with pytest.raises(NotFound):
-        await slack.service.find_customer(query="Acme")
+        await find_customer(slack.deps, query="Acme")
 
 
 async def test_a_customer_modal_with_an_overlong_key_shows_it_on_the_key(slack: Slack) -> None:
@@ -192,10 +194,10 @@ async def test_a_customer_modal_with_an_overlong_key_shows_it_on_the_key(slack: 
 
 
 async def test_a_malformed_store_list_is_answered_not_half_read(
-    slack: Slack, cloudpos: FakeCloudPos
+    slack: Slack, cloudpos: CloudPosEmulator
 ) -> None:
-    cloudpos.add("key-acme", group="acme", stores=2)
-    await slack.service.register_customer(name="Acme", api_key="key-acme", actor="t")
+    cloudpos.add_account("key-acme", group="acme", stores=2)
+    await domain.customers.register(slack.deps, name="Acme", api_key="key-acme", actor="t")
     await slack.command("stores Acme")
     card = await slack.answer()
     slack.driver.state_of(card)[ids.STORE_PICKER] = {

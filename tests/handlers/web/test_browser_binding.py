@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
@@ -31,7 +32,7 @@ async def other_browser(web_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def consented_link(
-    service: ConnectionService,
+    deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
@@ -39,10 +40,8 @@ async def consented_link(
     *,
     stores: list[str],
 ) -> str:
-    customer = await registered(service, cloudpos, stores=3)
-    link = await service.issue_consent_link(
-        customer_id=customer.id, store_codes=stores, actor=AGENT
-    )
+    customer = await registered(deps, cloudpos, stores=3)
+    link = await domain.links.issue(deps, customer_id=customer.id, store_codes=stores, actor=AGENT)
     path = local(link.url)
     returned = await return_from_xero(
         browser, emulator, await start_consent(browser, path), [organisations.standard]
@@ -63,7 +62,7 @@ async def confirm(browser: httpx.AsyncClient, path: str) -> httpx.Response:
 
 
 async def test_another_browser_with_the_link_cannot_see_or_choose_the_organisations(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
@@ -72,7 +71,7 @@ async def test_another_browser_with_the_link_cannot_see_or_choose_the_organisati
     engine: AsyncEngine,
 ) -> None:
     path = await consented_link(
-        web_service, cloudpos, emulator, organisations, browser, stores=["S001"]
+        web_deps, cloudpos, emulator, organisations, browser, stores=["S001"]
     )
     peek = await other_browser.get(f"{path}/organisation")
     assert peek.status_code == 403
@@ -97,7 +96,7 @@ async def test_another_browser_with_the_link_cannot_see_or_choose_the_organisati
 
 
 async def test_the_done_page_shows_only_the_links_stores_and_for_a_day(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
@@ -105,7 +104,7 @@ async def test_the_done_page_shows_only_the_links_stores_and_for_a_day(
     clock: Clock,
 ) -> None:
     path = await consented_link(
-        web_service, cloudpos, emulator, organisations, browser, stores=["S001"]
+        web_deps, cloudpos, emulator, organisations, browser, stores=["S001"]
     )
     assert (await confirm(browser, path)).status_code == 303
     done = await browser.get(f"{path}/done")

@@ -10,9 +10,10 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
+from bot import domain
 from bot.app import create_app
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.services import xero_client
 from bot.settings import Settings
 from sandbox.cloudpos_emulator import CloudPosEmulator
@@ -71,22 +72,20 @@ async def test_a_customer_connects_two_of_three_stores_in_a_real_browser(
         engine = create_engine(database_url)
         await upgrade(engine)
         xero = xero_client(settings)
-        service = ConnectionService(
-            Dependencies(
-                sessions=session_factory(engine),
-                vault=Vault([ENCRYPTION_KEY]),
-                cloudpos=cloudpos_client(cloudpos),
-                xero=xero,
-                public_base_url=bot_url,
-            )
+        deps = Dependencies(
+            sessions=session_factory(engine),
+            vault=Vault([ENCRYPTION_KEY]),
+            cloudpos=cloudpos_client(cloudpos),
+            xero=xero,
+            public_base_url=bot_url,
         )
-        customer = await registered(service, cloudpos, name="Acme Bikes", stores=4)
-        link = await service.issue_consent_link(
-            customer_id=customer.id, store_codes=["S001", "S002", "S003"], actor=AGENT
+        customer = await registered(deps, cloudpos, name="Acme Bikes", stores=4)
+        link = await domain.links.issue(
+            deps, customer_id=customer.id, store_codes=["S001", "S002", "S003"], actor=AGENT
         )
         async with (
             serve(emulator.app, xero_socket),
-            serve(create_app(settings, service=service), bot_socket),
+            serve(create_app(settings, deps=deps), bot_socket),
         ):
             await page.goto(link.url)
             await expect(page.get_by_role("heading")).to_have_text("Connect your stores to Xero")

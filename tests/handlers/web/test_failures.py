@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from bot import domain
 from bot.app import create_app
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.domain.results import ConsentLink
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -37,10 +38,10 @@ async def domain_rows(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]
 
 
 @pytest.fixture
-async def link(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
-    customer = await registered(web_service, cloudpos)
-    return await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
+async def link(web_deps: Dependencies, cloudpos: CloudPosEmulator) -> ConsentLink:
+    customer = await registered(web_deps, cloudpos)
+    return await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
     )
 
 
@@ -94,9 +95,9 @@ async def test_an_expired_link_is_410(
 
 
 async def test_a_revoked_link_is_410(
-    link: ConsentLink, web_service: ConnectionService, browser: httpx.AsyncClient
+    link: ConsentLink, web_deps: Dependencies, browser: httpx.AsyncClient
 ) -> None:
-    await web_service.revoke_consent_link(consent_request_id=link.consent_request_id, actor=AGENT)
+    await domain.links.revoke(web_deps, consent_request_id=link.consent_request_id, actor=AGENT)
     page = await browser.get(local(link.url))
     assert page.status_code == 410
     assert "withdrawn" in visible_text(page)
@@ -125,7 +126,7 @@ async def test_cancel_at_xero_changes_nothing_and_offers_a_way_back(
     emulator: XeroEmulator,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     path = local(link.url)
     authorise = await start_consent(browser, path)
@@ -138,7 +139,7 @@ async def test_cancel_at_xero_changes_nothing_and_offers_a_way_back(
     assert "You cancelled at Xero, so nothing was connected" in visible_text(page)
     assert f'href="{path}"' in page.text
     assert await domain_rows(engine) == before
-    assert (await web_service.audit_log(customer_id=1))[0].action == "consent.cancelled"
+    assert (await domain.audit.history(web_deps, customer_id=1))[0].action == "consent.cancelled"
     assert (await browser.get(path)).status_code == 200
 
 
@@ -338,9 +339,9 @@ async def test_a_get_never_changes_anything(
 
 
 async def test_the_public_pages_are_rate_limited_per_address(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
-    app = create_app(web_settings(rate_limit=3), service=web_service)
+    app = create_app(web_settings(rate_limit=3), deps=web_deps)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
     async with httpx.AsyncClient(transport=transport, base_url=BOT) as client:
         statuses = [(await client.get("/connect/x")).status_code for _ in range(4)]
@@ -350,13 +351,13 @@ async def test_the_public_pages_are_rate_limited_per_address(
 
 
 async def test_an_unexpected_error_shows_a_reference_not_a_traceback(
-    web_service: ConnectionService, monkeypatch: pytest.MonkeyPatch
+    web_deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(**_kwargs: object) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(web_service, "open_consent", broken)
-    app = create_app(web_settings(), service=web_service)
+    monkeypatch.setattr(domain.consent, "open", broken)
+    app = create_app(web_settings(), deps=web_deps)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=BOT) as client:
         page = await client.get("/connect/anything")

@@ -8,7 +8,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory, transaction
@@ -26,7 +27,7 @@ from tests.web_fixtures import (
 
 
 async def test_the_whole_journey_through_the_pages(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
@@ -34,9 +35,9 @@ async def test_the_whole_journey_through_the_pages(
     xero_browser: httpx.AsyncClient,
     engine: AsyncEngine,
 ) -> None:
-    customer = await registered(web_service, cloudpos, stores=3)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=3)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
     )
     link_path = local(link.url)
 
@@ -107,7 +108,9 @@ async def test_the_whole_journey_through_the_pages(
     issued = emulator.token_requests[0]
     assert issued["grant_type"] == "authorization_code"
     assert "eyJ" not in grant.access_token_encrypted[:3]
-    actions = [entry.action for entry in await web_service.audit_log(customer_id=customer.id)]
+    actions = [
+        entry.action for entry in await domain.audit.history(web_deps, customer_id=customer.id)
+    ]
     assert actions[:7] == [
         "organisation.removed_unused",  # Acme Starter: allowed, but no store uses it
         "consent.completed",
@@ -120,15 +123,15 @@ async def test_the_whole_journey_through_the_pages(
 
 
 async def test_two_stores_to_two_organisations_in_one_consent(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
 ) -> None:
-    customer = await registered(web_service, cloudpos)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
+    customer = await registered(web_deps, cloudpos)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S001", "S002"], actor=AGENT
     )
     authorise = await start_consent(browser, local(link.url))
     await return_from_xero(
@@ -147,7 +150,7 @@ async def test_two_stores_to_two_organisations_in_one_consent(
         },
     )
 
-    summary = await web_service.summary(customer_id=customer.id)
+    summary = await domain.organisations.summary(web_deps, customer_id=customer.id)
     assert [(g.tenant_name, [s.code for s in g.stores]) for g in summary.groups] == [
         ("Acme Ltd", ["S001"]),
         ("Acme Trading", ["S002"]),

@@ -9,9 +9,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import domain
 from bot.app import create_app
 from bot.common.vault import Vault
-from bot.domain import ConnectionService, Dependencies
+from bot.domain import Dependencies
 from bot.maintenance import rotate_keys
 from bot.services import xero_client
 from bot.settings import generate_encryption_key
@@ -47,17 +48,15 @@ def replica_factory(
     @asynccontextmanager
     async def replica(keys: tuple[str, ...]) -> AsyncIterator[httpx.AsyncClient]:
         settings = dataclasses.replace(web_settings(), token_encryption_keys=keys)
-        service = ConnectionService(
-            Dependencies(
-                sessions=session_factory(engine),
-                vault=Vault(keys),
-                cloudpos=cloudpos_client(cloudpos),
-                xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
-                public_base_url=BOT,
-                clock=clock,
-            )
+        deps = Dependencies(
+            sessions=session_factory(engine),
+            vault=Vault(keys),
+            cloudpos=cloudpos_client(cloudpos),
+            xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
+            public_base_url=BOT,
+            clock=clock,
         )
-        app = create_app(settings, service=service)
+        app = create_app(settings, deps=deps)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=BOT, cookies=cookies
         ) as client:
@@ -73,12 +72,12 @@ async def test_a_consent_in_progress_survives_rotation_and_dropping_the_old_key(
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     replica = replica_factory(engine, clock, cloudpos, emulator, httpx.Cookies())
-    customer = await registered(web_service, cloudpos, stores=1)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=None, actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=1)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=None, actor=AGENT
     )
     async with replica((ENCRYPTION_KEY,)) as browser:
         authorise = await start_consent(browser, local(link.url))
@@ -99,12 +98,12 @@ async def test_forms_opened_before_a_new_key_is_put_first_are_still_accepted(
     clock: Clock,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     replica = replica_factory(engine, clock, cloudpos, emulator, httpx.Cookies())
-    customer = await registered(web_service, cloudpos, stores=1)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=None, actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=1)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=None, actor=AGENT
     )
     async with replica((ENCRYPTION_KEY,)) as browser:
         landing = await browser.get(local(link.url))

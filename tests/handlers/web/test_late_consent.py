@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from bot.domain.results import ConsentLink
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -23,10 +24,10 @@ from tests.web_fixtures import Organisations, csrf_of, local, return_from_xero, 
 
 
 @pytest.fixture
-async def link(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
-    customer = await registered(web_service, cloudpos, stores=2)
-    return await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S002"], actor=AGENT
+async def link(web_deps: Dependencies, cloudpos: CloudPosEmulator) -> ConsentLink:
+    customer = await registered(web_deps, cloudpos, stores=2)
+    return await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S002"], actor=AGENT
     )
 
 
@@ -41,7 +42,7 @@ async def test_a_link_that_expired_while_at_xero_leaves_nothing_there(
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
     clock: Clock,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     clock.advance(hours=71, minutes=50)
     authorise = await start_consent(browser, local(link.url))
@@ -60,7 +61,7 @@ async def test_a_link_that_expired_while_at_xero_leaves_nothing_there(
     )
     assert at_xero(emulator) == []
     assert await domain_rows(engine) == before
-    latest = (await web_service.audit_log(customer_id=1))[0]
+    latest = (await domain.audit.history(web_deps, customer_id=1))[0]
     assert latest.action == "consent.discarded"
     assert (latest.detail["reason"], sorted(latest.detail["removed_at_xero"])) == (
         "expired", ["Acme Ltd", "Acme Starter"],
@@ -70,14 +71,14 @@ async def test_a_link_that_expired_while_at_xero_leaves_nothing_there(
 
 async def test_an_organisation_stores_already_use_stays_connected_at_xero(
     link: ConsentLink,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
     clock: Clock,
 ) -> None:
     """S001 is connected to Acme Ltd; a late consent re-allowing it must not disconnect it."""
-    first = await web_service.issue_consent_link(customer_id=1, store_codes=["S001"], actor=AGENT)
+    first = await domain.links.issue(web_deps, customer_id=1, store_codes=["S001"], actor=AGENT)
     path = local(first.url)
     await return_from_xero(browser, emulator, await start_consent(browser, path),
                            [organisations.standard])  # fmt: skip
@@ -97,7 +98,7 @@ async def test_an_organisation_stores_already_use_stays_connected_at_xero(
     assert page.status_code == 410
     assert "access you allowed at Xero to Acme Trading has been removed" in visible_text(page)
     assert at_xero(emulator) == ["Acme Ltd"]
-    summary = await web_service.summary(customer_id=1)
+    summary = await domain.organisations.summary(web_deps, customer_id=1)
     assert [(g.tenant_name, [s.code for s in g.stores]) for g in summary.groups] == [
         ("Acme Ltd", ["S001"])
     ]
@@ -105,13 +106,13 @@ async def test_an_organisation_stores_already_use_stays_connected_at_xero(
 
 async def test_a_link_withdrawn_while_at_xero_leaves_nothing_there(
     link: ConsentLink,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
 ) -> None:
     authorise = await start_consent(browser, local(link.url))
-    await web_service.revoke_consent_link(consent_request_id=link.consent_request_id, actor=AGENT)
+    await domain.links.revoke(web_deps, consent_request_id=link.consent_request_id, actor=AGENT)
 
     page = await return_from_xero(browser, emulator, authorise, [organisations.standard])
 
@@ -129,7 +130,7 @@ async def test_when_xero_will_not_remove_them_the_customer_is_told_what_to_do(
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
     clock: Clock,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     clock.advance(hours=71, minutes=50)
     authorise = await start_consent(browser, local(link.url))
@@ -145,6 +146,6 @@ async def test_when_xero_will_not_remove_them_the_customer_is_told_what_to_do(
     assert "remove this app, or tell your helpdesk contact" in text
     assert at_xero(emulator) == ["Acme Ltd"]
     assert await domain_rows(engine) == before
-    latest = (await web_service.audit_log(customer_id=1))[0]
+    latest = (await domain.audit.history(web_deps, customer_id=1))[0]
     assert latest.action == "consent.discarded"
     assert latest.detail["error"]

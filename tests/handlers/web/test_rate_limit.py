@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from bot.app import create_app
 from bot.cli import serve_config
-from bot.domain import ConnectionService
+from bot.domain import Dependencies
 from bot.settings import Settings, SettingsError
 from handlers.web.security import RateLimit, client_key
 from tests.conftest import ENCRYPTION_KEY
@@ -38,10 +38,10 @@ async def statuses_through_uvicorn(
 
 
 async def test_behind_a_trusted_proxy_one_client_does_not_lock_out_another(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     settings = settings_from_env(FORWARDED_ALLOW_IPS=PROXY, WEB_RATE_LIMIT_PER_MINUTE="3")
-    app = create_app(web_settings(rate_limit=3), service=web_service)
+    app = create_app(web_settings(rate_limit=3), deps=web_deps)
     noisy, other = "198.51.100.7", "198.51.100.8"
     statuses = await statuses_through_uvicorn(
         app, settings, peer=PROXY, forwarded_for=[noisy] * 4 + [other]
@@ -50,10 +50,10 @@ async def test_behind_a_trusted_proxy_one_client_does_not_lock_out_another(
 
 
 async def test_forwarded_headers_from_anyone_else_are_ignored(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     settings = settings_from_env(FORWARDED_ALLOW_IPS=PROXY)
-    app = create_app(web_settings(rate_limit=3), service=web_service)
+    app = create_app(web_settings(rate_limit=3), deps=web_deps)
     statuses = await statuses_through_uvicorn(
         app, settings, peer="192.0.2.50", forwarded_for=[f"198.51.100.{n}" for n in range(4)]
     )

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import ConnectionService
+from bot import domain
+from bot.domain import Dependencies
 from bot.domain.results import ConsentLink
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -29,10 +30,10 @@ FOUR = ["S001", "S002", "S003", "S004"]
 
 
 @pytest.fixture
-async def four_stores(web_service: ConnectionService, cloudpos: CloudPosEmulator) -> ConsentLink:
-    customer = await registered(web_service, cloudpos, stores=4)
-    return await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=FOUR, actor=AGENT
+async def four_stores(web_deps: Dependencies, cloudpos: CloudPosEmulator) -> ConsentLink:
+    customer = await registered(web_deps, cloudpos, stores=4)
+    return await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=FOUR, actor=AGENT
     )
 
 
@@ -120,7 +121,7 @@ async def test_leaving_stores_unconnected_asks_first_and_changes_nothing(
     text = visible_text(asked)
     assert asked.status_code == 200
     assert "Leave some stores unconnected?" in text
-    assert "3 of 4 stores would not be connected: acme store 2 (S002), acme store 3 (S003), " \
+    assert "3 of 4 stores would not be connected: acme store 2 (S002), acme store 3 (S003), "\
         "acme store 4 (S004)" in text  # fmt: skip
     assert "Leave these 3 stores unconnected" in text
     assert 'name="confirm_unconnected" value="yes">' in asked.text  # not ticked for them
@@ -135,7 +136,7 @@ async def test_after_ticking_the_box_the_done_page_tells_the_truth(
     organisations: Organisations,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     path, page = await at_choice(
@@ -161,11 +162,11 @@ async def test_after_ticking_the_box_the_done_page_tells_the_truth(
     assert done.status_code == 200
     assert "<h1>1 of 4 stores connected</h1>" in done.text
     assert "Your stores are connected" not in text
-    assert "Not connected with this link: acme store 2 (S002), acme store 3 (S003), " \
-        "acme store 4 (S004). This link has now been used, so to connect them, ask your " \
+    assert "Not connected with this link: acme store 2 (S002), acme store 3 (S003), "\
+        "acme store 4 (S004). This link has now been used, so to connect them, ask your "\
         "helpdesk contact for a new link." in text  # fmt: skip
     assert await active_links(engine) == [1]
-    completed = await web_service.audit_log(customer_id=1)
+    completed = await domain.audit.history(web_deps, customer_id=1)
     entry = next(e for e in completed if e.action == "consent.completed")
     assert entry.detail["left_unconnected"] == ["S002", "S003", "S004"]
     assert "completed: left unconnected: S002, S003, S004" in caplog.text
@@ -260,7 +261,7 @@ async def test_organisations_no_store_uses_are_removed_at_xero_after_confirming(
     organisations: Organisations,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     path, page = await at_choice(
         browser, emulator, four_stores,
@@ -283,7 +284,7 @@ async def test_organisations_no_store_uses_are_removed_at_xero_after_confirming(
     }
     removed = [
         entry.detail["organisation"]
-        for entry in await web_service.audit_log(customer_id=1)
+        for entry in await domain.audit.history(web_deps, customer_id=1)
         if entry.action == "organisation.removed_unused"
     ]
     assert sorted(removed) == ["Acme Starter", "Acme Trading"]
@@ -291,22 +292,22 @@ async def test_organisations_no_store_uses_are_removed_at_xero_after_confirming(
 
 
 async def test_an_organisation_another_store_uses_stays_connected_at_xero(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
 ) -> None:
-    customer = await registered(web_service, cloudpos, stores=2)
-    first = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S001"], actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=2)
+    first = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S001"], actor=AGENT
     )
     path, page = await at_choice(browser, emulator, first, [organisations.premium])
     await browser.post(f"{path}/organisation", data={"csrf_token": csrf_of(page),
                        "store:S001": option_ids(page)["Acme Trading"]})  # fmt: skip
-    second = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=["S002"], actor=AGENT
+    second = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=["S002"], actor=AGENT
     )
     path, page = await at_choice(
         browser, emulator, second, [organisations.standard, organisations.premium]
@@ -326,7 +327,7 @@ async def test_xero_failing_to_remove_an_unused_organisation_does_not_undo_the_c
     emulator: XeroEmulator,
     browser: httpx.AsyncClient,
     engine: AsyncEngine,
-    web_service: ConnectionService,
+    web_deps: Dependencies,
 ) -> None:
     path, page = link_with_starter
     emulator.fail_next("delete", status=503, times=4)  # every attempt the client makes
@@ -339,7 +340,7 @@ async def test_xero_failing_to_remove_an_unused_organisation_does_not_undo_the_c
     assert at_xero(emulator) == ["Acme Ltd", "Acme Starter"]
     assert (await connection_statuses(engine))["Acme Starter"] == ConnectionStatus.ACTIVE
     failed = next(
-        e for e in await web_service.audit_log(customer_id=1)
+        e for e in await domain.audit.history(web_deps, customer_id=1)
         if e.action == "organisation.remove_unused_failed"
     )  # fmt: skip
     assert failed.detail["organisation"] == "Acme Starter"
@@ -353,16 +354,16 @@ async def test_xero_failing_to_remove_an_unused_organisation_does_not_undo_the_c
 
 @pytest.fixture
 async def link_with_starter(
-    web_service: ConnectionService,
+    web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
     organisations: Organisations,
     browser: httpx.AsyncClient,
 ) -> tuple[str, httpx.Response]:
     """A one-store link at its organisation page, Acme Ltd and Acme Starter allowed."""
-    customer = await registered(web_service, cloudpos, stores=1)
-    link = await web_service.issue_consent_link(
-        customer_id=customer.id, store_codes=None, actor=AGENT
+    customer = await registered(web_deps, cloudpos, stores=1)
+    link = await domain.links.issue(
+        web_deps, customer_id=customer.id, store_codes=None, actor=AGENT
     )
     return await at_choice(browser, emulator, link, [organisations.standard,
                                                      organisations.starter])  # fmt: skip
