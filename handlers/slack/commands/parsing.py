@@ -51,11 +51,6 @@ def parse(text: str) -> Invocation:
     return Invocation(name, tuple(words[1:]), text, quoted_first=quoted_first)
 
 
-def splits(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
-    """Every (customer, remaining words) reading of `words`, longest customer first."""
-    return [(" ".join(words[:cut]), words[cut:]) for cut in range(len(words), 0, -1)]
-
-
 def quoted(name: str) -> str:
     """A name as the agent would type it back: in quotes when it has spaces."""
     return f'"{name}"' if " " in name else name

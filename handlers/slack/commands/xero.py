@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import audit, customers, organisations
-from bot.domain.errors import Ambiguous, InvalidRequest, NotFound
+from bot.domain.errors import Ambiguous, InvalidRequest
 from bot.domain.results import CustomerCandidate
 from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import clip, escape
@@ -25,7 +25,7 @@ from handlers.slack.errors import reported
 from handlers.slack.links import send_link
 from handlers.slack.runtime import Turn
 
-from .parsing import Invocation, parse, quoted, splits
+from .parsing import Invocation, parse, quoted
 
 
 @reported
@@ -142,22 +142,14 @@ async def _customer_and_rest(
 ) -> tuple[CustomerCandidate | None, tuple[str, ...]]:
     if not invocation.words:
         raise InvalidRequest(f"Say which customer: `/xero {invocation.name} <name or number>`.")
-    readings = (
-        [(invocation.words[0], invocation.words[1:])]
-        if invocation.quoted_first
-        else splits(invocation.words)
-    )
-    first_failure: NotFound | None = None
-    for query, rest in readings:
-        try:
-            return await customers.identify(turn.deps, query=query), rest
-        except NotFound as error:
-            first_failure = first_failure or error
-        except Ambiguous as several:
-            await turn.reply(candidates_message(query, _customers(several), then=then))
-            return None, ()
-    assert first_failure is not None
-    raise first_failure
+    try:
+        return await customers.identify_leading(
+            turn.deps, words=invocation.words, quoted=invocation.quoted_first
+        )
+    except Ambiguous as several:
+        query = several.query or invocation.rest
+        await turn.reply(candidates_message(query, _customers(several), then=then))
+        return None, ()
 
 
 SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {

@@ -114,7 +114,7 @@ async def test_a_link_opened_after_the_confirmation_is_asked_about_again(acme: S
     assert await links_by_status(acme) == {ConsentStatus.ISSUED.value: 2}
 
 
-async def test_a_quoted_customer_name_is_looked_up_once(
+async def test_a_link_with_a_quoted_customer_name_is_issued_in_one_trip(
     acme: Slack, cloudpos: CloudPosEmulator, engine: AsyncEngine
 ) -> None:
     for n in range(20):
@@ -139,4 +139,6 @@ async def test_a_quoted_customer_name_is_looked_up_once(
 
     quoted, unquoted = counts.values()
     assert quoted < unquoted
+    assert quoted <= 9  # the name, then issuing (customer, stores, open links, the link, its
+    # stores, their states, the audit event), then attaching the thread: three transactions
     assert await links_by_status(acme) == {"issued": 2}
