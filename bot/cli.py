@@ -137,11 +137,11 @@ def _serve(args: argparse.Namespace) -> int:
             await uvicorn.Server(config).serve()
             return
         socket_mode = AsyncSocketModeHandler(app.state.slack_bolt, settings.slack_app_token)
-        await socket_mode.connect_async()
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # untyped in Bolt
         try:
             await uvicorn.Server(config).serve()
         finally:
-            await socket_mode.close_async()
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
 
     asyncio.run(run())
     return 0

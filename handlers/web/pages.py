@@ -23,15 +23,18 @@ CUSTOMER = "customer"
 
 
 def _deps(request: Request) -> Dependencies:
-    return request.app.state.deps
+    deps: Dependencies = request.app.state.deps
+    return deps
 
 
 def _cookie(request: Request) -> BrowserCookie:
-    return request.app.state.browser_cookie
+    cookie: BrowserCookie = request.app.state.browser_cookie
+    return cookie
 
 
 def _csrf(request: Request) -> CsrfTokens:
-    return request.app.state.csrf
+    csrf: CsrfTokens = request.app.state.csrf
+    return csrf
 
 
 def _url(request: Request, name: str, **params: str) -> str:
