@@ -163,28 +163,20 @@ class Upstream:
             try:
                 return await once()
             except Retry as retry:
-                if attempt >= attempts:
-                    self._logger.warning(
-                        "%s %s %s: %s on attempt %d of %d; giving up",
-                        self.service,
-                        method,
-                        path,
-                        retry.outcome,
-                        attempt,
-                        attempts,
-                    )
-                    raise retry.failure from retry.__cause__
-                delay = retry.delay if retry.delay is not None else backoff(attempt)
+                last = attempt >= attempts
+                delay = backoff(attempt) if retry.delay is None else retry.delay
                 self._logger.warning(
-                    "%s %s %s: %s on attempt %d of %d; retrying in %.1fs",
+                    "%s %s %s: %s on attempt %d of %d; %s",
                     self.service,
                     method,
                     path,
                     retry.outcome,
                     attempt,
                     attempts,
-                    delay,
+                    "giving up" if last else f"retrying in {delay:.1f}s",
                 )
+                if last:
+                    raise retry.failure from retry.__cause__
             await (wait or self._sleep)(delay)
 
 
