@@ -6,6 +6,7 @@ No HTTP here. Every method holds one lock and never awaits, so requests handled 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from .answers import Sleep
 from .faults import FaultInjector
 from .models import (
     ConsentError,
@@ -42,6 +44,7 @@ class EmulatorState(Directory, FaultInjector, Traffic):
         grace: timedelta = timedelta(minutes=30),
         refresh_token_lifetime: timedelta = timedelta(days=60),
         code_lifetime: timedelta = timedelta(minutes=5),
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         Directory.__init__(self)
         FaultInjector.__init__(self)
@@ -50,6 +53,8 @@ class EmulatorState(Directory, FaultInjector, Traffic):
         self._client_secret = client_secret
         self.app_name = app_name
         self.clock = clock
+        self.sleep = sleep
+        """What an injected `delay` awaits; tests pass a fake one."""
         self._connections: dict[str, EmulatedConnection] = {}
         self._tokens = TokenStore(
             clock=clock,
