@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
 
 from storage.models import AuditEvent, Store
@@ -12,8 +10,6 @@ from ._queries import customer_row
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .results import AuditEntry
-
-log = logging.getLogger(__name__)
 
 
 async def history(deps: Dependencies, *, customer_id: int, limit: int = 20) -> list[AuditEntry]:

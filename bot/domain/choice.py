@@ -13,7 +13,6 @@ from storage.models import (
     ConsentRequest,
     ConsentStatus,
     Store,
-    StoreLink,
     StoreStatus,
     XeroConnection,
 )
@@ -29,10 +28,10 @@ from ._requests import (
     usable_request,
 )
 from ._session import audit, notify, transaction
+from ._store_links import active_links, link_store
 from ._unconnected import check_left_unconnected
 from .dependencies import Dependencies
 from .errors import (
-    Conflict,
     ConsentLinkUnusable,
     InvalidRequest,
 )
@@ -93,9 +92,9 @@ async def _confirm(
         request = await _request_for_choice(deps, session, token, consent_request_id)
         stores = _stores_of_request(request, choices)
         connections = await _chosen_connections(deps, session, request, set(choices.values()))
-        current = await _active_links(deps, session, [store.id for store in request.stores])
+        current = await active_links(session, [store.id for store in request.stores])
         wanted = {
-            store.id: connections[choices_by_code(choices)[store.code.casefold()]]
+            store.id: connections[_choices_by_code(choices)[store.code.casefold()]]
             for store in stores
         }
         if request.status == ConsentStatus.COMPLETED:
@@ -118,7 +117,7 @@ async def _confirm(
         if leave_unconnected is not None:
             await check_left_unconnected(deps, session, request, left, leave_unconnected)
         for store in stores:
-            _link(
+            link_store(
                 deps,
                 session,
                 store,
@@ -224,74 +223,7 @@ async def _chosen_connections(
     return connections
 
 
-async def _active_links(
-    deps: Dependencies, session: AsyncSession, store_ids: list[int]
-) -> dict[int, StoreLink]:
-    links = await session.scalars(
-        select(StoreLink)
-        .where(StoreLink.store_id.in_(store_ids), StoreLink.active.is_(True))
-        .options(selectinload(StoreLink.connection))
-    )
-    return {link.store_id: link for link in links}
-
-
-def _link(
-    deps: Dependencies,
-    session: AsyncSession,
-    store: Store,
-    connection: XeroConnection,
-    current: StoreLink | None,
-    *,
-    request: ConsentRequest,
-    actor: str,
-    replace: bool,
-) -> None:
-    if current is not None and current.connection_id == connection.id:
-        return
-    if current is not None:
-        if not replace:
-            raise Conflict(
-                f"{store.name} ({store.code}) is already connected to "
-                f"{current.connection.tenant_name}. Confirm again choosing to replace that "
-                "connection to move it."
-            )
-        current.active = False
-        current.unlinked_at = deps.clock()
-        current.unlinked_by = actor
-        audit(
-            deps,
-            session,
-            actor=actor,
-            action="store.unlinked",
-            customer_id=store.customer_id,
-            store_id=store.id,
-            connection_id=current.connection_id,
-            organisation=current.connection.tenant_name,
-            reason="replaced",
-        )
-    session.add(
-        StoreLink(
-            store_id=store.id,
-            connection_id=connection.id,
-            consent_request_id=request.id,
-            active=True,
-            linked_by=actor,
-            linked_at=deps.clock(),
-        )
-    )
-    audit(
-        deps,
-        session,
-        actor=actor,
-        action="store.linked",
-        customer_id=store.customer_id,
-        store_id=store.id,
-        connection_id=connection.id,
-        organisation=connection.tenant_name,
-    )
-
-
-def choices_by_code(choices: Mapping[str, int]) -> dict[str, int]:
+def _choices_by_code(choices: Mapping[str, int]) -> dict[str, int]:
     return {code.casefold(): connection_id for code, connection_id in choices.items()}
 
 

@@ -130,6 +130,7 @@ async def _customer_by_query(
 
 
 async def get(deps: Dependencies, *, customer_id: int) -> CustomerView:
+    """A customer with their stores, each as people should see it: what a card shows."""
     async with transaction(deps, read_only=True) as session:
         customer = await customer_row(deps, session, customer_id)
         return await load_customer_view(deps, session, customer)

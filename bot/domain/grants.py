@@ -20,6 +20,7 @@ from storage.models import (
 
 from ._leases import LEASED, Leased, leased_grant, release_lease, take_lease, waiting_for_lease
 from ._queries import linked_stores_of_grant
+from ._requests import set_store_status
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import ExternalServiceError, NotFound, XeroGrantRevoked
@@ -160,7 +161,7 @@ async def _refresh_claimed(
         async with transaction(deps) as session:
             grant = await leased_grant(deps, session, grant_id, lease)
             if grant is not None:
-                await mark_needs_reconnect(deps, session, grant)
+                await _mark_needs_reconnect(deps, session, grant)
         raise XeroGrantRevoked(RECONNECT_MESSAGE) from None
     except BaseException:
         await release_lease(deps, grant_id, lease)
@@ -257,12 +258,13 @@ async def _claim_revoke(
         return lease, grant.refresh_token_encrypted
 
 
-async def mark_needs_reconnect(deps: Dependencies, session: AsyncSession, grant: XeroGrant) -> None:
+async def _mark_needs_reconnect(
+    deps: Dependencies, session: AsyncSession, grant: XeroGrant
+) -> None:
     grant.status = GrantStatus.NEEDS_RECONNECT
     stores = list(await session.scalars(linked_stores_of_grant(grant.id)))
     for store in stores:
-        store.status = StoreStatus.NEEDS_RECONNECT
-        store.status_changed_at = deps.clock()
+        set_store_status(deps, store, StoreStatus.NEEDS_RECONNECT)
     customer_ids: list[int | None] = [*sorted({store.customer_id for store in stores})]
     customer_ids = customer_ids or [None]
     for customer_id in customer_ids:

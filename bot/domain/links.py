@@ -121,6 +121,7 @@ async def revoke(deps: Dependencies, *, consent_request_id: int, actor: str) -> 
 
 
 async def get(deps: Dependencies, *, consent_request_id: int) -> ConsentView:
+    """A link by its number, whatever its state: for the buttons on its messages."""
     async with transaction(deps, read_only=True) as session:
         return await consent_view(
             deps, session, await request_by_id(deps, session, consent_request_id)

@@ -19,7 +19,9 @@ from storage.models import (
 
 from . import grants
 from ._queries import ActiveLink, Snapshot, customer_row, customer_view, read_snapshot
+from ._requests import set_store_status
 from ._session import audit, transaction
+from ._store_links import end_link
 from .dependencies import Dependencies
 from .errors import (
     Ambiguous,
@@ -127,11 +129,8 @@ async def disconnect(
             if link.store.customer_id == customer_id
         ]
         for link in links:
-            link.active = False
-            link.unlinked_at = deps.clock()
-            link.unlinked_by = actor
-            link.store.status = StoreStatus.DISCONNECTED
-            link.store.status_changed_at = deps.clock()
+            end_link(deps, link, actor=actor)
+            set_store_status(deps, link.store, StoreStatus.DISCONNECTED)
         store_codes = tuple(sorted(link.store.code for link in links))
         audit(
             deps,
