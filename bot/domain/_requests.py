@@ -56,11 +56,11 @@ async def record_outcome(
         return await consent_view(deps, session, request)
 
 
-async def usable_request(
-    deps: Dependencies, session: AsyncSession, token: str, *, lock: bool = False
-) -> ConsentRequest:
-    """The open link of `token`; with `lock`, its row is locked (PostgreSQL) and read
-    afresh, for an operation that changes the link to decide from its current state."""
+async def request_by_token(
+    session: AsyncSession, token: str, *, lock: bool = False
+) -> ConsentRequest | None:
+    """The link of `token`, in any state: the one lookup by token. With `lock`, its row is
+    locked (PostgreSQL) and read afresh, for an operation that changes the link."""
     digest = token_hash(token)
     query = (
         select(ConsentRequest)
@@ -71,7 +71,25 @@ async def usable_request(
         query = query.with_for_update(of=ConsentRequest).execution_options(populate_existing=True)
     request = await session.scalar(query)
     if request is None or not hmac.compare_digest(request.token_hash, digest):
+        return None
+    return request
+
+
+async def usable_request(
+    deps: Dependencies,
+    session: AsyncSession,
+    token: str,
+    *,
+    lock: bool = False,
+    completed_too: bool = False,
+) -> ConsentRequest:
+    """The open link of `token` (`completed_too`: or the completed one), else
+    `ConsentLinkUnusable` saying why, in words for the customer."""
+    request = await request_by_token(session, token, lock=lock)
+    if request is None:
         raise ConsentLinkUnusable(f"This link is not valid. {ASK_FOR_NEW_LINK}", reason="unknown")
+    if completed_too and request.status == ConsentStatus.COMPLETED:
+        return request
     if request.status == ConsentStatus.COMPLETED:
         raise ConsentLinkUnusable(
             "This link has already been used to connect your stores. "

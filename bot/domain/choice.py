@@ -6,7 +6,6 @@ from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from storage.models import (
     ConnectionStatus,
@@ -19,7 +18,7 @@ from storage.models import (
 
 from . import links
 from ._leftovers import remove_unused_connections
-from ._queries import is_are, listing, token_hash
+from ._queries import is_are, listing
 from ._requests import (
     close_request,
     organisation_option,
@@ -151,14 +150,7 @@ async def _request_for_choice(
     deps: Dependencies, session: AsyncSession, token: str | None, consent_request_id: int | None
 ) -> ConsentRequest:
     if token is not None:
-        request = await session.scalar(
-            select(ConsentRequest)
-            .where(ConsentRequest.token_hash == token_hash(token))
-            .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
-            .with_for_update(of=ConsentRequest)
-        )
-        if request is None or request.status != ConsentStatus.COMPLETED:
-            request = await usable_request(deps, session, token)
+        request = await usable_request(deps, session, token, lock=True, completed_too=True)
     else:
         assert consent_request_id is not None
         await session.scalar(

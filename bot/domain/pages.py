@@ -7,13 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from storage.models import ConsentRequest, ConsentStatus, OAuthState
 
 from . import organisations
 from ._queries import token_hash
-from ._requests import consent_view, usable_request
+from ._requests import consent_view, request_by_token, usable_request
 from ._session import transaction
 from .dependencies import Dependencies
 from .errors import ConsentLinkUnusable, OtherBrowser
@@ -51,9 +50,7 @@ async def check_browser(deps: Dependencies, *, token: str, browser_id: str) -> N
     itself to judge, so repeating a confirmation still answers as it did.
     """
     async with transaction(deps, read_only=True) as session:
-        request = await session.scalar(
-            select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token))
-        )
+        request = await request_by_token(session, token)
         if request is not None and request.status in CONSENTED:
             await _require_consenting_browser(deps, session, request, browser_id)
 
@@ -61,14 +58,8 @@ async def check_browser(deps: Dependencies, *, token: str, browser_id: str) -> N
 async def finished(deps: Dependencies, *, token: str, browser_id: str) -> LinkOutcome:
     """What the link achieved, its own stores only, for a day after it was completed."""
     async with transaction(deps, read_only=True) as session:
-        request = await session.scalar(
-            select(ConsentRequest)
-            .where(ConsentRequest.token_hash == token_hash(token))
-            .options(selectinload(ConsentRequest.stores))
-        )
-        if request is None or request.status != ConsentStatus.COMPLETED:
-            request = await usable_request(deps, session, token)
-        elif (
+        request = await usable_request(deps, session, token, completed_too=True)
+        if request.status == ConsentStatus.COMPLETED and (
             request.finished_at is None
             or request.finished_at + OUTCOME_PAGE_LIFETIME <= deps.clock()
         ):
