@@ -43,3 +43,15 @@ def test_the_domain_loads_no_http_web_or_slack_library() -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_domain_says_nothing_of_slack() -> None:
+    """Where a link is reported is the front door's business: the domain keeps a reference."""
+    speaking = [
+        f"{module.path.relative_to(ROOT)}:{number}"
+        for module in modules().values()
+        if module.layer == "bot.domain"
+        for number, line in enumerate(module.path.read_text().splitlines(), start=1)
+        if "slack" in line.lower()
+    ]
+    assert speaking == []

@@ -6,7 +6,6 @@ results or a `DomainError` whose message is for people.
 """
 
 from . import audit, choice, consent, customers, grants, links, organisations, pages
-from ._queries import token_hash
 from .dependencies import Dependencies
 
 __all__ = [
@@ -19,5 +18,4 @@ __all__ = [
     "links",
     "organisations",
     "pages",
-    "token_hash",
 ]

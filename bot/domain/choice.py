@@ -54,7 +54,7 @@ async def confirm(
     organisation moves only when `replace` says so. With `leave_unconnected` given,
     every store of the link that would stay without an organisation must be in it,
     else `StoresLeftUnconnected` is raised and nothing changes (the customer pages ask
-    first; an agent in Slack chooses store by store and passes None). Afterwards the
+    first; an agent choosing store by store passes None). Afterwards the
     organisations this consent allowed that no store uses are removed at Xero.
     """
     if (token is None) == (consent_request_id is None):

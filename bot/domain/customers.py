@@ -239,7 +239,7 @@ async def _refuse_duplicate(
 
 
 def _brief(text: str, limit: int = 40) -> str:
-    """Names inside a form's field error, which Slack shows in at most 150 characters."""
+    """Names inside a form's field error, which front doors show in at most 150 characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -1,8 +1,8 @@
 """Reporting consent progress back to where the link was issued.
 
 The domain tells a `Notifier` when a customer has consented at Xero, finished choosing
-organisations, cancelled, or hit a failure. The Slack front door implements it to post in
-the thread of the message that issued the link; `LoggingNotifier` just logs.
+organisations, cancelled, or hit a failure, with the link's `report_to`. A front door
+implements it to report where it issued the link; `LoggingNotifier` just logs.
 """
 
 from __future__ import annotations

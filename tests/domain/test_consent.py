@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import domain
-from bot.domain import Dependencies, token_hash
+from bot.domain import Dependencies
 from bot.domain.errors import Conflict, ConsentLinkUnusable, InvalidRequest, NotFound
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
@@ -64,7 +64,7 @@ async def test_issue_returns_a_url_whose_token_is_stored_only_as_a_hash(
     async with transaction(session_factory(engine)) as session:
         request = await session.scalar(select(ConsentRequest))
     assert request is not None
-    assert request.token_hash == token_hash(token)
+    assert request.token_hash == hashlib.sha256(token.encode()).hexdigest()
     stores = (await domain.customers.get(deps, customer_id=customer.id)).stores
     assert [s.status for s in stores] == [
         StoreStatus.CONSENT_SENT, StoreStatus.CONSENT_SENT, StoreStatus.NOT_CONNECTED,
