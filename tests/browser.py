@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 import uvicorn
+from playwright.async_api import expect
 from starlette.types import ASGIApp
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -25,6 +26,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+
+expect.set_options(timeout=15_000)
+"""A page waits on the bot, Slack's stand-in and the emulators on two busy cores in CI: give
+each expectation 15 s, not Playwright's 5 (a passing step still ends as soon as it holds)."""
 
 
 def require_chromium() -> str:

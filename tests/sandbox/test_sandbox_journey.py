@@ -43,8 +43,9 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     database = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.sqlite3'}"
     sandbox = build_sandbox(base_url=base_url, database_url=database)
-    engine = create_engine(database)
-    await upgrade(engine)
+    migrating = create_engine(database)
+    await upgrade(migrating)
+    await migrating.dispose()
     shots = tmp_path / "screenshots"
     shots.mkdir()
     step = iter(range(1, 100))
@@ -157,6 +158,7 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
         await shoot(emulator, "xero-emulator")
         await browser.close()
 
+    engine = create_engine(database)
     async with transaction(session_factory(engine)) as session:
         links = (await session.scalars(select(StoreLink))).all()
     await engine.dispose()
