@@ -26,7 +26,7 @@ consent_requests = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("consent_requests") as table:
+    with op.batch_alter_table("consent_requests", recreate="never") as table:
         table.add_column(sa.Column("report_to", sa.String(length=80), nullable=True))
         table.add_column(sa.Column("choice_report", sa.String(length=80), nullable=True))
     op.execute(
@@ -42,14 +42,14 @@ def upgrade() -> None:
             choice_report=consent_requests.c.slack_choice_ts,
         )
     )
-    with op.batch_alter_table("consent_requests") as table:
+    with op.batch_alter_table("consent_requests", recreate="never") as table:
         table.drop_column("slack_choice_ts")
         table.drop_column("slack_message_ts")
         table.drop_column("slack_channel_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("consent_requests") as table:
+    with op.batch_alter_table("consent_requests", recreate="never") as table:
         table.add_column(sa.Column("slack_channel_id", sa.String(length=32), nullable=True))
         table.add_column(sa.Column("slack_message_ts", sa.String(length=32), nullable=True))
         table.add_column(sa.Column("slack_choice_ts", sa.String(length=32), nullable=True))
@@ -65,6 +65,6 @@ def downgrade() -> None:
             .where(sa.column("id") == row_id)
             .values(slack_channel_id=channel, slack_message_ts=ts, slack_choice_ts=choice_report)
         )
-    with op.batch_alter_table("consent_requests") as table:
+    with op.batch_alter_table("consent_requests", recreate="never") as table:
         table.drop_column("choice_report")
         table.drop_column("report_to")
