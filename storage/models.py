@@ -118,6 +118,8 @@ class Customer(Base):
     api_key_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    alert_report: Mapped[str | None] = mapped_column(String(80))
+    """Where the front door keeps this customer's alert about broken stores (its reference)."""
 
     stores: Mapped[list[Store]] = relationship(
         back_populates="customer", order_by="Store.code", cascade="all, delete-orphan"
@@ -135,6 +137,10 @@ class Store(Base):
     active_in_cloudpos: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[StoreStatus] = mapped_column(_enum(StoreStatus))
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attention_reason: Mapped[str | None] = mapped_column(String(300))
+    """Why the store needs the helpdesk (its organisation was removed at Xero, its plan…)."""
+    attention_since: Mapped[datetime | None]
+    """When that was first noticed."""
 
     customer: Mapped[Customer] = relationship(back_populates="stores")
 
@@ -159,6 +165,10 @@ class XeroGrant(Base):
     """Who is refreshing this token set at Xero right now; the refresh runs outside any
     transaction, so this row, not a lock, keeps it to one refresh at a time."""
     refresh_lease_until: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
+    """The last connection check that reached Xero for this grant."""
+    check_failing_since: Mapped[datetime | None]
+    """Since when checks could not reach Xero for it (429, 5xx, timeouts): not broken, unknown."""
 
     connections: Mapped[list[XeroConnection]] = relationship(back_populates="grant")
 
@@ -182,6 +192,11 @@ class XeroConnection(Base):
     status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    gone_since: Mapped[datetime | None]
+    """When a check found the organisation no longer connected on Xero's side."""
+    plan_checked_at: Mapped[datetime | None]
+    plan_flagged_since: Mapped[datetime | None]
+    """Since when its plan cannot be integrated (posting will fail); None when it can."""
 
     grant: Mapped[XeroGrant] = relationship(back_populates="connections")
 
@@ -240,6 +255,9 @@ class ConsentRequest(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     issued_by: Mapped[str] = mapped_column(String(200))
+    reminded_at: Mapped[datetime | None]
+    """When the issuer was reminded that the customer has not finished."""
+    expiry_reminded_at: Mapped[datetime | None]
     report_to: Mapped[str | None] = mapped_column(String(80))
     """Where the front door that issued the link hears of it (its own reference)."""
     choice_report: Mapped[str | None] = mapped_column(String(80))
@@ -301,3 +319,30 @@ class AuditEvent(Base):
     store_id: Mapped[int | None] = mapped_column(Integer)
     connection_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class JobLease(Base):
+    """Which process runs a scheduled job now; a crashed holder's lease simply runs out."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """One run of a scheduled job: when, by whom, how it ended and what it counted."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started_at", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    """ok, failed, or None while running (or if the process died)."""
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
