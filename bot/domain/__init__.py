@@ -5,7 +5,7 @@ arguments (`links.issue(deps, customer_id=…, store_codes=…, actor=…)`), an
 results or a `DomainError` whose message is for people.
 """
 
-from . import audit, choice, consent, customers, grants, links, organisations, pages
+from . import audit, choice, consent, customers, grants, health, links, organisations, pages
 from .dependencies import Dependencies
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "consent",
     "customers",
     "grants",
+    "health",
     "links",
     "organisations",
     "pages",

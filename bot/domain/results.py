@@ -215,3 +215,23 @@ class LinkOutcome:
             )
         noun = "store" if len(self.stores) == 1 else "stores"
         return f"{len(self.connected)} of {len(self.stores)} {noun} connected"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionCheck:
+    """What one connection check found, in counts (the scheduler records them per run)."""
+
+    grants_checked: int = 0
+    """Active grants whose connections Xero listed."""
+    connections_gone: int = 0
+    """Organisations found disconnected on Xero's side (newly, by this check)."""
+    plans_flagged: int = 0
+    """Organisations newly found on a plan that cannot be integrated."""
+    plans_cleared: int = 0
+    """Organisations whose plan flag was lifted (the plan can be integrated again)."""
+    grants_unreachable: int = 0
+    """Grants Xero could not be asked about this time (429, 5xx, timeouts): nothing marked."""
+    grants_cannot_check: int = 0
+    """Of those, the ones unreachable for more than a day: their state is unknown."""
+    calls_made: int = 0
+    """Calls to Xero's API (connections and organisation; token refreshes not counted)."""
