@@ -154,10 +154,15 @@ async def chosen_stores(
 
 
 async def withdraw_links(
-    deps: Dependencies, session: AsyncSession, requests: list[ConsentRequest], *, actor: str
+    deps: Dependencies,
+    session: AsyncSession,
+    requests: list[ConsentRequest],
+    *,
+    actor: str,
+    customer_name: str,
 ) -> tuple[OpenLink, ...]:
     """Close open links a new link replaces; what they were is returned for the reports."""
-    withdrawn = tuple(open_link(request) for request in requests)
+    withdrawn = tuple(open_link(request, customer_name=customer_name) for request in requests)
     for request in requests:
         close_request(deps, request, ConsentStatus.REVOKED, actor=actor)
         audit(
@@ -171,12 +176,14 @@ async def withdraw_links(
     return withdrawn
 
 
-def open_link(request: ConsentRequest) -> OpenLink:
+def open_link(request: ConsentRequest, *, customer_name: str) -> OpenLink:
     return OpenLink(
         consent_request_id=request.id,
         store_codes=tuple(store.code for store in request.stores),
         issued_by=request.issued_by,
         expires_at=request.expires_at,
+        customer_name=customer_name,
+        issued_at=request.created_at,
         report_to=request.report_to,
         choice_report=request.choice_report,
     )

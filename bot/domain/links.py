@@ -6,7 +6,8 @@ import secrets
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from storage.models import (
     ConsentRequest,
@@ -28,7 +29,7 @@ from ._requests import (
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import InvalidRequest, LinksStillOpen
-from .results import ConsentLink, ConsentView
+from .results import ConsentLink, ConsentView, OpenLink
 
 TOKEN_BYTES = 32
 
@@ -61,9 +62,13 @@ async def issue(
             raise LinksStillOpen(
                 f"{customer.name} still has open links for these stores; "
                 "confirm replacing them first.",
-                open_links=tuple(open_link(request) for request in overlapping),
+                open_links=tuple(
+                    open_link(request, customer_name=customer.name) for request in overlapping
+                ),
             )
-        replaced = await withdraw_links(deps, session, overlapping, actor=actor)
+        replaced = await withdraw_links(
+            deps, session, overlapping, actor=actor, customer_name=customer.name
+        )
         now = deps.clock()
         request = ConsentRequest(
             token_hash=token_hash(token),
@@ -158,3 +163,30 @@ async def note_shared(
             channel=channel_id,
         )
         return request.customer.name
+
+
+async def waiting(
+    deps: Dependencies, *, customer_id: int | None = None, limit: int = 40
+) -> tuple[tuple[OpenLink, ...], int]:
+    """Links the customer can still use, oldest first (one customer's, or everyone's), at
+    most `limit` of them, and how many there are in all: what waits for customers."""
+    usable = (
+        ConsentRequest.status.in_(OPEN_CONSENT_STATUSES),
+        ConsentRequest.expires_at > deps.clock(),
+        *(() if customer_id is None else (ConsentRequest.customer_id == customer_id,)),
+    )
+    async with transaction(deps, read_only=True) as session:
+        if customer_id is not None:
+            await customer_row(deps, session, customer_id)
+        total = await session.scalar(select(func.count()).where(*usable))
+        requests = await session.scalars(
+            select(ConsentRequest)
+            .where(*usable)
+            .order_by(ConsentRequest.created_at, ConsentRequest.id)
+            .limit(limit)
+            .options(selectinload(ConsentRequest.stores), selectinload(ConsentRequest.customer))
+        )
+        found = tuple(
+            open_link(request, customer_name=request.customer.name) for request in requests
+        )
+    return found, total or 0

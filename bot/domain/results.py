@@ -58,6 +58,8 @@ class OpenLink:
     store_codes: tuple[str, ...]
     issued_by: str
     expires_at: datetime
+    customer_name: str = ""
+    issued_at: datetime | None = None
     report_to: str | None = None
     """Where the front door that issued the link hears of it, in its own terms."""
     choice_report: str | None = None

@@ -9,10 +9,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import links
 from bot.domain.errors import LinksStillOpen
-from bot.domain.results import ConsentLink, OpenLink
+from bot.domain.results import ConsentLink, CustomerCandidate, OpenLink
 from handlers.slack import ids
 from handlers.slack.blocks.common import mention, message, section
 from handlers.slack.blocks.links import link_for_agent, link_record, replace_confirmation
+from handlers.slack.blocks.waiting import waiting_links
 
 from .notifier import replace_choice
 from .runtime import Turn
@@ -98,3 +99,23 @@ async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:
         await replace_choice(turn.client, old, message(replaced, [section(replaced)]))
     except SlackApiError as error:
         log.info("cannot update the record of link #%s: %s", old.consent_request_id, error)
+
+
+WAITING_SHOWN = 40
+"""Links one message lists (Block Kit allows 50 blocks); the count says how many in all."""
+
+
+async def show_waiting(
+    turn: Turn, customer: CustomerCandidate | None, *, replace: bool = False
+) -> None:
+    """The links customers can still use (one customer's, or everyone's), oldest first."""
+    found, total = await links.waiting(
+        turn.deps, customer_id=customer.id if customer else None, limit=WAITING_SHOWN
+    )
+    listed = waiting_links(
+        found,
+        total=total,
+        customer_name=customer.name if customer else None,
+        can_revoke=turn.is_admin,
+    )
+    await turn.reply(listed, replace=replace)

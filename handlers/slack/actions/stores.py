@@ -8,12 +8,13 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.domain import audit, customers, organisations
 from bot.domain.errors import InvalidRequest
+from bot.domain.results import CustomerCandidate
 from handlers.slack import ids
 from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.customers import customer_card
 from handlers.slack.blocks.summary import summary_message
-from handlers.slack.links import send_link
+from handlers.slack.links import send_link, show_waiting
 from handlers.slack.runtime import Turn, acknowledged
 from handlers.slack.views.state import ViewState
 
@@ -78,6 +79,11 @@ async def choose_customer(turn: Turn, action: dict[str, Any], body: dict[str, An
     if then == "summary":
         summary = await organisations.summary(turn.deps, customer_id=customer_id)
         await turn.reply(summary_message(summary, can_disconnect=turn.is_admin), replace=True)
+    elif then == "links":
+        customer = await customers.get(turn.deps, customer_id=customer_id)
+        await show_waiting(
+            turn, CustomerCandidate(id=customer.id, name=customer.name), replace=True
+        )
     elif then == "audit":
         customer = await customers.get(turn.deps, customer_id=customer_id)
         entries = await audit.history(turn.deps, customer_id=customer_id)

@@ -53,6 +53,7 @@ only once you confirm
 • `/xero summary <customer>` — stores grouped by Xero organisation, with Disconnect buttons
 • `/xero disconnect <customer> <organisation>` — e.g. `/xero disconnect "Acme Bikes" "Acme Ltd"`
 • `/xero audit <customer>` — what was done for the customer, latest first
+• `/xero links [customer]` — consent links still waiting for customers, oldest first
 A customer is their number (`12` or `#12`) or their name; put names with spaces in quotes \
 when more words follow."""
 

@@ -43,7 +43,7 @@ def link_for_agent(link: ConsentLink, *, sealed_link: str, can_revoke: bool = Fa
     (Revoke only for admins: nobody is offered a button that would refuse them)."""
     buttons = [button("Post in this channel", ids.POST_LINK, sealed_link)]
     if can_revoke:
-        buttons.append(_revoke_button(link.consent_request_id))
+        buttons.append(revoke_button(link.consent_request_id))
     stores = listing([f"`{escape(code)}`" for code in link.store_codes], limit=1500)
     blocks: list[Block] = [
         section(
@@ -99,7 +99,7 @@ def replace_confirmation(
     )
 
 
-def _revoke_button(consent_request_id: int) -> ButtonElement:
+def revoke_button(consent_request_id: int) -> ButtonElement:
     return button(
         "Revoke link",
         ids.REVOKE_LINK,

@@ -22,7 +22,7 @@ from handlers.slack.blocks.customers import (
 from handlers.slack.blocks.modals import register_customer_view
 from handlers.slack.blocks.summary import disconnect_confirmation, summary_message
 from handlers.slack.errors import reported
-from handlers.slack.links import send_link
+from handlers.slack.links import send_link, show_waiting
 from handlers.slack.runtime import Turn
 
 from .parsing import Invocation, parse, quoted
@@ -109,6 +109,16 @@ def typed_disconnect(command: dict[str, Any]) -> str | None:
     return f"/xero disconnect {clip(invocation.rest, 150)}"
 
 
+async def waiting(turn: Turn, invocation: Invocation) -> None:
+    """`links [customer]`: the links customers can still use, oldest first."""
+    customer = None
+    if invocation.words:
+        customer = await _customer(turn, invocation, then="links")
+        if customer is None:
+            return
+    await show_waiting(turn, customer)
+
+
 async def disconnect(turn: Turn, invocation: Invocation) -> None:
     """Admins only: `typed_disconnect` refuses anyone else before the command runs."""
     customer, rest = await _customer_and_rest(turn, invocation, then="summary")
@@ -157,5 +167,6 @@ SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {
     "summary": summary,
     "audit": audit_trail,
     "link": link,
+    "links": waiting,
     "disconnect": disconnect,
 }
