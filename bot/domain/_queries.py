@@ -7,7 +7,7 @@ from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -191,3 +191,14 @@ def listing(items: Sequence[str]) -> str:
 
 def is_are(items: Sized) -> str:
     return "is" if len(items) == 1 else "are"
+
+
+async def organisations_connected(session: AsyncSession) -> int:
+    """Organisations the app has connected, as Xero counts them against the tier's limit."""
+    count = await session.scalar(
+        select(func.count(func.distinct(XeroConnection.tenant_id))).where(
+            XeroConnection.status == ConnectionStatus.ACTIVE,
+            XeroConnection.gone_since.is_(None),
+        )
+    )
+    return count or 0

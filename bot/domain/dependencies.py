@@ -15,6 +15,7 @@ from storage.models import utcnow
 from .notify import LoggingNotifier, Notifier
 from .plans import PlanPolicy
 from .ports import CloudPos, XeroApi
+from .tiers import XeroTier
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,5 +31,7 @@ class Dependencies:
     consent_link_lifetime: timedelta = timedelta(hours=72)
     notifier: Notifier = field(default_factory=LoggingNotifier)
     clock: Callable[[], datetime] = utcnow
+    tier: XeroTier = XeroTier.STARTER
+    """The app's Xero tier, which limits how many organisations it may connect."""
     grant_locks: dict[int, asyncio.Lock] = field(default_factory=dict, compare=False, repr=False)
     """One lock per grant within this process, so one refresh at a time is attempted here."""

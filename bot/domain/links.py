@@ -15,7 +15,7 @@ from storage.models import (
     StoreStatus,
 )
 
-from ._queries import OPEN_CONSENT_STATUSES, customer_row, token_hash
+from ._queries import OPEN_CONSENT_STATUSES, customer_row, organisations_connected, token_hash
 from ._requests import (
     chosen_stores,
     close_request,
@@ -30,6 +30,7 @@ from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import InvalidRequest, LinksStillOpen
 from .results import ConsentLink, ConsentView, OpenLink
+from .tiers import capacity_warning
 
 TOKEN_BYTES = 32
 
@@ -102,6 +103,7 @@ async def issue(
             expires_at=request.expires_at,
             store_codes=tuple(store.code for store in stores),
             replaced=replaced,
+            warning=capacity_warning(used=await organisations_connected(session), tier=deps.tier),
         )
 
 

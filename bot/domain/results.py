@@ -78,6 +78,8 @@ class ConsentLink:
     store_codes: tuple[str, ...]
     replaced: tuple[OpenLink, ...] = ()
     """The open links of these stores it withdrew, as they were."""
+    warning: str = ""
+    """What the agent should know before sending it (the app near its Xero connection limit)."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ def link_for_agent(link: ConsentLink, *, sealed_link: str, can_revoke: bool = Fa
             f"#{old.consent_request_id} ({', '.join(old.store_codes)})" for old in link.replaced
         )
         blocks.append(context(f"It replaces the earlier open link {escape(replaced)}."))
+    if link.warning:
+        blocks.insert(1, section(f":warning: {escape(link.warning)}"))
     return message(f"Consent link for {link.customer_name}: {link.url}", blocks)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -192,6 +193,25 @@ def test_the_agents_link_message_carries_the_link_and_the_buttons() -> None:
         assert "https://bot/connect/t0k" in json.dumps(message.blocks)
         actions = next(b for b in message.blocks if b["type"] == "actions")["elements"]
         assert [a["action_id"] for a in actions] == buttons
+
+
+def test_the_agents_link_message_warns_near_the_apps_xero_limit() -> None:
+    link = ConsentLink(
+        consent_request_id=4,
+        customer_id=1,
+        customer_name="Acme",
+        url="https://bot/connect/t0k",
+        expires_at=NOW + timedelta(hours=72),
+        store_codes=("S1",),
+        warning="The app has 4 of the 5 <Xero> organisations…",
+    )
+    message = link_for_agent(link, sealed_link="sealed")
+    assert_within_limits(message)
+    assert message.blocks[1]["text"]["text"] == (
+        ":warning: The app has 4 of the 5 &lt;Xero&gt; organisations…"
+    )
+    plain = link_for_agent(dataclasses.replace(link, warning=""), sealed_link="sealed")
+    assert ":warning:" not in json.dumps(plain.blocks)
 
 
 def test_listing_says_how_many_were_left_out() -> None:
