@@ -176,3 +176,26 @@ async def find_customer(deps: Dependencies, *, query: str) -> CustomerView:
     """The customer a query names, with their stores: what a card shows."""
     candidate = await domain.customers.identify(deps, query=query)
     return await domain.customers.get(deps, customer_id=candidate.id)
+
+
+async def connected_organisation(
+    deps: Dependencies,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    *,
+    name: str = "Acme",
+    organisation: str = "Acme Ltd",
+    user: str = "xero-user-1",
+    stores: int = 2,
+    plan_class: str = "STANDARD",
+) -> EmulatedOrganisation:
+    """Customer `name` with all its `stores` connected to a new organisation `organisation`
+    by Xero user `user` (a grant of its own for each new user)."""
+    customer = await registered(deps, cloudpos, name=name, stores=stores)
+    org = emulator.add_organisation(organisation, plan_class=plan_class)
+    token, view = await consented(deps, emulator, customer, [org], user=user)
+    choice = option_id(view, organisation)
+    await domain.choice.confirm(
+        deps, token=token, choices={store.code: choice for store in customer.stores}, actor=CUSTOMER
+    )
+    return org

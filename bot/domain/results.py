@@ -226,7 +226,8 @@ class ConnectionCheck:
     """What one connection check found, in counts (the scheduler records them per run)."""
 
     grants_checked: int = 0
-    """Active grants whose connections Xero listed."""
+    """Active grants checked completely: Xero listed their organisations and gave the
+    plans that were due."""
     connections_gone: int = 0
     """Organisations found disconnected on Xero's side (newly, by this check)."""
     plans_flagged: int = 0
@@ -239,3 +240,5 @@ class ConnectionCheck:
     """Of those, the ones unreachable for more than a day: their state is unknown."""
     calls_made: int = 0
     """Calls to Xero's API (connections and organisation; token refreshes not counted)."""
+    grants_need_reconnect: int = 0
+    """Grants Xero refused to renew (`invalid_grant`) during the check: marked needs-reconnect."""

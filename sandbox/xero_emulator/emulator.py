@@ -23,10 +23,11 @@ class XeroEmulator(EmulatorState):
     def app(self) -> Starlette:
         return build_app(self, sleep=self.sleep)
 
-    def transport(self) -> EmulatorTransport:
+    def transport(self, *, timeouts: bool = False) -> EmulatorTransport:
         """An httpx transport onto `app`, for the bot's real `XeroClient` in tests. It is
-        the one that loses the answers `lose_next_answers` picked."""
-        return EmulatorTransport(app=self.app)
+        the one that loses the answers `lose_next_answers` picked; with `timeouts`, it also
+        times out calls answered later than the client's read timeout (held ones)."""
+        return EmulatorTransport(app=self.app, timeouts=timeouts)
 
     def __repr__(self) -> str:
         return f"XeroEmulator(client_id={self.client_id!r}, app_name={self.app_name!r})"

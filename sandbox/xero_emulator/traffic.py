@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from typing import Any
 
 import httpx
 
@@ -70,10 +71,28 @@ class Traffic:
 
 
 class EmulatorTransport(httpx.ASGITransport):
-    """The emulator's app as an httpx transport, for the bot's real clients in tests."""
+    """The emulator's app as an httpx transport, for the bot's real clients in tests.
+
+    With `timeouts`, a call the app takes longer to answer than the client's read timeout
+    (one held, say) raises `httpx.ReadTimeout` as a real connection would; `ASGITransport`
+    itself waits for ever.
+    """
+
+    def __init__(self, *, timeouts: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._timeouts = timeouts
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await super().handle_async_request(request)
+        read = request.extensions.get("timeout", {}).get("read") if self._timeouts else None
+        if read is None:
+            response = await super().handle_async_request(request)
+        else:
+            try:
+                response = await asyncio.wait_for(super().handle_async_request(request), read)
+            except TimeoutError:
+                raise httpx.ReadTimeout(
+                    "the emulator did not answer within the client's timeout", request=request
+                ) from None
         if LOST_HEADER in response.headers:
             await response.aclose()
             raise httpx.ReadTimeout("the emulator lost this answer on purpose", request=request)
