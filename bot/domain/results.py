@@ -242,3 +242,24 @@ class ConnectionCheck:
     """Calls to Xero's API (connections and organisation; token refreshes not counted)."""
     grants_need_reconnect: int = 0
     """Grants Xero refused to renew (`invalid_grant`) during the check: marked needs-reconnect."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRunView:
+    """One run of a scheduled job, as recorded: when, by which process, how it ended."""
+
+    job: str
+    holder: str
+    """The process that ran it (host, process id and a random part)."""
+    started_at: datetime
+    finished_at: datetime | None = None
+    outcome: str | None = None
+    """ok, failed, or None while it runs (or when its process died before it finished)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the run counted (e.g. grants_checked), by name."""
+    error: str | None = None
+    """The error's class and a short message when it failed; never a credential."""
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
