@@ -8,6 +8,7 @@ names the variable and says what to put there, instead of a stack trace later.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class Settings:
     ineligible_plans: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_CLASSES))
     ineligible_editions: tuple[str, ...] = tuple(sorted(DEFAULT_INELIGIBLE_EDITIONS))
     metrics_token: str = field(default="", repr=False)
+    scheduled_jobs: bool = True
+    """Whether `serve` runs the scheduled jobs (keep-alive, the connection check) too."""
+    connection_check_interval: timedelta = timedelta(hours=6)
 
     @property
     def plan_policy(self) -> PlanPolicy:
@@ -129,6 +133,8 @@ class Settings:
                 env.get("XERO_INELIGIBLE_EDITIONS", ",".join(defaults.ineligible_editions))
             ),
             metrics_token=get("METRICS_TOKEN", ""),
+            scheduled_jobs=parse(_on_off, "SCHEDULED_JOBS", "on"),
+            connection_check_interval=parse(_hours, "CONNECTION_CHECK_HOURS", "6"),
         )
         if problems:
             raise SettingsError(_summary(problems))
@@ -254,11 +260,27 @@ def _positive_int(name: str, value: str) -> int:
     return int(value)
 
 
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
+
+
+def _on_off(name: str, value: str) -> bool:
+    if value.lower() in _ON:
+        return True
+    if value.lower() in _OFF:
+        return False
+    raise SettingsError(f"{name} must be on or off, got {value!r}.")
+
+
 def _hours(name: str, value: str) -> timedelta:
     try:
-        hours = float(value)
-    except ValueError:
-        hours = 0
-    if hours <= 0:
-        raise SettingsError(f"{name} must be a positive number of hours, got {value!r}.")
-    return timedelta(hours=hours)
+        return timedelta(hours=_positive_float(value))
+    except (ValueError, OverflowError):
+        raise SettingsError(f"{name} must be a positive number of hours, got {value!r}.") from None
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(value)
+    return number

@@ -147,3 +147,58 @@ def test_another_database_driver_is_refused_with_what_to_write() -> None:
         "DATABASE_URL uses the driver 'psycopg2'; the bot needs postgresql+asyncpg:// "
         "(or plain postgresql://)."
     )
+
+
+def test_scheduled_jobs_are_on_and_check_connections_every_six_hours_by_default() -> None:
+    settings = Settings.from_env(COMPLETE)
+    assert settings.scheduled_jobs is True
+    assert settings.connection_check_interval == timedelta(hours=6)
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [("off", False), ("OFF", False), ("0", False), ("on", True), ("true", True)]
+)
+def test_scheduled_jobs_can_be_turned_off(value: str, on: bool) -> None:
+    assert Settings.from_env(COMPLETE | {"SCHEDULED_JOBS": value}).scheduled_jobs is on
+
+
+def test_the_connection_check_interval_is_in_hours() -> None:
+    settings = Settings.from_env(COMPLETE | {"CONNECTION_CHECK_HOURS": "0.5"})
+    assert settings.connection_check_interval == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SCHEDULED_JOBS", "sometimes", "SCHEDULED_JOBS must be on or off, got 'sometimes'."),
+        (
+            "CONNECTION_CHECK_HOURS",
+            "0",
+            "CONNECTION_CHECK_HOURS must be a positive number of hours, got '0'.",
+        ),
+        (
+            "CONNECTION_CHECK_HOURS",
+            "soon",
+            "CONNECTION_CHECK_HOURS must be a positive number of hours, got 'soon'.",
+        ),
+        (
+            "CONNECTION_CHECK_HOURS",
+            "inf",
+            "CONNECTION_CHECK_HOURS must be a positive number of hours, got 'inf'.",
+        ),
+        (
+            "CONNECTION_CHECK_HOURS",
+            "nan",
+            "CONNECTION_CHECK_HOURS must be a positive number of hours, got 'nan'.",
+        ),
+        (
+            "CONSENT_LINK_HOURS",
+            "1e20",
+            "CONSENT_LINK_HOURS must be a positive number of hours, got '1e20'.",
+        ),
+    ],
+)
+def test_malformed_job_settings_are_one_line_each(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(COMPLETE | {name: value})
+    assert str(raised.value) == message
