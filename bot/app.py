@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from http import HTTPStatus
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot import scheduler
 from bot.common.metrics import HttpMetrics, metrics_endpoint, observe_slack, slack_labels
 from bot.common.vault import Vault
 from bot.domain import Dependencies
@@ -46,11 +47,14 @@ def create_app(
     deps: Dependencies | None = None,
     slack_client: AsyncWebClient | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    run_jobs: bool = False,
 ) -> Starlette:
-    """Build the application; without `service`, one is built from settings at start-up.
+    """Build the application; without `deps`, they are built from settings at start-up.
 
     Slack's endpoint is there when the Slack settings are; consent progress is then
-    reported in Slack, otherwise only logged.
+    reported in Slack, otherwise only logged. With `run_jobs` (as `serve` does), the
+    scheduled jobs run in the background while the application does, unless
+    SCHEDULED_JOBS is off.
     """
     slack_client = slack_client or _slack_client(settings)
     notifier = MeteredNotifier(SlackNotifier(slack_client) if slack_client else LoggingNotifier())
@@ -59,12 +63,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            if deps is not None:
-                app.state.deps = deps
-                yield
-                return
-            async with dependencies_for(settings, notifier=notifier) as built:
-                app.state.deps = built
+            async with AsyncExitStack() as stack:
+                if deps is not None:
+                    app.state.deps = deps
+                else:
+                    built = dependencies_for(settings, notifier=notifier)
+                    app.state.deps = await stack.enter_async_context(built)
+                if run_jobs:
+                    await stack.enter_async_context(scheduler.running(app.state.deps, settings))
                 yield
         finally:
             await readiness.aclose()

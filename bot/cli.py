@@ -131,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         await _require_current_schema(settings)
-        app = create_app(settings)
+        app = create_app(settings, run_jobs=True)
         config = serve_config(app, host=args.host, port=args.port, settings=settings)
         if not settings.slack_app_token:
             await uvicorn.Server(config).serve()

@@ -25,6 +25,8 @@ DESCRIPTIONS = {
     "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-For is believed (127.0.0.1; none)",
     "XERO_INELIGIBLE_PLANS": "organisation classes that cannot connect (DEMO,IGNITE,…)",
     "METRICS_TOKEN": "serve GET /metrics to `Authorization: Bearer <this>` (off when unset)",
+    "SCHEDULED_JOBS": "off: only serve, run no keep-alive or connection check (on)",
+    "CONNECTION_CHECK_HOURS": "hours between connection checks (6)",
     "LOG_FORMAT": "text (default) or json",
 }
 
@@ -40,6 +42,8 @@ SERVE_OPTIONAL = (
     "FORWARDED_ALLOW_IPS",
     "XERO_INELIGIBLE_PLANS",
     "METRICS_TOKEN",
+    "SCHEDULED_JOBS",
+    "CONNECTION_CHECK_HOURS",
     "LOG_FORMAT",
 )
 SERVE = ((*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS), SERVE_OPTIONAL)
