@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -15,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_help
+from bot import cli_help, scheduler
 from bot.common.redaction import install_redaction
 from bot.common.vault import Vault, VaultError
 from bot.domain import grants
 from bot.domain.errors import DomainError
 from bot.domain.grants import KeepAliveReport
+from bot.domain.results import ConnectionCheck
 from bot.logformat import configure_logging, log_format
 from bot.maintenance import rotate_keys
 from bot.services import dependencies_for
@@ -118,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=_positive_int, default=30, help="refresh grants unused this long (30)"
     )
     keep_alive.set_defaults(run=_keep_alive)
+
+    check = command(
+        "check-connections",
+        "check every Xero connection now, as `serve` does every CONNECTION_CHECK_HOURS, "
+        "and print what it found",
+        cli_help.CHECK_CONNECTIONS,
+    )
+    check.set_defaults(run=_check_connections)
     return parser
 
 
@@ -261,6 +271,32 @@ def _keep_alive(args: argparse.Namespace) -> int:
         f"{report.revoked} grants left with no organisation ({report.not_revoked} could not be)."
     )
     return 1 if report.failed or report.not_revoked else 0
+
+
+def _check_connections(_args: argparse.Namespace) -> int:
+    """One line per count; exit 1 with one line when the check could not be made."""
+    settings = Settings.from_env(required=ALL_SERVICE_SETTINGS)
+
+    async def run() -> ConnectionCheck | None:
+        await _require_current_schema(settings)
+        async with dependencies_for(settings) as deps:
+            return await scheduler.run_now(deps, scheduler.connection_check_job(settings))
+
+    try:
+        check = asyncio.run(run())
+    except DomainError as error:
+        print(f"xero-bot: the connection check failed: {error.message}", file=sys.stderr)
+        return 1
+    if check is None:
+        print(
+            "xero-bot: another process is running the connection check right now; try again "
+            "once it has finished.",
+            file=sys.stderr,
+        )
+        return 1
+    for name, value in dataclasses.asdict(check).items():
+        print(f"{name.replace('_', ' ')}: {value}")
+    return 0
 
 
 async def _require_current_schema(settings: Settings) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -12,9 +15,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
+from bot.domain import health
+from bot.domain.errors import ExternalServiceError
+from bot.domain.results import ConnectionCheck
 from bot.settings import ALL_SERVICE_SETTINGS, generate_encryption_key
-from storage.engine import create_engine
+from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import is_current
+from storage.models import JobLease
 from tests.conftest import (
     POSTGRES_URL,
     XERO_API_URL,
@@ -185,3 +192,104 @@ def test_command_help_lists_the_variables_it_reads(
         assert f"    {name} " in required_part
     for name in optional:
         assert f"    {name} " in optional_part
+
+
+def _ours(err: str) -> list[str]:
+    """stderr without the log lines (the schema check logs Alembic's)."""
+    return [line for line in err.splitlines() if not line[:4].isdigit()]
+
+
+def _job_runs(database: Path) -> list[tuple[str, str | None, str | None]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT job, outcome, error FROM job_runs ORDER BY id").fetchall()
+
+
+def test_check_connections_prints_a_line_per_count_and_records_the_run(
+    environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["check-connections"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"{field.name.replace('_', ' ')}: 0" for field in fields(ConnectionCheck)]
+    assert lines[0] == "grants checked: 0"
+    assert _job_runs(environment) == [("connection-check", "ok", None)]
+
+
+def test_a_connection_check_that_fails_is_one_line_and_exit_1(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def failing(_deps: object, **_options: object) -> ConnectionCheck:
+        raise ExternalServiceError("Xero is not answering. Try again later.", retryable=True)
+
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(health, "check_connections", failing)
+    assert main(["check-connections"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert _ours(captured.err) == [
+        "xero-bot: the connection check failed: Xero is not answering. Try again later."
+    ]
+    assert _job_runs(environment) == [
+        (
+            "connection-check",
+            "failed",
+            "ExternalServiceError: Xero is not answering. Try again later.",
+        )
+    ]
+
+
+def test_check_connections_while_another_process_runs_it_is_one_line_and_exit_1(
+    environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+
+    async def taken() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{environment}")
+        try:
+            async with transaction(session_factory(engine)) as session:
+                session.add(
+                    JobLease(
+                        job="connection-check",
+                        holder="serve-replica",
+                        expires_at=datetime.now(UTC) + timedelta(minutes=5),
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(taken())
+    assert main(["check-connections"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert _ours(captured.err) == [
+        "xero-bot: another process is running the connection check right now; try again "
+        "once it has finished."
+    ]
+    assert _job_runs(environment) == []
+
+
+def test_check_connections_before_migrate_creates_no_database_file(
+    environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-connections"]) == 2
+    assert not environment.exists()
+    assert "run `xero-bot migrate` first" in capsys.readouterr().err
+
+
+def test_check_connections_and_serve_help_list_the_variables_they_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["check-connections", "--help"])
+    required_part, _, optional_part = capsys.readouterr().out.partition("  optional:")
+    for name in ALL_SERVICE_SETTINGS:
+        assert f"    {name} " in required_part
+    assert "    DATABASE_URL " in optional_part
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    _, _, optional_part = capsys.readouterr().out.partition("  optional:")
+    assert "    SCHEDULED_JOBS " in optional_part
+    assert "    CONNECTION_CHECK_HOURS " in optional_part
