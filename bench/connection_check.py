@@ -8,8 +8,9 @@ side and 1% downgraded to Starter. For each size and backend (a SQLite file, and
 when `--postgres` answers) a fresh database is migrated and seeded directly (customers,
 one store per organisation, grants holding the emulator's tokens, connections, links), then
 `domain.health.check_connections` runs twice, each in a fresh process so its peak RSS is its
-own: first with every plan due (a connections call per grant and an organisation call per
-connection), then again straight after (plans not due: a connections call per grant).
+own (VmHWM, reset just before the check): first with every plan due (a connections call per
+grant and an organisation call per connection), then again straight after (plans not due:
+a connections call per grant).
 
 Figures per run: wall time, grants per second, the Xero calls the emulator received (by
 endpoint, retries included) and the check's own `calls_made`, the counts found, and the
@@ -26,7 +27,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import resource
 import tempfile
 import time
 import uuid
@@ -223,13 +223,21 @@ async def drop_postgres_database(admin_url: str, database_url: str) -> None:
 # --- the checking process ----------------------------------------------------------------------
 
 
-def rss_kib() -> int:
-    """This process's resident set now, in KiB."""
+def status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (VmRSS now, VmHWM its peak),
+    in KiB. Not `ru_maxrss`: that survives the exec of a spawned process, so it would show
+    the parent's peak."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     return 0
+
+
+def reset_peak() -> None:
+    """Start VmHWM again from the current RSS (Linux 4.0+)."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
 
 
 def run_check(conn: Connection, database_url: str, key: str, xero_url: str) -> None:
@@ -263,7 +271,8 @@ async def _check(database_url: str, key: str, xero_url: str) -> dict[str, Any]:
     )
     async with httpx.AsyncClient(base_url=xero_url) as bench:
         before = (await bench.get("/bench/calls")).json()
-        rss_before = rss_kib()
+        rss_before = status_kib("VmRSS")
+        reset_peak()
         started, cpu = time.perf_counter(), time.process_time()
         result = await domain.health.check_connections(deps)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -277,7 +286,7 @@ async def _check(database_url: str, key: str, xero_url: str) -> dict[str, Any]:
         "calls": {endpoint: after[endpoint] - before[endpoint] for endpoint in ENDPOINTS},
         "result": result,
         "rss_before": rss_before,
-        "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_peak": status_kib("VmHWM"),
     }
 
 
