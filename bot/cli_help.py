@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "METRICS_TOKEN": "serve GET /metrics to `Authorization: Bearer <this>` (off when unset)",
     "SCHEDULED_JOBS": "off: only serve, run no keep-alive or connection check (on)",
     "CONNECTION_CHECK_HOURS": "hours between connection checks (6)",
+    "XERO_APP_TIER": "the app's Xero tier, for its connection limit (starter)",
     "LOG_FORMAT": "text (default) or json",
 }
 
@@ -44,6 +45,7 @@ SERVE_OPTIONAL = (
     "METRICS_TOKEN",
     "SCHEDULED_JOBS",
     "CONNECTION_CHECK_HOURS",
+    "XERO_APP_TIER",
     "LOG_FORMAT",
 )
 SERVE = ((*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS), SERVE_OPTIONAL)

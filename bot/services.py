@@ -33,6 +33,7 @@ async def dependencies_for(
             public_base_url=settings.public_base_url,
             plans=settings.plan_policy,
             consent_link_lifetime=settings.consent_link_lifetime,
+            tier=settings.xero_app_tier,
             notifier=notifier or LoggingNotifier(),
         )
     finally:

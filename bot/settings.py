@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.domain.plans import DEFAULT_INELIGIBLE_CLASSES, DEFAULT_INELIGIBLE_EDITIONS, PlanPolicy
+from bot.domain.tiers import XeroTier
 
 _T = TypeVar("_T")
 
@@ -64,6 +65,8 @@ class Settings:
     scheduled_jobs: bool = True
     """Whether `serve` runs the scheduled jobs (keep-alive, the connection check) too."""
     connection_check_interval: timedelta = timedelta(hours=6)
+    xero_app_tier: XeroTier = XeroTier.STARTER
+    """The app's Xero tier, whose connection limit issuing a link warns about from 80%."""
 
     @property
     def plan_policy(self) -> PlanPolicy:
@@ -135,6 +138,7 @@ class Settings:
             metrics_token=get("METRICS_TOKEN", ""),
             scheduled_jobs=parse(_on_off, "SCHEDULED_JOBS", "on"),
             connection_check_interval=parse(_hours, "CONNECTION_CHECK_HOURS", "6"),
+            xero_app_tier=parse(_tier, "XERO_APP_TIER", "starter"),
         )
         if problems:
             raise SettingsError(_summary(problems))
@@ -270,6 +274,14 @@ def _on_off(name: str, value: str) -> bool:
     if value.lower() in _OFF:
         return False
     raise SettingsError(f"{name} must be on or off, got {value!r}.")
+
+
+def _tier(name: str, value: str) -> XeroTier:
+    try:
+        return XeroTier(value.strip().lower())
+    except ValueError:
+        tiers = ", ".join(tier.value for tier in XeroTier)
+        raise SettingsError(f"{name} must be one of {tiers}, got {value!r}.") from None
 
 
 def _hours(name: str, value: str) -> timedelta:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.tiers import XeroTier
 from bot.settings import ALL_SERVICE_SETTINGS, Settings, SettingsError, generate_encryption_key
 
 KEY = generate_encryption_key()
@@ -202,3 +203,20 @@ def test_malformed_job_settings_are_one_line_each(name: str, value: str, message
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(COMPLETE | {name: value})
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "tier"),
+    [(None, XeroTier.STARTER), ("core", XeroTier.CORE), (" Plus ", XeroTier.PLUS)],
+)
+def test_the_xero_app_tier_is_starter_unless_said(value: str | None, tier: XeroTier) -> None:
+    env = COMPLETE if value is None else COMPLETE | {"XERO_APP_TIER": value}
+    assert Settings.from_env(env).xero_app_tier == tier
+
+
+def test_an_unknown_xero_app_tier_is_one_line_naming_the_tiers() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(COMPLETE | {"XERO_APP_TIER": "gold"})
+    assert str(raised.value) == (
+        "XERO_APP_TIER must be one of starter, core, plus, advanced, enterprise, got 'gold'."
+    )
