@@ -3,15 +3,18 @@
 Serve `create_app(workspace)` (e.g. with uvicorn on loopback), set `workspace.base_url` to
 its root, and give the bot `AsyncWebClient(token=workspace.bot_token,
 base_url=f"{workspace.base_url}/api/")`. `SlackDriver` plays the person in Slack: it
-sends the bot slash commands, clicks, selections and modal submissions, signed like Slack's.
+sends the bot slash commands, clicks, selections, modal submissions and App Home openings,
+signed like Slack's.
 """
 
 from .api import create_app
 from .driver import SlackDriver
-from .models import ApiCall, Message, ModalView, WorkspaceError
+from .models import ApiCall, HomeView, Message, ModalView, WorkspaceError
 from .requests import (
     SignedRequest,
+    app_home_opened,
     block_actions,
+    event_callback,
     sign,
     slash_command,
     view_closed,
@@ -21,14 +24,17 @@ from .workspace import Workspace
 
 __all__ = [
     "ApiCall",
+    "HomeView",
     "Message",
     "ModalView",
     "SignedRequest",
     "SlackDriver",
     "Workspace",
     "WorkspaceError",
+    "app_home_opened",
     "block_actions",
     "create_app",
+    "event_callback",
     "sign",
     "slash_command",
     "view_closed",

@@ -11,7 +11,14 @@ import httpx
 
 from . import blocks as kit
 from .models import Message, ModalView
-from .requests import SignedRequest, block_actions, slash_command, view_closed, view_submission
+from .requests import (
+    SignedRequest,
+    app_home_opened,
+    block_actions,
+    slash_command,
+    view_closed,
+    view_submission,
+)
 from .workspace import Workspace
 
 Send = Callable[[SignedRequest], Awaitable[httpx.Response]]
@@ -24,6 +31,7 @@ class SlackDriver:
 
     `send` delivers a request to the bot's request URL, e.g.
     `lambda r: client.post("/slack/events", content=r.body, headers=r.headers)`.
+    `open_home` opens the app's Home tab (an `app_home_opened` event).
     Each request gets a fresh trigger id and (for messages) a response URL from the
     workspace. Selections are kept per message and per modal and sent as `state.values`.
     A command's ack with text/blocks shows like Slack shows it (ephemeral unless
@@ -36,6 +44,7 @@ class SlackDriver:
         self.signing_secret = signing_secret
         self.send = send
         self._state: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+        self._events = 0
 
     def state_of(self, target: Target) -> dict[str, dict[str, Any]]:
         """The selections made so far in a message or modal, as `state.values`."""
@@ -157,6 +166,27 @@ class SlackDriver:
             team_id=ws.team_id,
             view=self._view_payload(view),
             is_cleared=clear,
+        )
+        return await self.send(request)
+
+    async def open_home(self, user_id: str, *, tab: str = "home") -> httpx.Response:
+        """The user opens the app's Home tab (or `tab="messages"`): Slack sends the bot an
+        `app_home_opened` event, with the Home view published for them before, if any. The
+        bot answers by publishing a view (`workspace.home_of(user_id)`), after its ack."""
+        ws = self.workspace
+        self._events += 1
+        home = ws.home_of(user_id)
+        request = app_home_opened(
+            signing_secret=self.signing_secret,
+            user_id=user_id,
+            channel_id=ws.dm_channel(user_id),
+            event_id=f"Ev{self._events:08d}",
+            tab=tab,
+            view=None
+            if home is None
+            else home.as_api(team_id=ws.team_id, app_id=ws.app_id, bot_id=ws.bot_id),
+            team_id=ws.team_id,
+            bot_user_id=ws.bot_user_id,
         )
         return await self.send(request)
 

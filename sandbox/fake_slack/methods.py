@@ -121,6 +121,12 @@ def views_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return _view_answer(ws, view)
 
 
+def views_publish(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    user_id = _required(args, "user_id")
+    home = ws.publish_home(user_id, args.get("view"), hash=args.get("hash") or None)
+    return {"view": home.as_api(team_id=ws.team_id, app_id=ws.app_id, bot_id=ws.bot_id)}
+
+
 def usergroup_users(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     group = ws.usergroups.get(str(args.get("usergroup") or ""))
     if group is None:
@@ -164,6 +170,7 @@ METHODS: dict[str, Handler] = {
     "views.open": views_open,
     "views.push": views_push,
     "views.update": views_update,
+    "views.publish": views_publish,
     "usergroups.users.list": usergroup_users,
     "users.info": users_info,
     "conversations.open": conversations_open,

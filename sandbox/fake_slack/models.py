@@ -106,6 +106,39 @@ class ModalView:
         return payload
 
 
+@dataclass
+class HomeView:
+    """The App Home view last published for one user (views.publish)."""
+
+    id: str
+    hash: str
+    user: str
+    view: dict[str, Any]
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.view.get("blocks") or [])
+
+    def as_api(self, *, team_id: str, app_id: str, bot_id: str) -> dict[str, Any]:
+        """The view object Slack returns from views.publish and sends with app_home_opened."""
+        payload = copy.deepcopy(self.view)
+        payload.update(
+            id=self.id,
+            hash=self.hash,
+            team_id=team_id,
+            app_id=app_id,
+            bot_id=bot_id,
+            type="home",
+            callback_id=str(self.view.get("callback_id") or ""),
+            private_metadata=str(self.view.get("private_metadata") or ""),
+            external_id=str(self.view.get("external_id") or ""),
+            root_view_id=self.id,
+            previous_view_id=None,
+            state={"values": {}},
+        )
+        return payload
+
+
 @dataclass(frozen=True)
 class ApiCall:
     """A Web API call (or a post to a response URL: method "response_url") the bot made.

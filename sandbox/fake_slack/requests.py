@@ -23,14 +23,20 @@ class SignedRequest:
     headers: dict[str, str]
 
 
-def sign(*, signing_secret: str, body: str, timestamp: int | None = None) -> SignedRequest:
+def sign(
+    *,
+    signing_secret: str,
+    body: str,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> SignedRequest:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body)
     assert signature is not None  # None only without a signing secret
     return SignedRequest(
         body=body,
         headers={
-            "content-type": "application/x-www-form-urlencoded",
+            "content-type": content_type,
             "x-slack-request-timestamp": stamp,
             "x-slack-signature": signature,
         },
@@ -181,3 +187,76 @@ def view_closed(
         "enterprise": None,
     }
     return _payload(signing_secret, payload, timestamp)
+
+
+def event_callback(
+    *,
+    signing_secret: str,
+    event: dict[str, Any],
+    event_id: str,
+    team_id: str = "T0SANDBOX",
+    bot_user_id: str = "U0BOT",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """An Events API delivery: a JSON body wrapping `event`, as Slack posts it."""
+    now = int(time.time()) if timestamp is None else timestamp
+    payload = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "api_app_id": API_APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{event_id}",
+    }
+    body = json.dumps(payload, separators=(",", ":"))
+    return sign(
+        signing_secret=signing_secret,
+        body=body,
+        timestamp=timestamp,
+        content_type="application/json",
+    )
+
+
+def app_home_opened(
+    *,
+    signing_secret: str,
+    user_id: str,
+    channel_id: str,
+    event_id: str,
+    tab: str = "home",
+    view: dict[str, Any] | None = None,
+    team_id: str = "T0SANDBOX",
+    bot_user_id: str = "U0BOT",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """The user opened the app's Home (or Messages) tab; `view` is the Home view published
+    for them before, which Slack includes when there is one."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = view
+    return event_callback(
+        signing_secret=signing_secret,
+        event=event,
+        event_id=event_id,
+        team_id=team_id,
+        bot_user_id=bot_user_id,
+        timestamp=timestamp,
+    )

@@ -1,4 +1,5 @@
-"""Modal view stacks (views.open / push / update, submissions closing them), for `Workspace`."""
+"""Modal view stacks (views.open / push / update, submissions closing them), for `Workspace`;
+its App Home views come from `HomeTabs`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from .calls import CallLog
+from .home import HomeTabs
 from .models import ModalView, WorkspaceError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def check_view(view: Any) -> dict[str, Any]:
     return copy.deepcopy(view)
 
 
-class ViewStacks(CallLog):
+class ViewStacks(HomeTabs):
     """Each user's modals; a stack is the views sharing a `root_view_id`."""
 
     _serial: int

@@ -14,9 +14,9 @@ class Workspace(ViewStacks):
     """One Slack team with our bot installed: users, channels, messages, modals, calls.
 
     Messages are kept in posting order; a console renders `messages(channel)`, each thread's
-    `replies(...)`, the `ephemeral(channel, user)` messages and `views_of(user)`. Every
-    change bumps `revision`; `await changed(since)` wakes on the next one. Use it from one
-    event loop (the one serving `api.create_app(workspace)`).
+    `replies(...)`, the `ephemeral(channel, user)` messages, `views_of(user)` and
+    `home_of(user)`. Every change bumps `revision`; `await changed(since)` wakes on the next
+    one. Use it from one event loop (the one serving `api.create_app(workspace)`).
     """
 
     def __init__(
