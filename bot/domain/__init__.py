@@ -5,11 +5,23 @@ arguments (`links.issue(deps, customer_id=…, store_codes=…, actor=…)`), an
 results or a `DomainError` whose message is for people.
 """
 
-from . import audit, choice, consent, customers, grants, health, links, organisations, pages
+from . import (
+    attention,
+    audit,
+    choice,
+    consent,
+    customers,
+    grants,
+    health,
+    links,
+    organisations,
+    pages,
+)
 from .dependencies import Dependencies
 
 __all__ = [
     "Dependencies",
+    "attention",
     "audit",
     "choice",
     "consent",

@@ -54,6 +54,8 @@ only once you confirm
 • `/xero disconnect <customer> <organisation>` — e.g. `/xero disconnect "Acme Bikes" "Acme Ltd"`
 • `/xero audit <customer>` — what was done for the customer, latest first
 • `/xero links [customer]` — consent links still waiting for customers, oldest first
+• `/xero attention` — what needs the helpdesk now: broken stores, links about to expire, \
+plans Xero cannot integrate, the connection limit, the scheduled jobs (also on the bot's Home tab)
 A customer is their number (`12` or `#12`) or their name; put names with spaces in quotes \
 when more words follow."""
 

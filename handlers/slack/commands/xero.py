@@ -9,9 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import audit, customers, organisations
+from bot.domain import attention, audit, customers, organisations
 from bot.domain.errors import Ambiguous, InvalidRequest
 from bot.domain.results import CustomerCandidate
+from handlers.slack.blocks.attention import attention_message
 from handlers.slack.blocks.audit import audit_message
 from handlers.slack.blocks.common import clip, escape
 from handlers.slack.blocks.customers import (
@@ -119,6 +120,19 @@ async def waiting(turn: Turn, invocation: Invocation) -> None:
     await show_waiting(turn, customer)
 
 
+ATTENTION_SHOWN = 60
+"""Broken stores read for one message: more than its 50 blocks hold when each is another
+customer's; the message counts what it leaves out."""
+
+
+async def needs_attention(turn: Turn, invocation: Invocation) -> None:
+    """`attention`: what needs the helpdesk now, everyone's (the App Home shows it too)."""
+    if invocation.words:
+        raise InvalidRequest("`/xero attention` takes no customer: it lists what needs anyone.")
+    found = await attention.overview(turn.deps, limit=ATTENTION_SHOWN)
+    await turn.reply(attention_message(found))
+
+
 async def disconnect(turn: Turn, invocation: Invocation) -> None:
     """Admins only: `typed_disconnect` refuses anyone else before the command runs."""
     customer, rest = await _customer_and_rest(turn, invocation, then="summary")
@@ -168,5 +182,6 @@ SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {
     "audit": audit_trail,
     "link": link,
     "links": waiting,
+    "attention": needs_attention,
     "disconnect": disconnect,
 }
