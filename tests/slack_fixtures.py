@@ -20,7 +20,7 @@ from bot.services import xero_client
 from handlers.slack import ids
 from handlers.slack.notifier import SlackNotifier
 from sandbox.cloudpos_emulator import CloudPosEmulator
-from sandbox.fake_slack import Message, SignedRequest, SlackDriver, Workspace
+from sandbox.fake_slack import HomeView, Message, SignedRequest, SlackDriver, Workspace
 from sandbox.fake_slack import create_app as create_fake_slack
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import session_factory
@@ -144,3 +144,12 @@ async def connected_through_xero(
         choices={store.code: organisation.connection_id for store in view.stores},
         actor="customer",
     )
+
+
+async def published_home(slack: Slack, user: str, *, count: int = 1) -> HomeView:
+    """`user`'s App Home once the bot has published Home views `count` times in all (the
+    bot publishes after acknowledging `app_home_opened`)."""
+    await slack.workspace.wait_for("views.publish", count=count)
+    home = slack.workspace.home_of(user)
+    assert home is not None, [str(call) for call in slack.workspace.calls_to("views.publish")]
+    return home

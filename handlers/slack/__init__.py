@@ -1,6 +1,6 @@
-"""The Slack front door: Bolt's `AsyncApp` with the `/xero` command, buttons and modals.
+"""The Slack front door: Bolt's `AsyncApp` with `/xero`, buttons, modals and the App Home.
 
-Listeners are grouped by kind (commands, actions, views), each package with a
+Listeners are grouped by kind (commands, actions, views, events), each package with a
 `register(app)`. Every listener acknowledges first; slow work follows and answers through
 `respond` or the Web API. Errors end in one handler that shows the agent a short message.
 """
@@ -18,9 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import audit
 
-from . import actions, commands, views
+from . import actions, commands, events, views
 from .access import AccessPolicy
 from .errors import Surface, report
+from .events.home import HELPDESK_KEY, opens_home
 from .runtime import RUNTIME_KEY, Runtime, actor_of
 
 REFUSED = (
@@ -53,7 +54,11 @@ def build_slack_app(*, signing_secret: str, client: AsyncWebClient, runtime: Run
         context[RUNTIME_KEY] = runtime
         user_id = context.user_id or ""
         if user_id and await runtime.access.is_helpdesk(user_id, client):
+            context[HELPDESK_KEY] = True
             context["is_admin"] = await runtime.access.is_admin(user_id, client)
+            return await next()
+        if opens_home(body):
+            context[HELPDESK_KEY] = False  # not an attempt: their Home says whom to ask
             return await next()
         attempted = str(body.get("command") or body.get("type") or "request")
         await audit.record_refusal(
@@ -78,6 +83,7 @@ def build_slack_app(*, signing_secret: str, client: AsyncWebClient, runtime: Run
     commands.register(app)
     actions.register(app)
     views.register(app)
+    events.register(app)
     return app
 
 

@@ -48,5 +48,6 @@ def test_the_bot_asks_only_for_the_scopes_it_uses() -> None:
         "chat_update",
         "views_open",
         "views_update",
+        "views_publish",
         "usergroups_users_list",
     }, used
