@@ -18,13 +18,13 @@ from storage.models import (
     ConnectionStatus,
     ConsentRequest,
     Customer,
-    JobRun,
     Store,
     StoreLink,
     StoreStatus,
     XeroConnection,
 )
 
+from ._job_runs import last_runs_in
 from ._queries import OPEN_CONSENT_STATUSES, organisations_connected
 from ._requests import open_link
 from ._session import transaction
@@ -138,7 +138,7 @@ async def overview(deps: Dependencies, *, limit: int = 20) -> Attention:
         expiring, expiring_total = await _links(deps, session, limit=limit, expiring=True)
         plans, plans_total = await _flagged_plans(session, limit=limit)
         used = await organisations_connected(session)
-        jobs = await _last_runs(session)
+        jobs = await last_runs_in(session)
     return Attention(
         as_of=now,
         customers=customers,
@@ -315,22 +315,3 @@ async def _flagged_plans(
 
 
 # --- the jobs --------------------------------------------------------------------------
-
-
-async def _last_runs(session: AsyncSession) -> tuple[JobRunView, ...]:
-    """The latest run of each job that ever ran, by job name: what `jobs.last_runs` reads,
-    read here within the overview's own transaction."""
-    latest = select(func.max(JobRun.id)).group_by(JobRun.job).scalar_subquery()
-    found = await session.scalars(select(JobRun).where(JobRun.id.in_(latest)).order_by(JobRun.job))
-    return tuple(
-        JobRunView(
-            job=row.job,
-            holder=row.holder,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            outcome=row.outcome,
-            counts=dict(row.counts or {}),
-            error=row.error,
-        )
-        for row in found
-    )

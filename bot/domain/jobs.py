@@ -20,13 +20,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.common.redaction import redact
 from storage.models import JobLease, JobRun
 
+from ._job_runs import job_run_view, last_runs_in
 from ._session import transaction
 from .dependencies import Dependencies
 from .errors import DomainError
@@ -134,19 +135,15 @@ async def run(
 
 async def last_runs(deps: Dependencies) -> tuple[JobRunView, ...]:
     """The latest run of each job that ever ran, by job name."""
-    latest = select(func.max(JobRun.id)).group_by(JobRun.job).scalar_subquery()
     async with transaction(deps, read_only=True) as session:
-        found = await session.scalars(
-            select(JobRun).where(JobRun.id.in_(latest)).order_by(JobRun.job)
-        )
-        return tuple(_view(row) for row in found)
+        return await last_runs_in(session)
 
 
 async def last_run(deps: Dependencies, *, job: str) -> JobRunView | None:
     """The latest run of `job`, or None when it never ran."""
     async with transaction(deps, read_only=True) as session:
         row = await _latest(session, job)
-        return None if row is None else _view(row)
+        return None if row is None else job_run_view(row)
 
 
 def counts_of(result: object) -> dict[str, int]:
@@ -238,15 +235,3 @@ async def _heartbeat(deps: Dependencies, job: str, holder: str, lease_for: timed
         if not kept:
             log.warning("the lease on job %s ran out and was taken over while it ran", job)
             return
-
-
-def _view(row: JobRun) -> JobRunView:
-    return JobRunView(
-        job=row.job,
-        holder=row.holder,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        outcome=row.outcome,
-        counts=dict(row.counts or {}),
-        error=row.error,
-    )
