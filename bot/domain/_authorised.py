@@ -153,6 +153,7 @@ async def _upsert_connection(
     connection.tenant_type = tenant.tenant_type
     connection.auth_event_id = tenant.auth_event_id
     connection.status = ConnectionStatus.ACTIVE
+    connection.gone_since = None
     connection.updated_at = deps.clock()
     if organisation is not None:
         connection.plan_class = organisation.plan_class

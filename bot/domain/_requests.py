@@ -230,10 +230,24 @@ def close_request(
                 set_store_status(deps, store, StoreStatus.NOT_CONNECTED)
 
 
+NO_LONGER_AUTHORISED = (
+    "Xero no longer accepts the authorisation: the customer must connect again with a new link."
+)
+"""The reason a store needs reconnecting when nothing more precise is known."""
+
+
 def set_store_status(deps: Dependencies, store: Store, status: StoreStatus) -> None:
-    if store.status != status:
-        store.status = status
-        store.status_changed_at = deps.clock()
+    """The one way a store's state changes. Connected again, it needs no attention any more;
+    needing reconnection, it says why (unless a more precise reason is already there)."""
+    if store.status == status:
+        return
+    store.status = status
+    store.status_changed_at = deps.clock()
+    if status == StoreStatus.CONNECTED:
+        store.attention_reason = store.attention_since = None
+    elif status == StoreStatus.NEEDS_RECONNECT and store.attention_reason is None:
+        store.attention_reason = NO_LONGER_AUTHORISED
+        store.attention_since = deps.clock()
 
 
 async def consent_view(

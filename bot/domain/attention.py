@@ -26,7 +26,7 @@ from storage.models import (
 
 from ._job_runs import last_runs_in
 from ._queries import OPEN_CONSENT_STATUSES, organisations_connected
-from ._requests import open_link
+from ._requests import NO_LONGER_AUTHORISED, open_link
 from ._session import transaction
 from .dependencies import Dependencies
 from .jobs import FAILED
@@ -35,10 +35,6 @@ from .tiers import WARN_AT, capacity_warning
 
 EXPIRING_WITHIN = timedelta(days=1)
 """A waiting link that runs out sooner than this is listed as expiring."""
-NO_LONGER_AUTHORISED = (
-    "Xero no longer accepts the authorisation: the customer must connect again with a new link."
-)
-"""The reason given for a store that needs reconnecting when nothing more precise is known."""
 
 
 @dataclass(frozen=True, kw_only=True)
