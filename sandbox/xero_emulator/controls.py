@@ -66,6 +66,10 @@ def _same_origin(request: Request) -> bool:
     return origin in (None, "null") or urlsplit(origin).netloc == request.url.netloc
 
 
+PLAN_CLASSES = ("STANDARD", "PREMIUM", "STARTER", "TRIAL", "DEMO")
+"""What the page offers: plans that can be integrated, and ones that cannot."""
+
+
 class Controls:
     def __init__(self, state: EmulatorState) -> None:
         self._state = state
@@ -99,6 +103,16 @@ class Controls:
         async def act(form: dict[str, str]) -> None:
             if not self._state.disconnect_organisation(form.get("tenant_id", "")):
                 raise BadForm("the app is not connected to that organisation")
+
+        return await self._handle(request, act)
+
+    async def change_plan(self, request: Request) -> Response:
+        async def act(form: dict[str, str]) -> None:
+            plan = form.get("plan_class", "")
+            if plan not in PLAN_CLASSES:
+                raise BadForm(f"plan_class must be one of {list(PLAN_CLASSES)}")
+            if not self._state.change_plan(form.get("tenant_id", ""), plan):
+                raise BadForm("there is no such organisation")
 
         return await self._handle(request, act)
 

@@ -103,6 +103,15 @@ class Directory:
                 self._users[user_id].tenant_ids.append(organisation.tenant_id)
             return organisation
 
+    def change_plan(self, tenant_id: str, plan_class: str) -> bool:
+        """The organisation moves to another plan (`Organisation.Class`), as at Xero."""
+        with self._lock:
+            organisation = self._organisations.get(tenant_id)
+            if organisation is None:
+                return False
+            organisation.plan_class = plan_class
+            return True
+
     def invite(self, user_id: str, tenant_ids: Sequence[str]) -> None:
         """`user_id` may authorise these organisations too, as a user invited to them."""
         with self._lock:

@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from .answers import Sleep, root
 from .api import Api, xero_datetime
-from .controls import FAULT_STATUSES, Controls
+from .controls import FAULT_STATUSES, PLAN_CLASSES, Controls
 from .faults import ENDPOINTS, Endpoint
 from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
 from .state import EmulatorState
@@ -65,6 +65,7 @@ class _StatusPage:
             "endpoints": sorted(ENDPOINTS),
             "fault_statuses": FAULT_STATUSES,
             "controls": root(request) + "/controls",
+            "plan_classes": PLAN_CLASSES,
         }
         return self._templates.TemplateResponse(request, "home.html", context)
 
@@ -96,6 +97,7 @@ def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlett
             Route("/controls/faults", controls.add_fault, methods=["POST"]),
             Route("/controls/faults/clear", controls.clear_faults, methods=["POST"]),
             Route("/controls/disconnect", controls.disconnect, methods=["POST"]),
+            Route("/controls/plan", controls.change_plan, methods=["POST"]),
             Route(AUTHORIZE_PATH, identity.authorize_page, methods=["GET"]),
             Route(AUTHORIZE_PATH, identity.authorize_submit, methods=["POST"]),
             Route(TOKEN_PATH, observed("token", identity.token), methods=["POST"]),

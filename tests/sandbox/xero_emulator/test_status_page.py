@@ -115,6 +115,31 @@ async def test_the_status_pages_disconnect_removes_the_app_from_that_organisatio
     assert again.text == "Bad request: the app is not connected to that organisation"
 
 
+async def test_the_status_pages_change_plan_is_what_xero_then_answers(
+    world: World, client: XeroClient, browser: httpx.AsyncClient
+) -> None:
+    tokens = await consent(browser, client, "Acme Ltd — STANDARD")
+    assert "Change plan of Acme Ltd" in (await browser.get("/")).text
+
+    pressed = await browser.post(
+        "/controls/plan", data={"tenant_id": world.acme.tenant_id, "plan_class": "STARTER"}
+    )
+
+    assert (pressed.status_code, pressed.headers["location"]) == (303, "/")
+    organisation = await client.organisation(
+        access_token=tokens.access_token, tenant_id=world.acme.tenant_id
+    )
+    assert organisation.plan_class == "STARTER"
+    assert "<option selected>STARTER</option>" in (await browser.get("/")).text
+    for form, error in (
+        ({"tenant_id": world.acme.tenant_id, "plan_class": "GOLD"}, "plan_class must be one of"),
+        ({"tenant_id": "nobody", "plan_class": "PREMIUM"}, "there is no such organisation"),
+    ):
+        refused = await browser.post("/controls/plan", data=form)
+        assert refused.status_code == 400
+        assert error in refused.text
+
+
 async def test_the_status_pages_fault_switches_answer_429_then_5xx_then_normally(
     world: World, browser: httpx.AsyncClient
 ) -> None:
