@@ -16,6 +16,9 @@ from tests.conftest import Clock
 from tests.domain_helpers import registered
 from tests.slack_fixtures import ADMIN, AGENT, Slack
 
+SLACK_ACK_SECONDS = 3.0
+"""Slack's own limit: the ack is measured on the first request of a freshly built app."""
+
 
 def shown(message: Message) -> str:
     return json.dumps(message.blocks)
@@ -47,7 +50,8 @@ async def test_every_waiting_link_oldest_first_with_revoke_for_admins(two_custom
     acked = time.perf_counter() - started
 
     answer = await two_customers.answer(user=ADMIN)
-    assert (ack.status_code, acked < 1.0) == (200, True)
+    assert ack.status_code == 200
+    assert acked < SLACK_ACK_SECONDS, f"Slack got its answer after {acked:.2f}s"
     assert answer.text == "3 open consent links"
     blocks = shown(answer)
     assert blocks.index("Link #1") < blocks.index("Link #2") < blocks.index("Link #3")
