@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Awaitable
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -24,6 +21,7 @@ from sandbox.xero_emulator import XeroEmulator
 from storage.models import AuditEvent
 from tests.conftest import Clock
 from tests.domain_helpers import registered
+from tests.handlers.slack.admin_helpers import timed
 from tests.slack_fixtures import (
     ADMIN,
     AGENT,
@@ -37,20 +35,9 @@ from tests.slack_fixtures import (
 )
 from tests.web_fixtures import Organisations
 
-ON_TIME = 1.0
-
 
 def text_of(message: Message) -> str:
     return message.text + json.dumps(message.blocks)
-
-
-async def timed(request: Awaitable[httpx.Response]) -> httpx.Response:
-    started = time.monotonic()
-    response = await request
-    elapsed = time.monotonic() - started
-    assert response.status_code == 200, (response.status_code, response.text)
-    assert elapsed < ON_TIME, f"Slack got its answer after {elapsed:.2f}s"
-    return response
 
 
 @pytest.fixture
