@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +12,6 @@ import httpx
 import pytest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -26,36 +24,14 @@ from sandbox.fake_slack import (
     SlackDriver,
     Workspace,
     block_actions,
-    create_app,
     slash_command,
 )
-from tests.browser import free_socket, serve
+from tests.sandbox.slack_errors import error_of
 
 SECRET = "fake-slack-test-secret"
 AGENT = "U0AGENT"
 HELPDESK = "C0HELPDESK"
 SECTION = {"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "Hi"}}
-
-
-async def error_of(call: Any) -> str:
-    with pytest.raises(SlackApiError) as raised:
-        await call
-    return str(raised.value.response["error"])
-
-
-@pytest.fixture
-async def workspace() -> AsyncIterator[Workspace]:
-    ws = Workspace()
-    ws.add_user(AGENT, "agent")
-    ws.add_user("U0LEAD", "lead")
-    async with serve(create_app(ws), free_socket()) as url:
-        ws.base_url = url
-        yield ws
-
-
-@pytest.fixture
-def client(workspace: Workspace) -> AsyncWebClient:
-    return AsyncWebClient(token=workspace.bot_token, base_url=f"{workspace.base_url}/api/")
 
 
 async def test_post_update_and_thread_reply(workspace: Workspace, client: AsyncWebClient) -> None:

@@ -4,47 +4,23 @@ events signed as Slack signs them, driven through a small Bolt app."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, app_home_opened, create_app
-from tests.browser import free_socket, serve
+from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, app_home_opened
+from tests.sandbox.slack_errors import error_of
 
 SECRET = "fake-slack-home-secret"
 AGENT = "U0AGENT"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}
-
-
-async def error_of(call: Any) -> str:
-    with pytest.raises(SlackApiError) as raised:
-        await call
-    return str(raised.value.response["error"])
-
-
-@pytest.fixture
-async def workspace() -> AsyncIterator[Workspace]:
-    ws = Workspace()
-    ws.add_user(AGENT, "agent")
-    ws.add_user("U0LEAD", "lead")
-    async with serve(create_app(ws), free_socket()) as url:
-        ws.base_url = url
-        yield ws
-
-
-@pytest.fixture
-def client(workspace: Workspace) -> AsyncWebClient:
-    return AsyncWebClient(token=workspace.bot_token, base_url=f"{workspace.base_url}/api/")
 
 
 async def test_views_publish_keeps_the_latest_home_per_user(
