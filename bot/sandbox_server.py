@@ -39,6 +39,8 @@ ENCRYPTION_KEY = "c2FuZGJveC1zYW5kYm94LXNhbmRib3gtc2FuZGJveCE="
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
 XERO_CLIENT = ("sandbox-client", "sandbox-secret")
 CHANNEL = "C0HELPDESK"
+ALERTS = ("C0ALERTS", "xero-alerts")
+"""The channel the bot alerts of broken stores in (SLACK_ALERTS_CHANNEL), and its name."""
 USERS = (
     ConsoleUser("U0AGENT", "Ada Agent", "helpdesk agent"),
     ConsoleUser("U0ADMIN", "Sam Admin", "helpdesk admin"),
@@ -91,6 +93,7 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
         slack_api_url=f"{base_url}/slack-api/api/",
         helpdesk_users=frozenset({"U0AGENT"}),
         admin_users=frozenset({"U0ADMIN"}),
+        slack_alerts_channel=ALERTS[0],
     )
 
     async def deliver(request: SignedRequest) -> httpx.Response:
@@ -112,6 +115,7 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
                     driver=driver,
                     users=USERS,
                     channel_id=CHANNEL,
+                    channels=[ALERTS[0]],
                     links=[
                         ("Cloud POS emulator (API keys)", "/cloudpos/"),
                         ("Xero emulator (faults, disconnect the app)", "/xero-emulator/"),
@@ -127,9 +131,11 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
 
 
 def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -> None:
-    """Demo data: Slack people, two Cloud POS customers, a Xero user with four plans."""
+    """Demo data: Slack people and the alerts channel, two Cloud POS customers, a Xero user
+    with four plans."""
     for user in USERS:
         workspace.add_user(user.user_id, user.name)
+    workspace.add_channel(*ALERTS)
     cloudpos.add_account(
         DEMO_KEY,
         group="Acme Bikes",

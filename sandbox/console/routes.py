@@ -54,13 +54,18 @@ class Console:
         workspace: Workspace,
         driver: SlackDriver,
         users: Sequence[ConsoleUser],
-        channel_id: str,
+        channels: Sequence[str],
         title: str,
         links: Sequence[tuple[str, str]],
     ) -> None:
         if not users:
             raise ValueError("the console needs at least one user to act as")
-        self.workspace, self.driver, self.channel_id = workspace, driver, channel_id
+        unknown = [channel for channel in channels if channel not in workspace.channels]
+        if not channels or unknown:
+            raise ValueError(f"the console shows channels the workspace has, not {unknown}")
+        self.workspace, self.driver = workspace, driver
+        self.channels = list(dict.fromkeys(channels))
+        self.channel_id = self.channels[0]
         self.users = {user.user_id: user for user in users}
         self.title, self.links = title, list(links)
         self.builder = StateBuilder(workspace, driver)
@@ -74,22 +79,34 @@ class Console:
             raise BadRequest(f"unknown user {user_id!r}; the console acts as {list(self.users)}")
         return user_id
 
+    def _channel(self, channel: Any) -> str:
+        """One of the console's channels; none given means the first (where it opens)."""
+        if channel is None:
+            return self.channel_id
+        if channel not in self.channels:
+            raise BadRequest(f"unknown channel {channel!r}; the console shows {self.channels}")
+        return str(channel)
+
     async def page(self, request: Request) -> Response:
         base = str(request.scope.get("root_path", "")).rstrip("/")
         wanted = request.query_params.get("user", "")
+        channel = request.query_params.get("channel", "")
+        channel = channel if channel in self.channels else self.channel_id
         context = {
             "base": base,
             "title": self.title,
             "links": self.links,
             "users": list(self.users.values()),
             "selected": wanted if wanted in self.users else next(iter(self.users)),
-            "channel_id": self.channel_id,
-            "channel_name": self.workspace.channels.get(self.channel_id, self.channel_id),
+            "channels": [(cid, self.workspace.channels.get(cid, cid)) for cid in self.channels],
+            "channel_id": channel,
+            "channel_name": self.workspace.channels.get(channel, channel),
         }
         return self.templates.TemplateResponse(request, "console.html", context, headers=NO_STORE)
 
     async def state(self, request: Request) -> Response:
         user = self._user(request.query_params.get("user"))
+        channel = self._channel(request.query_params.get("channel"))
         since = int(inputs.number(request.query_params.get("since"), "since", default=-1))
         wait = inputs.number(request.query_params.get("wait"), "wait", default=MAX_WAIT)
         if self.workspace.revision <= since:
@@ -101,13 +118,14 @@ class Console:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        return json_answer(self.builder.state(channel=self.channel_id, user=user))
+        return json_answer(self.builder.state(channel=channel, user=user, listed=self.channels))
 
     async def command(self, request: Request) -> Response:
         body = await inputs.json_body(request)
         user = self._user(body.get("user"))
+        channel = self._channel(body.get("channel"))
         typed = inputs.command_text(inputs.text(body, "text", required=False) or "")
-        response = await self.driver.command(typed, user_id=user, channel_id=self.channel_id)
+        response = await self.driver.command(typed, user_id=user, channel_id=channel)
         return bot_answer(response)
 
     def _target(self, body: dict[str, Any], user: str) -> Message | ModalView:
@@ -187,15 +205,19 @@ def console_routes(
     driver: SlackDriver,
     users: Sequence[ConsoleUser],
     channel_id: str = "C0HELPDESK",
+    channels: Sequence[str] = (),
     title: str = "xero-bot sandbox",
     links: Sequence[tuple[str, str]] = (),
 ) -> list[BaseRoute]:
     """The console's routes, relative to where they are mounted (e.g. "/sandbox").
 
     `users` are who the page can act as (added to the workspace if it lacks them); `links`
-    are extra (label, url) pairs shown in the page header.
+    are extra (label, url) pairs shown in the page header. The page opens on `channel_id`
+    and lists `channels` (ids the workspace has) beside it, as Slack's sidebar does: the
+    bot may post anywhere, and a person switches to the channel to see it.
     """
-    console = Console(workspace, driver, users, channel_id, title, links)
+    listed = [channel_id, *channels]
+    console = Console(workspace, driver, users, listed, title, links)
     return [
         Route("/", console.page, methods=["GET"]),
         Route("/static/{name}", static_file, methods=["GET"]),

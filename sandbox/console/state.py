@@ -1,4 +1,5 @@
-"""What the console shows one person: the channel, its threads, their ephemeral messages, modal.
+"""What the console shows one person: a channel, its threads, their ephemeral messages, modal,
+and the sidebar's channels with the newest message each (so the page can mark new activity).
 
 Blocks go out with every `block_id` and `action_id` filled in the way the fake Slack fills
 them in (`blk<index>`, `act<index>`), so the page can name any element in an action.
@@ -7,6 +8,7 @@ them in (`blk<index>`, `act<index>`), so the page can name any element in an act
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
@@ -34,7 +36,11 @@ def annotated(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _order(message: Message) -> tuple[int, int]:
-    seconds, _, micros = message.ts.partition(".")
+    return _ts_order(message.ts)
+
+
+def _ts_order(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
     return int(seconds or 0), int(micros or 0)
 
 
@@ -107,6 +113,14 @@ class StateBuilder:
         top.sort(key=_order)
         return [self.message(m, user, sorted(threads.get(m.ts, []), key=_order)) for m in top]
 
+    def latest(self, channel: str, user: str) -> str | None:
+        """The ts of the newest message `user` sees in `channel`, thread replies included."""
+        ws = self.workspace
+        top = ws.messages(channel)
+        replies = [reply for m in top for reply in ws.replies(channel, m.ts)]
+        seen = [m.ts for m in (*top, *replies, *ws.ephemeral(channel, user))]
+        return max(seen, key=_ts_order, default=None)
+
     def modal(self, user: str) -> dict[str, Any] | None:
         """The top of the person's newest open modal, with the errors the bot sent for it."""
         views = self.workspace.views_of(user)
@@ -132,13 +146,18 @@ class StateBuilder:
             "state": self._choices(view, user),
         }
 
-    def state(self, *, channel: str, user: str) -> dict[str, Any]:
+    def state(self, *, channel: str, user: str, listed: Sequence[str] = ()) -> dict[str, Any]:
+        """`user`'s view of `channel`, with `listed` channels (the sidebar) and their news."""
         ws = self.workspace
         dm = f"D{user}"
         return {
             "revision": ws.revision,
             "user": user,
             "channel": {"id": channel, "name": ws.channels.get(channel, channel)},
+            "sidebar": [
+                {"id": cid, "name": ws.channels.get(cid, cid), "latest": self.latest(cid, user)}
+                for cid in listed or [channel]
+            ],
             "messages": self.conversation(channel, user),
             "direct": self.conversation(dm, user) if dm in ws.channels else [],
             "modal": self.modal(user),

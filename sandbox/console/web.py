@@ -36,6 +36,7 @@ STATIC = {
     "elements.js": "text/javascript; charset=utf-8",
     "modal.js": "text/javascript; charset=utf-8",
     "mrkdwn.js": "text/javascript; charset=utf-8",
+    "sidebar.js": "text/javascript; charset=utf-8",
 }
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -1,7 +1,9 @@
-// The Slack console page: long-polls the workspace, renders it, and sends what the person
-// does (as the user picked in "Acting as") to the console API, which signs it like Slack.
+// The Slack console page: long-polls the workspace, renders the open channel, and sends what
+// the person does (as the user picked in "Acting as") to the console API, which signs it
+// like Slack.
 import { renderMessage } from "./blocks.js";
 import { Modal, confirmDialog } from "./modal.js";
+import { Sidebar } from "./sidebar.js";
 
 const $ = (id) => document.getElementById(id);
 const base = document.body.dataset.base;
@@ -63,6 +65,11 @@ const act = {
   close: (viewId) => post("close", { view_id: viewId }),
 };
 const modal = new Modal(act);
+const sidebar = new Sidebar(() => {
+  shown = { ...shown, messages: null };
+  say("");
+  refresh();
+});
 
 function context() {
   const ctx = { ...directory, act, memory };
@@ -84,6 +91,8 @@ function renderList(list, items, key, ctx) {
 
 function render(state) {
   directory = { users: state.users, channels: state.channels };
+  sidebar.show(state.sidebar);
+  $("channel-title").textContent = `#${state.channel.name}`;
   const ctx = context();
   const follow = shown.messages === null || nearBottom();
   const changed = renderList($("messages"), state.messages, "messages", ctx);
@@ -100,7 +109,8 @@ async function poll() {
   for (;;) {
     poller = new AbortController();
     const user = picker.value;
-    const query = new URLSearchParams({ user, since: String(revision) });
+    const channel = sidebar.channel;
+    const query = new URLSearchParams({ user, channel, since: String(revision) });
     try {
       const response = await fetch(`${base}/api/state?${query}`, {
         signal: poller.signal,
@@ -108,7 +118,7 @@ async function poll() {
       });
       const state = await response.json();
       if (!response.ok) throw new Error(state.error ?? `HTTP ${response.status}`);
-      if (user !== picker.value) continue;
+      if (user !== picker.value || channel !== sidebar.channel) continue;
       revision = state.revision;
       render(state);
       connection.textContent = "Live";
@@ -127,6 +137,7 @@ picker.addEventListener("change", () => {
   url.searchParams.set("user", picker.value);
   window.history.replaceState(null, "", url);
   memory.clear();
+  sidebar.forget();
   shown = { messages: null, direct: null };
   say("");
   refresh();
@@ -141,7 +152,7 @@ $("composer").addEventListener("submit", async (event) => {
   send.disabled = true;
   say(`Sending ${typed}…`);
   try {
-    const result = await post("command", { text: typed });
+    const result = await post("command", { text: typed, channel: sidebar.channel });
     if (result?.ok) {
       box.value = "";
       say(`You ran ${typed.startsWith("/") ? typed : `/xero ${typed}`}`);

@@ -1,0 +1,296 @@
+"""The Slack console's sidebar: several channels, each shown as the helpdesk channel is, over
+a real Bolt app standing in for the bot, through the console's HTTP API and in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright, expect
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount, Route
+
+from sandbox.console import ConsoleUser, console_routes
+from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, create_app
+from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+
+SECRET = "console-channels-secret"
+AGENT = "U0AGENT"
+HELPDESK, ALERTS = "C0HELPDESK", "C0ALERTS"
+USERS = [ConsoleUser(AGENT, "Ada Agent", "helpdesk agent")]
+HOST = "http://console.test"
+
+
+def alert_blocks(text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "retry",
+                    "value": "store-1",
+                    "text": {"type": "plain_text", "text": "Check again"},
+                }
+            ],
+        },
+    ]
+
+
+@dataclass
+class StandIn:
+    """A Bolt app standing in for the bot: it answers /xero where it was typed, posts alerts
+    to the alerts channel when asked, and notes which channel each request came from."""
+
+    client: AsyncWebClient
+    received: list[str] = field(default_factory=list)
+
+    async def alert(self, text: str) -> str:
+        """Post an alert, then edit it and reply in its thread, as the bot does: its ts."""
+        posted = await self.client.chat_postMessage(
+            channel=ALERTS, text=text, blocks=alert_blocks(f"*{text}*")
+        )
+        ts = str(posted["ts"])
+        await self.client.chat_update(
+            channel=ALERTS, ts=ts, text=text, blocks=alert_blocks(f"*{text}* (2 stores)")
+        )
+        await self.client.chat_postMessage(channel=ALERTS, thread_ts=ts, text="Store York broke")
+        return ts
+
+    def app(self) -> AsyncApp:
+        app = AsyncApp(client=self.client, signing_secret=SECRET)
+
+        @app.command("/xero")
+        async def command(ack: Any, respond: Any, command: dict[str, Any]) -> None:
+            self.received.append(f"command {command['text']} in {command['channel_id']}")
+            await ack()
+            await respond(text=f"Answer to {command['text']}", response_type="in_channel")
+
+        @app.action("retry")
+        async def retry(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            channel = body["channel"]["id"]
+            self.received.append(f"retry {body['actions'][0]['value']} in {channel}")
+            assert body["container"]["channel_id"] == channel
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=body["container"]["message_ts"],
+                text=f"Checked again by <@{body['user']['id']}>",
+            )
+
+        return app
+
+
+@dataclass
+class Console:
+    workspace: Workspace
+    bot: StandIn
+    app: Starlette
+    http: httpx.AsyncClient
+
+    async def state(self, **params: Any) -> dict[str, Any]:
+        response = await self.http.get("/sandbox/api/state", params={"user": AGENT, **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def post(self, path: str, **body: Any) -> httpx.Response:
+        return await self.http.post(f"/sandbox/api/{path}", json={"user": AGENT, **body})
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[Console]:
+    workspace = Workspace()
+    workspace.add_channel(ALERTS, "xero-alerts")
+    async with serve(create_app(workspace), free_socket()) as slack_url:
+        workspace.base_url = slack_url
+        bot = StandIn(AsyncWebClient(token=workspace.bot_token, base_url=f"{slack_url}/api/"))
+        handler = AsyncSlackRequestHandler(bot.app())
+
+        async def events(request: Request) -> Any:
+            return await handler.handle(request)
+
+        app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=HOST) as http:
+
+            async def send(request: SignedRequest) -> httpx.Response:
+                return await http.post(
+                    "/slack/events", content=request.body, headers=request.headers
+                )
+
+            driver = SlackDriver(workspace, SECRET, send)
+            routes = console_routes(
+                workspace=workspace, driver=driver, users=USERS, channels=[ALERTS]
+            )
+            app.router.routes.append(Mount("/sandbox", routes=routes))
+            yield Console(workspace, bot, app, http)
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["text"] for m in messages]
+
+
+async def test_each_channel_shows_its_own_messages_and_the_sidebar_lists_both(
+    console: Console,
+) -> None:
+    console.workspace.post(HELPDESK, text="a helpdesk question")
+    ts = await console.bot.alert("Acme Bikes: stores need reconnecting")
+
+    helpdesk = await console.state()  # the first channel is the default
+    assert helpdesk["channel"] == {"id": HELPDESK, "name": "helpdesk"}
+    assert texts(helpdesk["messages"]) == ["a helpdesk question"]
+
+    alerts = await console.state(channel=ALERTS)
+    assert alerts["channel"] == {"id": ALERTS, "name": "xero-alerts"}
+    (alert,) = alerts["messages"]
+    assert (alert["ts"], alert["channel"], alert["edited"], alert["bot"]) == (
+        ts,
+        ALERTS,
+        True,
+        True,
+    )
+    assert alert["blocks"][0]["text"]["text"] == "*Acme Bikes: stores need reconnecting* (2 stores)"
+    assert texts(alert["replies"]) == ["Store York broke"]
+    assert alerts["direct"] == helpdesk["direct"] == []
+
+    (reply,) = console.workspace.replies(ALERTS, ts)
+    assert [(c["id"], c["name"], c["latest"]) for c in alerts["sidebar"]] == [
+        (HELPDESK, "helpdesk", helpdesk["messages"][0]["ts"]),
+        (ALERTS, "xero-alerts", reply.ts),  # a thread reply is news in its channel too
+    ]
+    assert helpdesk["sidebar"] == alerts["sidebar"]
+
+
+async def test_a_button_in_the_alerts_channel_is_clicked_in_that_channel(
+    console: Console,
+) -> None:
+    ts = await console.bot.alert("Acme Bikes: a store needs reconnecting")
+    clicked = await console.post("click", channel=ALERTS, ts=ts, action_id="retry")
+    assert clicked.status_code == 200, clicked.text
+    await console.workspace.wait_for("chat.postMessage", count=3)
+    (alert,) = (await console.state(channel=ALERTS))["messages"]
+    assert texts(alert["replies"]) == ["Store York broke", f"Checked again by <@{AGENT}>"]
+    assert (await console.state())["messages"] == []
+    assert console.bot.received == [f"retry store-1 in {ALERTS}"]
+
+
+async def test_a_command_runs_in_the_channel_it_is_typed_in(console: Console) -> None:
+    for channel in (ALERTS, None):
+        typed = await console.post("command", text="/xero attention", channel=channel)
+        assert typed.status_code == 200, typed.text
+    await console.workspace.wait_for("response_url", count=2)
+    assert console.bot.received == [
+        f"command attention in {ALERTS}",
+        f"command attention in {HELPDESK}",  # no channel: the first, as before
+    ]
+    assert texts((await console.state(channel=ALERTS))["messages"]) == ["Answer to attention"]
+    assert texts((await console.state())["messages"]) == ["Answer to attention"]
+
+
+async def test_channels_the_console_does_not_show_are_refused(console: Console) -> None:
+    console.workspace.add_channel("C0OTHER", "other")
+    for channel in ("C0OTHER", "C0NOWHERE", f"D{AGENT}"):
+        state = await console.http.get(
+            "/sandbox/api/state", params={"user": AGENT, "channel": channel}
+        )
+        assert state.status_code == 400
+        assert "unknown channel" in state.json()["error"]
+        command = await console.post("command", text="help", channel=channel)
+        assert command.status_code == 400
+        assert "unknown channel" in command.json()["error"]
+    assert console.bot.received == []
+
+    async def unsent(request: SignedRequest) -> httpx.Response:
+        raise AssertionError("nothing is sent")
+
+    driver = SlackDriver(console.workspace, SECRET, unsent)
+    with pytest.raises(ValueError, match="C0NOWHERE"):
+        console_routes(
+            workspace=console.workspace, driver=driver, users=USERS, channels=["C0NOWHERE"]
+        )
+
+
+async def test_the_page_lists_the_channels_and_opens_the_one_asked_for(console: Console) -> None:
+    console.workspace.add_channel(ALERTS, "alerts<script>")
+    page = (await console.http.get("/sandbox/")).text
+    assert 'data-channel="C0HELPDESK"' in page
+    assert '<h2 id="channel-title">#helpdesk</h2>' in page
+    assert "alerts&lt;script&gt;" in page
+    assert "alerts<script>" not in page
+    current = [line for line in page.splitlines() if 'aria-current="page"' in line]
+    assert len(current) == 1
+    assert 'data-channel="C0HELPDESK"' in current[0]
+
+    opened = (await console.http.get("/sandbox/", params={"channel": ALERTS})).text
+    assert '<h2 id="channel-title">#alerts&lt;script&gt;</h2>' in opened
+    (current,) = [line for line in opened.splitlines() if 'aria-current="page"' in line]
+    assert f'data-channel="{ALERTS}"' in current
+    unknown = (await console.http.get("/sandbox/", params={"channel": "C0NOWHERE"})).text
+    assert '<h2 id="channel-title">#helpdesk</h2>' in unknown
+
+
+@pytest.mark.browser
+async def test_switching_channels_in_a_real_browser(console: Console, tmp_path: Path) -> None:
+    chromium = require_chromium()
+    problems: list[str] = []
+    console.workspace.post(HELPDESK, text="a helpdesk question")
+    async with serve(console.app, free_socket()) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await (await browser.new_context(viewport=PHONE)).new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            await page.goto(f"{url}/sandbox/")
+            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+            helpdesk = page.get_by_role("button", name="helpdesk", exact=True)
+            alerts = page.get_by_role("button", name="xero-alerts", exact=True)
+            await expect(helpdesk).to_have_attribute("aria-current", "page")
+
+            await console.bot.alert("Acme Bikes: stores need reconnecting")
+            await expect(alerts).to_have_class("sidebar-item unread")  # posted elsewhere: news
+            await expect(alerts).to_have_accessible_description("new messages")
+            await page.screenshot(path=tmp_path / "01-news-in-alerts.png")
+            await expect(page.get_by_text("Acme Bikes: stores need")).to_have_count(0)
+
+            await alerts.click()
+            await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
+            await expect(page.get_by_text("Acme Bikes: stores need reconnecting")).to_be_visible()
+            await expect(page.get_by_text("(edited)")).to_be_visible()
+            await expect(page.get_by_text("Store York broke")).to_be_visible()
+            await expect(page.get_by_text("a helpdesk question")).to_have_count(0)
+            await expect(alerts).to_have_class("sidebar-item")
+            await expect(alerts).to_have_attribute("aria-current", "page")
+            assert page.url.endswith(f"?channel={ALERTS}")
+            await page.reload()  # the open channel is in the address
+            await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
+
+            await page.get_by_role("button", name="Check again").click()
+            await expect(page.get_by_text("Checked again by @Ada Agent")).to_be_visible()
+            await page.set_viewport_size({"width": 1100, "height": 700})
+            await page.screenshot(path=tmp_path / "02-alerts-wide.png")
+
+            await page.get_by_label("Message", exact=True).fill("/xero attention")
+            await page.get_by_label("Message", exact=True).press("Enter")
+            await expect(page.get_by_text("Answer to attention")).to_be_visible()
+
+            await helpdesk.click()
+            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+            await expect(page.get_by_text("Answer to attention")).to_have_count(0)
+            await expect(page.get_by_role("heading", name="#helpdesk")).to_be_visible()
+        finally:
+            await browser.close()
+    assert console.bot.received == [
+        f"retry store-1 in {ALERTS}",
+        f"command attention in {ALERTS}",
+    ]
+    assert problems == []

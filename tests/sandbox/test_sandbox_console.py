@@ -1,0 +1,63 @@
+"""The sandbox's console wired to the real bot: its alerts channel, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sandbox_server import ALERTS, CHANNEL, Sandbox, build_sandbox
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from tests.browser import free_socket, serve
+
+AGENT, OUTSIDER = "U0AGENT", "U0OUTSIDER"
+
+
+@dataclass
+class Served:
+    sandbox: Sandbox
+    http: httpx.AsyncClient
+
+    async def state(self, user: str = AGENT, **params: Any) -> dict[str, Any]:
+        response = await self.http.get("/sandbox/api/state", params={"user": user, **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    sock = free_socket()
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    database = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.sqlite3'}"
+    engine = create_engine(database)
+    await upgrade(engine)
+    await engine.dispose()
+    sandbox = build_sandbox(base_url=base_url, database_url=database)
+    async with serve(sandbox.app, sock), httpx.AsyncClient(base_url=base_url) as http:
+        yield Served(sandbox, http)
+
+
+async def test_the_bot_alerts_in_a_channel_the_console_shows(served: Served) -> None:
+    settings = served.sandbox.settings
+    assert settings.slack_alerts_channel == ALERTS[0]
+    assert served.sandbox.workspace.channels[ALERTS[0]] == ALERTS[1]
+    page = (await served.http.get("/sandbox/")).text
+    assert f'data-channel="{ALERTS[0]}"' in page
+    assert f'data-channel="{CHANNEL}"' in page
+
+    bot = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    posted = await bot.chat_postMessage(channel=settings.slack_alerts_channel, text="Stores broke")
+    await bot.chat_update(channel=ALERTS[0], ts=posted["ts"], text="Stores broke (2)")
+    await bot.chat_postMessage(channel=ALERTS[0], thread_ts=posted["ts"], text="York is back")
+
+    (alert,) = (await served.state(channel=ALERTS[0]))["messages"]
+    assert (alert["text"], alert["edited"]) == ("Stores broke (2)", True)
+    assert [reply["text"] for reply in alert["replies"]] == ["York is back"]
+    assert (await served.state())["messages"] == []
+    assert (await served.state(channel=CHANNEL))["channel"]["name"] == "helpdesk"
