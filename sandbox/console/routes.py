@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
+from sandbox.fake_slack import HomeView, Message, ModalView, SlackDriver, Workspace
 
 from . import inputs
 from .inputs import BadRequest
@@ -101,6 +101,8 @@ class Console:
             "channels": [(cid, self.workspace.channels.get(cid, cid)) for cid in self.channels],
             "channel_id": channel,
             "channel_name": self.workspace.channels.get(channel, channel),
+            "home": request.query_params.get("view") == "home",
+            "app_name": self.workspace.users.get(self.workspace.bot_user_id, "App"),
         }
         return self.templates.TemplateResponse(request, "console.html", context, headers=NO_STORE)
 
@@ -128,9 +130,20 @@ class Console:
         response = await self.driver.command(typed, user_id=user, channel_id=channel)
         return bot_answer(response)
 
-    def _target(self, body: dict[str, Any], user: str) -> Message | ModalView:
-        """The message (`channel` + `ts`, ephemeral ones included) or modal (`view_id`)."""
+    async def home(self, request: Request) -> Response:
+        """The person opens the app's Home tab: the bot hears `app_home_opened` and publishes
+        their Home (it shows in the state's `home` once it has)."""
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        return bot_answer(await self.driver.open_home(user))
+
+    def _target(self, body: dict[str, Any], user: str) -> Message | ModalView | HomeView:
+        """The message (`channel` + `ts`, ephemeral ones included), or the modal or the
+        person's own Home (`view_id`)."""
         view_id = inputs.text(body, "view_id", required=False)
+        home = self.workspace.home_of(user)
+        if view_id is not None and home is not None and home.id == view_id:
+            return home
         if view_id is not None:
             try:
                 view = self.workspace.view(view_id)
@@ -180,7 +193,8 @@ class Console:
         if inputs.text(body, "view_id", required=False) is None:
             raise BadRequest("'view_id' must be a non-empty string")
         target = self._target(body, user)
-        assert isinstance(target, ModalView)
+        if not isinstance(target, ModalView):
+            raise BadRequest(f"view {body['view_id']} is a Home, not a modal")
         return target
 
     async def submit(self, request: Request) -> Response:
@@ -227,4 +241,5 @@ def console_routes(
         Route("/api/select", guarded_api(console.select), methods=["POST"]),
         Route("/api/submit", guarded_api(console.submit), methods=["POST"]),
         Route("/api/close", guarded_api(console.close), methods=["POST"]),
+        Route("/api/home", guarded_api(console.home), methods=["POST"]),
     ]

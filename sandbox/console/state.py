@@ -1,5 +1,6 @@
 """What the console shows one person: a channel, its threads, their ephemeral messages, modal,
-and the sidebar's channels with the newest message each (so the page can mark new activity).
+their App Home, and the sidebar's channels with the newest message each (so the page can
+mark new activity).
 
 Blocks go out with every `block_id` and `action_id` filled in the way the fake Slack fills
 them in (`blk<index>`, `act<index>`), so the page can name any element in an action.
@@ -11,7 +12,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.fake_slack import Message, ModalView, SlackDriver, Workspace
+from sandbox.fake_slack import HomeView, Message, ModalView, SlackDriver, Workspace
 from sandbox.fake_slack import blocks as kit
 
 
@@ -51,13 +52,13 @@ class StateBuilder:
         # Slack keeps a select's choice per person; the driver keeps one per message.
         self._chosen_by: dict[tuple[str, str, str, str], str] = {}
 
-    def chose(self, target: Message | ModalView, action_id: str, user: str) -> None:
+    def chose(self, target: Message | ModalView | HomeView, action_id: str, user: str) -> None:
         """`user` just chose in `target`'s element `action_id` (a select, not a button)."""
         if isinstance(target, Message):
             bid, aid, _, _ = kit.find(target.blocks, action_id)
             self._chosen_by[target.channel, target.ts, bid, aid] = user
 
-    def _choices(self, target: Message | ModalView, user: str) -> dict[str, Any]:
+    def _choices(self, target: Message | ModalView | HomeView, user: str) -> dict[str, Any]:
         """What `user` chose in the target's selects so far, as `state.values`."""
         blocks = target.view.get("blocks") if isinstance(target, ModalView) else target.blocks
         try:
@@ -67,7 +68,7 @@ class StateBuilder:
         if not keeps:
             return {}
         kept = copy.deepcopy(self.driver.state_of(target))
-        if isinstance(target, ModalView):
+        if not isinstance(target, Message):  # a view is one person's, and so is its state
             return kept
         return {
             bid: mine
@@ -146,6 +147,18 @@ class StateBuilder:
             "state": self._choices(view, user),
         }
 
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The App Home the bot last published for `user` (None if it never did)."""
+        home = self.workspace.home_of(user)
+        if home is None:
+            return None
+        return {
+            "view_id": home.id,
+            "hash": home.hash,
+            "blocks": annotated(home.blocks),
+            "state": self._choices(home, user),
+        }
+
     def state(self, *, channel: str, user: str, listed: Sequence[str] = ()) -> dict[str, Any]:
         """`user`'s view of `channel`, with `listed` channels (the sidebar) and their news."""
         ws = self.workspace
@@ -161,6 +174,7 @@ class StateBuilder:
             "messages": self.conversation(channel, user),
             "direct": self.conversation(dm, user) if dm in ws.channels else [],
             "modal": self.modal(user),
+            "home": self.home(user),
             "users": dict(ws.users),
             "channels": {cid: name for cid, name in ws.channels.items() if cid[:1] != "D"},
         }

@@ -1,7 +1,9 @@
-"""`SlackDriver`: a person using Slack — runs commands, clicks, selects, submits modals."""
+"""`SlackDriver`: a person using Slack — runs commands, clicks, selects, submits modals, and
+opens the App Home (and clicks in it)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -10,7 +12,7 @@ from typing import Any
 import httpx
 
 from . import blocks as kit
-from .models import Message, ModalView
+from .models import HomeView, Message, ModalView
 from .requests import (
     SignedRequest,
     app_home_opened,
@@ -22,7 +24,7 @@ from .requests import (
 from .workspace import Workspace
 
 Send = Callable[[SignedRequest], Awaitable[httpx.Response]]
-Target = Message | ModalView
+Target = Message | ModalView | HomeView
 Chosen = str | list[str] | None
 
 
@@ -92,7 +94,7 @@ class SlackDriver:
         block_id: str | None = None,
     ) -> httpx.Response:
         """Click a button (`value` or `block_id` picks among elements sharing an action_id)
-        or choose `selected` in a select/overflow, in a message or a modal."""
+        or choose `selected` in a select/overflow, in a message, a modal or a Home view."""
         bid, aid, block, element = kit.find(self._blocks(target), action_id, value, block=block_id)
         if element.get("type") != "button" and selected is None:
             raise ValueError(f"{action_id} is a {element.get('type')}: pass selected=")
@@ -212,11 +214,11 @@ class SlackDriver:
             "user_name": ws.users.get(user_id, user_id),
             "team_id": ws.team_id,
             "actions": [action],
-            "state_values": self.state_of(target)
-            if isinstance(target, ModalView)
-            else kit.message_state(target.blocks, self.state_of(target)),
+            "state_values": kit.message_state(target.blocks, self.state_of(target))
+            if isinstance(target, Message)
+            else self.state_of(target),
         }
-        if isinstance(target, ModalView):
+        if not isinstance(target, Message):
             request = block_actions(
                 **common,
                 view=self._view_payload(target),
@@ -259,11 +261,12 @@ class SlackDriver:
                 )
         return urls
 
-    def _view_payload(self, view: ModalView) -> dict[str, Any]:
+    def _view_payload(self, view: ModalView | HomeView) -> dict[str, Any]:
         ws = self.workspace
-        return view.as_api(
-            team_id=ws.team_id, app_id=ws.app_id, bot_id=ws.bot_id, state_values=self.state_of(view)
-        )
+        ids = {"team_id": ws.team_id, "app_id": ws.app_id, "bot_id": ws.bot_id}
+        if isinstance(view, HomeView):  # Slack sends a Home's selections as a modal's
+            return {**view.as_api(**ids), "state": {"values": copy.deepcopy(self.state_of(view))}}
+        return view.as_api(**ids, state_values=self.state_of(view))
 
     def _blocks(self, target: Target) -> list[kit.Block]:
         if isinstance(target, ModalView):
@@ -272,9 +275,9 @@ class SlackDriver:
 
     @staticmethod
     def _key(target: Target) -> tuple[str, ...]:
-        if isinstance(target, ModalView):
-            return ("view", target.id)
-        return ("message", target.channel, target.ts)
+        if isinstance(target, Message):
+            return ("message", target.channel, target.ts)
+        return ("view", target.id)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -1,141 +1,34 @@
-"""The Slack console's sidebar: several channels, each shown as the helpdesk channel is, over
-a real Bolt app standing in for the bot, through the console's HTTP API and in Chromium."""
+"""The Slack console's channels: several, each shown as the helpdesk channel is, over a real
+Bolt app standing in for the bot, through the console's HTTP API and in Chromium."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.routing import Mount, Route
 
-from sandbox.console import ConsoleUser, console_routes
-from sandbox.fake_slack import SignedRequest, SlackDriver, Workspace, create_app
+from sandbox.console import console_routes
+from sandbox.fake_slack import SignedRequest, SlackDriver
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
-
-SECRET = "console-channels-secret"
-AGENT = "U0AGENT"
-HELPDESK, ALERTS = "C0HELPDESK", "C0ALERTS"
-USERS = [ConsoleUser(AGENT, "Ada Agent", "helpdesk agent")]
-HOST = "http://console.test"
-
-
-def alert_blocks(text: str) -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "retry",
-                    "value": "store-1",
-                    "text": {"type": "plain_text", "text": "Check again"},
-                }
-            ],
-        },
-    ]
-
-
-@dataclass
-class StandIn:
-    """A Bolt app standing in for the bot: it answers /xero where it was typed, posts alerts
-    to the alerts channel when asked, and notes which channel each request came from."""
-
-    client: AsyncWebClient
-    received: list[str] = field(default_factory=list)
-
-    async def alert(self, text: str) -> str:
-        """Post an alert, then edit it and reply in its thread, as the bot does: its ts."""
-        posted = await self.client.chat_postMessage(
-            channel=ALERTS, text=text, blocks=alert_blocks(f"*{text}*")
-        )
-        ts = str(posted["ts"])
-        await self.client.chat_update(
-            channel=ALERTS, ts=ts, text=text, blocks=alert_blocks(f"*{text}* (2 stores)")
-        )
-        await self.client.chat_postMessage(channel=ALERTS, thread_ts=ts, text="Store York broke")
-        return ts
-
-    def app(self) -> AsyncApp:
-        app = AsyncApp(client=self.client, signing_secret=SECRET)
-
-        @app.command("/xero")
-        async def command(ack: Any, respond: Any, command: dict[str, Any]) -> None:
-            self.received.append(f"command {command['text']} in {command['channel_id']}")
-            await ack()
-            await respond(text=f"Answer to {command['text']}", response_type="in_channel")
-
-        @app.action("retry")
-        async def retry(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
-            channel = body["channel"]["id"]
-            self.received.append(f"retry {body['actions'][0]['value']} in {channel}")
-            assert body["container"]["channel_id"] == channel
-            await client.chat_postMessage(
-                channel=channel,
-                thread_ts=body["container"]["message_ts"],
-                text=f"Checked again by <@{body['user']['id']}>",
-            )
-
-        return app
-
-
-@dataclass
-class Console:
-    workspace: Workspace
-    bot: StandIn
-    app: Starlette
-    http: httpx.AsyncClient
-
-    async def state(self, **params: Any) -> dict[str, Any]:
-        response = await self.http.get("/sandbox/api/state", params={"user": AGENT, **params})
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def post(self, path: str, **body: Any) -> httpx.Response:
-        return await self.http.post(f"/sandbox/api/{path}", json={"user": AGENT, **body})
+from tests.sandbox.console_stand_in import (
+    AGENT,
+    ALERTS,
+    HELPDESK,
+    SECRET,
+    USERS,
+    Console,
+    console_over_stand_in,
+    texts,
+)
 
 
 @pytest.fixture
 async def console() -> AsyncIterator[Console]:
-    workspace = Workspace()
-    workspace.add_channel(ALERTS, "xero-alerts")
-    async with serve(create_app(workspace), free_socket()) as slack_url:
-        workspace.base_url = slack_url
-        bot = StandIn(AsyncWebClient(token=workspace.bot_token, base_url=f"{slack_url}/api/"))
-        handler = AsyncSlackRequestHandler(bot.app())
-
-        async def events(request: Request) -> Any:
-            return await handler.handle(request)
-
-        app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=HOST) as http:
-
-            async def send(request: SignedRequest) -> httpx.Response:
-                return await http.post(
-                    "/slack/events", content=request.body, headers=request.headers
-                )
-
-            driver = SlackDriver(workspace, SECRET, send)
-            routes = console_routes(
-                workspace=workspace, driver=driver, users=USERS, channels=[ALERTS]
-            )
-            app.router.routes.append(Mount("/sandbox", routes=routes))
-            yield Console(workspace, bot, app, http)
-
-
-def texts(messages: list[dict[str, Any]]) -> list[str]:
-    return [m["text"] for m in messages]
+    async with console_over_stand_in() as console:
+        yield console
 
 
 async def test_each_channel_shows_its_own_messages_and_the_sidebar_lists_both(
@@ -179,7 +72,7 @@ async def test_a_button_in_the_alerts_channel_is_clicked_in_that_channel(
     (alert,) = (await console.state(channel=ALERTS))["messages"]
     assert texts(alert["replies"]) == ["Store York broke", f"Checked again by <@{AGENT}>"]
     assert (await console.state())["messages"] == []
-    assert console.bot.received == [f"retry store-1 in {ALERTS}"]
+    assert console.bot.received == [f"retry 1 in {ALERTS}"]
 
 
 async def test_a_command_runs_in_the_channel_it_is_typed_in(console: Console) -> None:
@@ -290,7 +183,7 @@ async def test_switching_channels_in_a_real_browser(console: Console, tmp_path: 
         finally:
             await browser.close()
     assert console.bot.received == [
-        f"retry store-1 in {ALERTS}",
+        f"retry 1 in {ALERTS}",
         f"command attention in {ALERTS}",
     ]
     assert problems == []

@@ -1,4 +1,5 @@
-"""The sandbox's console wired to the real bot: its alerts channel, over real HTTP."""
+"""The sandbox's console wired to the real bot: its alerts channel and the App Home, over
+real HTTP."""
 
 from __future__ import annotations
 
@@ -61,3 +62,16 @@ async def test_the_bot_alerts_in_a_channel_the_console_shows(served: Served) -> 
     assert [reply["text"] for reply in alert["replies"]] == ["York is back"]
     assert (await served.state())["messages"] == []
     assert (await served.state(channel=CHANNEL))["channel"]["name"] == "helpdesk"
+
+
+async def test_the_home_tab_shows_what_the_bot_publishes_for_each_person(served: Served) -> None:
+    workspace = served.sandbox.workspace
+    for count, user in enumerate((AGENT, OUTSIDER), start=1):
+        opened = await served.http.post("/sandbox/api/home", json={"user": user})
+        assert opened.status_code == 200, opened.text
+        await workspace.wait_for("views.publish", count=count)
+    header = (await served.state(AGENT))["home"]["blocks"][0]
+    assert (header["type"], header["text"]["text"]) == ("header", "What needs attention")
+    (line,) = (await served.state(OUTSIDER))["home"]["blocks"]
+    assert line["text"]["text"].startswith("This is the helpdesk's Xero bot")
+    assert [call.error for call in workspace.calls_to("views.publish")] == [None, None]

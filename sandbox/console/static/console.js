@@ -1,12 +1,13 @@
-// The Slack console page: long-polls the workspace, renders the open channel, and sends what
-// the person does (as the user picked in "Acting as") to the console API, which signs it
-// like Slack.
-import { renderMessage } from "./blocks.js";
+// The Slack console page: long-polls the workspace, renders the open channel or the app's
+// Home, and sends what the person does (as the user picked in "Acting as") to the console
+// API, which signs it like Slack.
+import { renderBlocks, renderMessage } from "./blocks.js";
 import { Modal, confirmDialog } from "./modal.js";
 import { Sidebar } from "./sidebar.js";
 
 const $ = (id) => document.getElementById(id);
 const base = document.body.dataset.base;
+const app = document.body.dataset.app;
 const picker = $("user");
 const statusLine = $("status");
 const connection = $("connection");
@@ -14,7 +15,7 @@ const memory = new Map(); // choices not applied yet, open multi-selects
 let directory = { users: {}, channels: {} };
 let revision = -1;
 let poller = null;
-let shown = { messages: null, direct: null };
+let shown = { messages: null, direct: null, home: null };
 
 function say(text, kind = "info") {
   statusLine.textContent = text;
@@ -66,10 +67,17 @@ const act = {
 };
 const modal = new Modal(act);
 const sidebar = new Sidebar(() => {
-  shown = { ...shown, messages: null };
+  shown = { ...shown, messages: null, home: null };
   say("");
   refresh();
+  if (sidebar.home) openHome();
 });
+
+// As Slack does each time someone opens the Home tab: the app hears of it and publishes.
+async function openHome() {
+  say("Opening the Home tab…");
+  await post("home", {});
+}
 
 function context() {
   const ctx = { ...directory, act, memory };
@@ -89,17 +97,45 @@ function renderList(list, items, key, ctx) {
   return true;
 }
 
-function render(state) {
-  directory = { users: state.users, channels: state.channels };
-  sidebar.show(state.sidebar);
-  $("channel-title").textContent = `#${state.channel.name}`;
-  const ctx = context();
+// The Home the bot published (its buttons act on the Home view), or a line saying there is
+// none. Only the open view is in the page, so a channel's text is never found twice.
+function renderHome(home, ctx) {
+  const fingerprint = JSON.stringify([home, directory]);
+  if (fingerprint === shown.home) return;
+  shown.home = fingerprint;
+  const target = { view_id: home?.view_id };
+  const blocks = home ? [renderBlocks(home.blocks, { ...ctx, target, state: home.state })] : [];
+  $("home-view").replaceChildren(...blocks);
+  $("home-empty").hidden = Boolean(home);
+}
+
+function renderChannel(state, ctx) {
   const follow = shown.messages === null || nearBottom();
   const changed = renderList($("messages"), state.messages, "messages", ctx);
   renderList($("direct-messages"), state.direct, "direct", ctx);
   $("empty").hidden = state.messages.length > 0;
   $("direct").hidden = state.direct.length === 0;
   if (changed && follow) window.scrollTo(0, document.documentElement.scrollHeight);
+}
+
+function render(state) {
+  directory = { users: state.users, channels: state.channels };
+  sidebar.show(state.sidebar);
+  const home = sidebar.home;
+  $("channel-title").textContent = home ? `${app} · Home` : `#${state.channel.name}`;
+  for (const id of ["messages", "composer"]) $(id).hidden = home;
+  $("home").hidden = !home;
+  const ctx = context();
+  if (home) {
+    renderList($("messages"), [], "messages", ctx);
+    renderList($("direct-messages"), [], "direct", ctx);
+    $("empty").hidden = $("direct").hidden = true;
+    renderHome(state.home, ctx);
+  } else {
+    $("home-view").replaceChildren();
+    shown.home = null;
+    renderChannel(state, ctx);
+  }
   modal.show(state.modal, ctx);
 }
 
@@ -138,9 +174,10 @@ picker.addEventListener("change", () => {
   window.history.replaceState(null, "", url);
   memory.clear();
   sidebar.forget();
-  shown = { messages: null, direct: null };
+  shown = { messages: null, direct: null, home: null };
   say("");
   refresh();
+  if (sidebar.home) openHome();
 });
 
 $("composer").addEventListener("submit", async (event) => {
@@ -164,3 +201,4 @@ $("composer").addEventListener("submit", async (event) => {
 });
 
 poll();
+if (sidebar.home) openHome();
