@@ -57,7 +57,11 @@ def create_app(
     SCHEDULED_JOBS is off.
     """
     slack_client = slack_client or _slack_client(settings)
-    notifier = MeteredNotifier(SlackNotifier(slack_client) if slack_client else LoggingNotifier())
+    notifier = MeteredNotifier(
+        SlackNotifier(slack_client, alerts_channel=settings.slack_alerts_channel)
+        if slack_client
+        else LoggingNotifier()
+    )
     readiness = Readiness(settings.database_url)
 
     @asynccontextmanager

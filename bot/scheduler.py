@@ -1,5 +1,6 @@
 """The periodic jobs, run inside `xero-bot serve`: keep-alive daily, the connection check
-every CONNECTION_CHECK_HOURS.
+every CONNECTION_CHECK_HOURS, alerts every minute (after the check, in the same tick),
+link reminders hourly.
 
 Every replica ticks once a minute and, for each job, tries `jobs.run`: the job's lease lets
 one process at a time run it, and whether it is due is read from its last recorded run, so
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from bot.domain import Dependencies, grants, health
+from bot.domain import Dependencies, alerts, grants, health, reminders
 from bot.domain import jobs as domain_jobs
 from bot.domain.results import ConnectionCheck
 from bot.settings import Settings
@@ -31,10 +32,14 @@ log = logging.getLogger(__name__)
 
 KEEP_ALIVE = "keep-alive"
 CONNECTION_CHECK = "connection-check"
+ALERTS = "alerts"
+REMINDERS = "link-reminders"
 KEEP_ALIVE_EVERY = timedelta(days=1)
 KEEP_ALIVE_UNUSED_FOR = timedelta(days=30)
 """Grants not refreshed for this long are refreshed (Xero drops them after 60 days)."""
 TICK = timedelta(minutes=1)
+ALERTS_EVERY = TICK
+REMINDERS_EVERY = timedelta(hours=1)
 LEASE = timedelta(minutes=10)
 """How long a lease lasts unless its holder's heartbeat extends it: how soon another
 replica takes a job over from a process that died while running it."""
@@ -63,8 +68,20 @@ def connection_check_job(settings: Settings) -> Job[ConnectionCheck]:
     return Job(CONNECTION_CHECK, settings.connection_check_interval, health.check_connections)
 
 
+def alerts_job() -> Job[alerts.AlertReport]:
+    return Job(ALERTS, ALERTS_EVERY, alerts.report)
+
+
+def reminders_job(after: timedelta) -> Job[reminders.ReminderReport]:
+    return Job(REMINDERS, REMINDERS_EVERY, lambda deps: reminders.send_due(deps, after=after))
+
+
 def default_jobs(settings: Settings) -> tuple[Job[Any], ...]:
-    return (keep_alive_job(), connection_check_job(settings))
+    """The jobs in the order a tick tries them: alerts right after the check."""
+    jobs: list[Job[Any]] = [keep_alive_job(), connection_check_job(settings), alerts_job()]
+    if settings.consent_reminder_after is not None:
+        jobs.append(reminders_job(settings.consent_reminder_after))
+    return tuple(jobs)
 
 
 def holder_name() -> str:
@@ -205,4 +222,4 @@ async def running(
 
 def _interval(every: timedelta) -> str:
     hours = every.total_seconds() / 3600
-    return f"{hours:g} h"
+    return f"{hours:g} h" if hours >= 1 else f"{every.total_seconds() / 60:g} min"

@@ -11,7 +11,7 @@ from bot.clients.xero import XeroClient
 from bot.common.metrics import CONSENT_EVENTS
 from bot.common.vault import Vault
 from bot.domain import Dependencies
-from bot.domain.notify import ConsentEvent, LoggingNotifier, Notifier
+from bot.domain.notify import ConsentEvent, LoggingNotifier, Notifier, Reminder, StoresAlert
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
 
@@ -66,3 +66,9 @@ class MeteredNotifier:
     async def consent_changed(self, event: ConsentEvent) -> str | None:
         CONSENT_EVENTS.labels(kind=event.kind.value).inc()
         return await self._inner.consent_changed(event)
+
+    async def stores_alert(self, alert: StoresAlert) -> str | None:
+        return await self._inner.stores_alert(alert)
+
+    async def link_reminder(self, reminder: Reminder) -> None:
+        await self._inner.link_reminder(reminder)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -55,6 +56,8 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
+    slack_alerts_channel: str = ""
+    """The channel (id) that hears of broken stores; empty: alerts are only logged."""
     helpdesk_users: frozenset[str] = frozenset()
     helpdesk_usergroup: str = ""
     admin_users: frozenset[str] = frozenset()
@@ -65,6 +68,8 @@ class Settings:
     scheduled_jobs: bool = True
     """Whether `serve` runs the scheduled jobs (keep-alive, the connection check) too."""
     connection_check_interval: timedelta = timedelta(hours=6)
+    consent_reminder_after: timedelta | None = timedelta(hours=24)
+    """How long a link waits before its issuer is reminded; None: no reminders."""
     xero_app_tier: XeroTier = XeroTier.STARTER
     """The app's Xero tier, whose connection limit issuing a link warns about from 80%."""
 
@@ -125,6 +130,7 @@ class Settings:
             slack_signing_secret=get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=get("SLACK_APP_TOKEN", ""),
             slack_api_url=parse(_url, "SLACK_API_URL", defaults.slack_api_url),
+            slack_alerts_channel=parse(_channel, "SLACK_ALERTS_CHANNEL", ""),
             helpdesk_users=_ids(get("HELPDESK_USERS", "")),
             helpdesk_usergroup=get("HELPDESK_USERGROUP", ""),
             admin_users=_ids(get("ADMIN_USERS", "")),
@@ -138,6 +144,7 @@ class Settings:
             metrics_token=get("METRICS_TOKEN", ""),
             scheduled_jobs=parse(_on_off, "SCHEDULED_JOBS", "on"),
             connection_check_interval=parse(_hours, "CONNECTION_CHECK_HOURS", "6"),
+            consent_reminder_after=parse(_hours_or_off, "CONSENT_REMINDER_HOURS", "24"),
             xero_app_tier=parse(_tier, "XERO_APP_TIER", "starter"),
         )
         if problems:
@@ -289,6 +296,29 @@ def _hours(name: str, value: str) -> timedelta:
         return timedelta(hours=_positive_float(value))
     except (ValueError, OverflowError):
         raise SettingsError(f"{name} must be a positive number of hours, got {value!r}.") from None
+
+
+def _hours_or_off(name: str, value: str) -> timedelta | None:
+    if value.strip().lower() in ("0", "off"):
+        return None
+    try:
+        return timedelta(hours=_positive_float(value))
+    except (ValueError, OverflowError):
+        raise SettingsError(
+            f"{name} must be a positive number of hours, or off, got {value!r}."
+        ) from None
+
+
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+
+
+def _channel(name: str, value: str) -> str:
+    if value and not _CHANNEL_ID.fullmatch(value):
+        raise SettingsError(
+            f"{name} must be a channel id such as C0123ABCD (in Slack: the channel's name, "
+            f"then About, at the bottom), got {value[:40]!r}."
+        )
+    return value
 
 
 def _positive_float(value: str) -> float:

@@ -118,8 +118,6 @@ class Customer(Base):
     api_key_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    alert_report: Mapped[str | None] = mapped_column(String(80))
-    """Where the front door keeps this customer's alert about broken stores (its reference)."""
 
     stores: Mapped[list[Store]] = relationship(
         back_populates="customer", order_by="Store.code", cascade="all, delete-orphan"
@@ -346,3 +344,19 @@ class JobRun(Base):
     """ok, failed, or None while running (or if the process died)."""
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerAlert(Base):
+    """The alert a customer's broken stores raised: where it was reported, and what it said."""
+
+    __tablename__ = "customer_alerts"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    report: Mapped[str | None] = mapped_column(String(80))
+    """Where the front door posted it (its own reference), to update it in place."""
+    digest: Mapped[str | None] = mapped_column(String(64))
+    """A hash of what it says now: an alert is reported again only when this changes."""
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]

@@ -32,6 +32,7 @@ from tests.web_fixtures import BOT, web_settings
 SIGNING_SECRET = "slack-signing-secret"
 AGENT, ADMIN, OUTSIDER = "U0AGENT", "U0ADMIN", "U0OUTSIDER"
 CHANNEL = "C0HELPDESK"
+ALERTS = "C0ALERTS"
 
 
 @dataclass
@@ -63,6 +64,7 @@ async def slack(
     workspace = Workspace()
     for user, name in ((AGENT, "Ada Agent"), (ADMIN, "Sam Admin"), (OUTSIDER, "Olly Outsider")):
         workspace.add_user(user, name)
+    workspace.add_channel(ALERTS, "xero-alerts")
     async with serve(create_fake_slack(workspace), free_socket()) as url:
         workspace.base_url = url
         client = AsyncWebClient(token=workspace.bot_token, base_url=f"{url}/api/")
@@ -73,6 +75,7 @@ async def slack(
             slack_api_url=f"{url}/api/",
             helpdesk_users=frozenset({AGENT}),
             admin_users=frozenset({ADMIN}),
+            slack_alerts_channel=ALERTS,
         )
         deps = Dependencies(
             sessions=session_factory(engine),
@@ -80,7 +83,7 @@ async def slack(
             cloudpos=cloudpos_client(cloudpos),
             xero=xero_client(settings, transport=emulator.transport(), sleep=_no_sleep),
             public_base_url=BOT,
-            notifier=SlackNotifier(client),
+            notifier=SlackNotifier(client, alerts_channel=ALERTS),
             clock=clock,
         )
         app = create_app(settings, deps=deps, slack_client=client)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,45 +20,21 @@ from storage.models import (
     Customer,
     Store,
     StoreLink,
-    StoreStatus,
     XeroConnection,
 )
 
+from ._broken_stores import broken_stores
 from ._job_runs import last_runs_in
 from ._queries import OPEN_CONSENT_STATUSES, organisations_connected
-from ._requests import NO_LONGER_AUTHORISED, open_link
+from ._requests import open_link
 from ._session import transaction
 from .dependencies import Dependencies
 from .jobs import FAILED
-from .results import JobRunView, OpenLink
+from .results import CustomerAttention, JobRunView, OpenLink
 from .tiers import WARN_AT, capacity_warning
 
 EXPIRING_WITHIN = timedelta(days=1)
 """A waiting link that runs out sooner than this is listed as expiring."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoreAttention:
-    """A store the helpdesk must look at, and why."""
-
-    code: str
-    name: str
-    status: StoreStatus
-    organisation_name: str | None
-    """The Xero organisation it is linked to, if any."""
-    reason: str
-    since: datetime | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CustomerAttention:
-    """One customer's stores that need attention; `total` counts them all, `stores` the
-    ones read."""
-
-    customer_id: int
-    customer_name: str
-    stores: tuple[StoreAttention, ...]
-    total: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +105,7 @@ async def overview(deps: Dependencies, *, limit: int = 20) -> Attention:
     `limit` entries (stores in all, links, organisations) and comes with its total."""
     now = deps.clock()
     async with transaction(deps, read_only=True) as session:
-        customers, customers_total, stores_total = await _stores(session, limit=limit)
+        customers, customers_total, stores_total = await broken_stores(session, limit=limit)
         waiting, waiting_total = await _links(deps, session, limit=limit, expiring=False)
         expiring, expiring_total = await _links(deps, session, limit=limit, expiring=True)
         plans, plans_total = await _flagged_plans(session, limit=limit)
@@ -154,76 +130,6 @@ async def overview(deps: Dependencies, *, limit: int = 20) -> Attention:
         ),
         jobs=jobs,
     )
-
-
-_NEEDS_ATTENTION = or_(
-    Store.status == StoreStatus.NEEDS_RECONNECT, Store.attention_reason.is_not(None)
-)
-
-
-async def _stores(
-    session: AsyncSession, *, limit: int
-) -> tuple[tuple[CustomerAttention, ...], int, int]:
-    """The first `limit` stores needing attention by customer name and store code, grouped
-    by customer; then how many customers and stores need attention in all."""
-    totals = (
-        await session.execute(
-            select(func.count(func.distinct(Store.customer_id)), func.count()).where(
-                _NEEDS_ATTENTION
-            )
-        )
-    ).one()
-    rows = (
-        await session.execute(
-            select(
-                Customer.id,
-                Customer.name,
-                Store.code,
-                Store.name,
-                Store.status,
-                Store.attention_reason,
-                Store.attention_since,
-                Store.status_changed_at,
-                XeroConnection.tenant_name,
-            )
-            .join(Customer, Store.customer_id == Customer.id)
-            .outerjoin(StoreLink, and_(StoreLink.store_id == Store.id, StoreLink.active.is_(True)))
-            .outerjoin(XeroConnection, StoreLink.connection_id == XeroConnection.id)
-            .where(_NEEDS_ATTENTION)
-            .order_by(Customer.name_key, Customer.id, Store.code)
-            .limit(limit)
-        )
-    ).all()
-    grouped: dict[tuple[int, str], list[StoreAttention]] = {}
-    for cid, customer, code, name, status, reason, since, changed, organisation in rows:
-        grouped.setdefault((cid, customer), []).append(
-            StoreAttention(
-                code=code,
-                name=name,
-                status=status,
-                organisation_name=organisation,
-                reason=reason or NO_LONGER_AUTHORISED,
-                since=since or (changed if status == StoreStatus.NEEDS_RECONNECT else None),
-            )
-        )
-    per_customer: dict[int, int] = {}
-    if grouped:
-        counted = await session.execute(
-            select(Store.customer_id, func.count())
-            .where(_NEEDS_ATTENTION, Store.customer_id.in_([cid for cid, _ in grouped]))
-            .group_by(Store.customer_id)
-        )
-        per_customer = {cid: count for cid, count in counted}
-    customers = tuple(
-        CustomerAttention(
-            customer_id=cid,
-            customer_name=customer,
-            stores=tuple(stores),
-            total=per_customer.get(cid, len(stores)),
-        )
-        for (cid, customer), stores in grouped.items()
-    )
-    return customers, int(totals[0] or 0), int(totals[1] or 0)
 
 
 async def _links(

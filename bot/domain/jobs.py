@@ -41,6 +41,8 @@ RETRY_AFTER = timedelta(minutes=30)
 """A run that failed (or never finished) is tried again this soon, or at its interval if
 that is sooner."""
 ERROR_LENGTH = 300
+RUNS_KEPT = timedelta(days=7)
+"""Runs older than this are deleted as the job starts again (the latest is always kept)."""
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 
 
@@ -199,8 +201,12 @@ async def _latest(session: AsyncSession, job: str) -> JobRun | None:
 
 
 async def _started(deps: Dependencies, job: str, holder: str) -> int:
+    now = deps.clock()
     async with transaction(deps) as session:
-        row = JobRun(job=job, holder=holder, started_at=deps.clock(), counts={})
+        await session.execute(
+            delete(JobRun).where(JobRun.job == job, JobRun.started_at < now - RUNS_KEPT)
+        )
+        row = JobRun(job=job, holder=holder, started_at=now, counts={})
         session.add(row)
         await session.flush()
         return row.id

@@ -263,3 +263,27 @@ class JobRunView:
     @property
     def finished(self) -> bool:
         return self.outcome is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreAttention:
+    """A store the helpdesk must look at, and why."""
+
+    code: str
+    name: str
+    status: StoreStatus
+    organisation_name: str | None
+    """The Xero organisation it is linked to, if any."""
+    reason: str
+    since: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerAttention:
+    """One customer's stores that need attention; `total` counts them all, `stores` the
+    ones read."""
+
+    customer_id: int
+    customer_name: str
+    stores: tuple[StoreAttention, ...]
+    total: int

@@ -30,14 +30,18 @@ async def send_link(
     customer_id: int,
     store_codes: Sequence[str] | None,
     replacing: Collection[int] | None = None,
+    in_place: bool | None = None,
 ) -> None:
     """Issue a link, post its record (the thread progress goes to) and show the link privately.
 
     A link the customer may already hold is withdrawn only once an agent has confirmed it by
     its number (`replacing`); its record in the channel then says what replaced it. The
     record goes to the channel, or to the agent's DM when the bot cannot post there; it
-    never contains the link.
+    never contains the link. The agent's answer replaces the message they clicked
+    (`in_place`, by default when replacing): never a message in a channel, which everyone
+    would see.
     """
+    in_place = replacing is not None if in_place is None else in_place
     try:
         link = await links.issue(
             turn.deps,
@@ -50,7 +54,7 @@ async def send_link(
         confirmation = replace_confirmation(
             customer_id=customer_id, store_codes=store_codes, open_links=still_open.open_links
         )
-        await turn.reply(confirmation, replace=replacing is not None)
+        await turn.reply(confirmation, replace=in_place)
         return
     record = link_record(
         consent_request_id=link.consent_request_id,
@@ -75,7 +79,7 @@ async def send_link(
         await _mark_replaced(turn, old, by=link)
     sealed = turn.runtime.vault.encrypt(ids.encode(r=link.consent_request_id, u=link.url))
     agent_copy = link_for_agent(link, sealed_link=sealed, can_revoke=turn.is_admin)
-    await turn.reply(agent_copy, replace=replacing is not None)
+    await turn.reply(agent_copy, replace=in_place)
 
 
 async def _mark_replaced(turn: Turn, old: OpenLink, *, by: ConsentLink) -> None:

@@ -1,15 +1,24 @@
-"""Reports a customer's progress in the thread of the link's record, and updates the record.
+"""Tells the helpdesk in Slack: a customer's progress in the thread of the link's record
+(and the record updated), alerts in the alerts channel, reminders in the link's thread.
 
 The reply asking for the organisation choice is the one message whose buttons can go
-stale: its ts goes back to the domain, and the outcome replaces it.
+stale: its ts goes back to the domain, and the outcome replaces it. An alert's place goes
+back to the domain too, so that it is updated in place.
 """
 
 from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.notify import ConsentEvent, ConsentEventKind
+from bot.domain.notify import (
+    ConsentEvent,
+    ConsentEventKind,
+    LoggingNotifier,
+    Reminder,
+    StoresAlert,
+)
 from bot.domain.results import ConsentView, OpenLink
+from handlers.slack.blocks.alerts import alert_message, fix_line, reminder_message
 from handlers.slack.blocks.common import Message
 from handlers.slack.blocks.links import (
     choice_closed,
@@ -17,12 +26,49 @@ from handlers.slack.blocks.links import (
     progress_message,
     progress_state,
 )
+from handlers.slack.runtime import user_of
 from handlers.slack.threads import Thread
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, alerts_channel: str = "") -> None:
         self._client = client
+        self._alerts = alerts_channel
+        self._log_only = LoggingNotifier()
+
+    async def stores_alert(self, alert: StoresAlert) -> str | None:
+        """Post the alert in the alerts channel, or update it where it is; resolved, its
+        thread also says who fixed it. Without an alerts channel, it is only logged."""
+        if not self._alerts:
+            return await self._log_only.stores_alert(alert)
+        shown = alert_message(alert)
+        thread = Thread.of(alert.report)
+        if thread is None:
+            if alert.resolved:
+                return None  # never posted: nothing to resolve
+            posted = await self._client.chat_postMessage(channel=self._alerts, **shown.kwargs())
+            return Thread(channel=str(posted["channel"]), ts=str(posted["ts"])).reference
+        await self._client.chat_update(channel=thread.channel, ts=thread.ts, **shown.kwargs())
+        if alert.resolved:
+            line = fix_line(alert.fixed_by)
+            await self._client.chat_postMessage(
+                channel=thread.channel, thread_ts=thread.ts, text=f":white_check_mark: {line}"
+            )
+        return thread.reference
+
+    async def link_reminder(self, reminder: Reminder) -> None:
+        """In the link's thread; to the issuer directly when the link has no record."""
+        reminded = reminder_message(reminder)
+        thread = Thread.of(reminder.link.report_to)
+        issuer = user_of(reminder.link.issued_by)
+        if thread is not None:
+            await self._client.chat_postMessage(
+                channel=thread.channel, thread_ts=thread.ts, **reminded.kwargs()
+            )
+        elif issuer is not None:
+            await self._client.chat_postMessage(channel=issuer, **reminded.kwargs())
+        else:
+            await self._log_only.link_reminder(reminder)
 
     async def consent_changed(self, event: ConsentEvent) -> str | None:
         consent = event.consent

@@ -26,6 +26,7 @@ from .errors import reported
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "xero_bot_runtime"
+SLACK_ACTOR = "slack:"
 READS_AT_ONCE = 4
 CALLS_AT_ONCE = 4
 CALL_SECONDS = 45.0
@@ -82,7 +83,12 @@ def _finished(task: asyncio.Task[None]) -> None:
 
 def actor_of(user_id: str) -> str:
     """How Slack users appear in the audit log; `blocks.common.mention` turns it back."""
-    return f"slack:{user_id}"
+    return f"{SLACK_ACTOR}{user_id}"
+
+
+def user_of(actor: str) -> str | None:
+    """The Slack user an audit actor names, if it names one."""
+    return actor.removeprefix(SLACK_ACTOR) if actor.startswith(SLACK_ACTOR) else None
 
 
 @dataclass(frozen=True)

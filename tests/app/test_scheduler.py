@@ -227,7 +227,11 @@ def test_the_jobs_and_their_intervals_come_from_settings() -> None:
     assert [(job.name, job.every) for job in scheduler.default_jobs(settings)] == [
         ("keep-alive", timedelta(days=1)),
         ("connection-check", timedelta(hours=2)),
+        ("alerts", timedelta(minutes=1)),
+        ("link-reminders", timedelta(hours=1)),
     ]
+    without_reminders = Settings.from_env({"CONSENT_REMINDER_HOURS": "off"})
+    assert "link-reminders" not in [job.name for job in scheduler.default_jobs(without_reminders)]
 
 
 async def test_run_now_runs_a_job_that_is_not_due_unless_another_process_runs_it(
@@ -252,12 +256,15 @@ async def test_the_app_runs_the_real_jobs_while_it_runs_only_when_asked(
     before = other_tasks()
     async with app.router.lifespan_context(app):
         if run_jobs:
-            await eventually(lambda: _finished(engine, 2), "the jobs never ran")
+            await eventually(lambda: _finished(engine, 4), "the jobs never ran")
         else:
             await asyncio.sleep(0.2)
     recorded = [(row.job, row.outcome) for row in await runs(engine)]
     if run_jobs:
-        assert sorted(recorded) == [("connection-check", "ok"), ("keep-alive", "ok")]
+        assert sorted(recorded) == [
+            ("alerts", "ok"), ("connection-check", "ok"), ("keep-alive", "ok"),
+            ("link-reminders", "ok"),
+        ]  # fmt: skip
     else:
         assert recorded == []
     assert other_tasks() == before
@@ -312,7 +319,7 @@ def _serve(tmp_path: Path, scheduled_jobs: str) -> tuple[list[tuple[str, str | N
             except httpx.TransportError:
                 time.sleep(0.05)
         if scheduled_jobs == "on":
-            while len([run for run in recorded() if run[1]]) < 2:
+            while len([run for run in recorded() if run[1]]) < 4:
                 assert time.monotonic() < deadline, f"no job runs: {recorded()}"
                 time.sleep(0.05)
         else:
@@ -333,8 +340,14 @@ def test_serve_runs_the_jobs_and_stops_cleanly_on_sigterm(
     for trouble in ("Traceback", "Task was destroyed", "was never awaited", "ERROR"):
         assert trouble not in output, output
     if scheduled_jobs == "on":
-        assert recorded == [("connection-check", "ok"), ("keep-alive", "ok")]
-        assert "scheduled jobs: keep-alive every 24 h, connection-check every 6 h" in output
+        assert recorded == [
+            ("alerts", "ok"), ("connection-check", "ok"), ("keep-alive", "ok"),
+            ("link-reminders", "ok"),
+        ]  # fmt: skip
+        assert (
+            "scheduled jobs: keep-alive every 24 h, connection-check every 6 h, "
+            "alerts every 1 min, link-reminders every 1 h"
+        ) in output
     else:
         assert recorded == []
         assert "scheduled jobs are off (SCHEDULED_JOBS=off)" in output

@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from handlers.slack import ids
 from handlers.slack.errors import reported
 
-from . import links, organisations, stores
+from . import alerts, links, organisations, stores
 
 
 @reported
@@ -20,5 +20,6 @@ def register(app: AsyncApp) -> None:
     stores.register(app)
     links.register(app)
     organisations.register(app)
+    alerts.register(app)
     for action_id in (ids.STORE_PICKER, ids.ORGANISATION_CHOICE):
         app.action(action_id)(acknowledge_only)

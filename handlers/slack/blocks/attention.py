@@ -13,9 +13,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
-from bot.domain.attention import Attention, Capacity, CustomerAttention, FlaggedPlan
+from bot.domain.attention import Attention, Capacity, FlaggedPlan
 from bot.domain.jobs import FAILED
-from bot.domain.results import JobRunView, OpenLink
+from bot.domain.results import CustomerAttention, JobRunView, OpenLink
 
 from .common import (
     MAX_BLOCKS,
@@ -137,6 +137,12 @@ def _stores(found: Attention, *, budget: int) -> list[Block]:
 
 
 def _customer(customer: CustomerAttention) -> Block:
+    return section(customer_stores(customer))
+
+
+def customer_stores(customer: CustomerAttention) -> str:
+    """A customer's broken stores, a line each with organisation, reason and since when,
+    within one section's 3000 characters."""
     lines = [
         _store_line(store.code, store.name, store.organisation_name)
         + f" — {escape(clip(store.reason, LINE))}"
@@ -145,7 +151,7 @@ def _customer(customer: CustomerAttention) -> Block:
     ]
     title = f"*{escape(clip(customer.customer_name, LINE))}* · {counted(customer.total, 'store')}"
     hidden = customer.total - len(customer.stores)
-    return section(_within(title, lines, hidden=hidden, noun="store"))
+    return _within(title, lines, hidden=hidden, noun="store")
 
 
 def _store_line(code: str, name: str, organisation: str | None) -> str:

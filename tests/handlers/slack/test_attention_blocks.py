@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.attention import Attention, Capacity, CustomerAttention, StoreAttention
-from bot.domain.results import JobRunView, OpenLink
+from bot.domain.attention import Attention, Capacity
+from bot.domain.results import CustomerAttention, JobRunView, OpenLink, StoreAttention
 from handlers.slack.blocks.attention import (
     ALL_GOOD,
     attention_message,
