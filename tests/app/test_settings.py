@@ -163,6 +163,23 @@ def test_scheduled_jobs_can_be_turned_off(value: str, on: bool) -> None:
     assert Settings.from_env(COMPLETE | {"SCHEDULED_JOBS": value}).scheduled_jobs is on
 
 
+@pytest.mark.parametrize(
+    ("value", "after"),
+    [(None, timedelta(hours=24)), ("6", timedelta(hours=6)), ("off", None), ("0", None)],
+)
+def test_consent_reminders_come_after_a_day_unless_said(
+    value: str | None, after: timedelta | None
+) -> None:
+    env = COMPLETE if value is None else COMPLETE | {"CONSENT_REMINDER_HOURS": value}
+    assert Settings.from_env(env).consent_reminder_after == after
+
+
+def test_alerts_go_to_the_channel_given_or_only_to_the_log() -> None:
+    assert Settings.from_env(COMPLETE).slack_alerts_channel == ""
+    given = Settings.from_env(COMPLETE | {"SLACK_ALERTS_CHANNEL": "C0123ABCD"})
+    assert given.slack_alerts_channel == "C0123ABCD"
+
+
 def test_the_connection_check_interval_is_in_hours() -> None:
     settings = Settings.from_env(COMPLETE | {"CONNECTION_CHECK_HOURS": "0.5"})
     assert settings.connection_check_interval == timedelta(minutes=30)
@@ -196,6 +213,17 @@ def test_the_connection_check_interval_is_in_hours() -> None:
             "CONSENT_LINK_HOURS",
             "1e20",
             "CONSENT_LINK_HOURS must be a positive number of hours, got '1e20'.",
+        ),
+        (
+            "CONSENT_REMINDER_HOURS",
+            "-3",
+            "CONSENT_REMINDER_HOURS must be a positive number of hours, or off, got '-3'.",
+        ),
+        (
+            "SLACK_ALERTS_CHANNEL",
+            "#xero-alerts",
+            "SLACK_ALERTS_CHANNEL must be a channel id such as C0123ABCD (in Slack: the "
+            "channel's name, then About, at the bottom), got '#xero-alerts'.",
         ),
     ],
 )
