@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -23,8 +25,11 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import scheduler
 from bot.app import create_app
 from bot.common.redaction import install_redaction
+from bot.domain import Dependencies
+from bot.domain import jobs as domain_jobs
 from bot.settings import Settings
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.console import ConsoleUser, console_routes
@@ -47,6 +52,7 @@ USERS = (
     ConsoleUser("U0OUTSIDER", "Olly Outsider", "not helpdesk"),
 )
 DEMO_KEY, LOWER_LICENCE_KEY = "acme-pro-plus-key", "corner-shop-key"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,10 +71,8 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
     after every change, so a kept database never holds connections Xero does not know.
     """
     workspace = Workspace(base_url=f"{base_url}/slack-api")
-    xero, cloudpos = (
-        XeroEmulator(client_id=XERO_CLIENT[0], client_secret=XERO_CLIENT[1]),
-        (CloudPosEmulator()),
-    )
+    xero = XeroEmulator(client_id=XERO_CLIENT[0], client_secret=XERO_CLIENT[1])
+    cloudpos = CloudPosEmulator()
     seed(workspace, xero, cloudpos)
     xero_app: ASGIApp = xero.app
     if xero_file is not None:
@@ -101,6 +105,12 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             return await client.post("/slack/events", content=request.body, headers=request.headers)
 
+    async def run_jobs() -> list[str]:
+        """The console's "Run jobs now": the sandbox runs no jobs on a schedule (a person
+        trying it out should not wait hours, nor be surprised), so they run on demand."""
+        deps: Dependencies = app.state.deps  # set while the app runs (its lifespan)
+        return [await run_job(deps, job) for job in scheduler.default_jobs(settings)]
+
     driver = SlackDriver(workspace, SIGNING_SECRET, deliver)
     emulator_pages = {"content-security-policy": "default-src 'self' 'unsafe-inline'"}
     app = create_app(
@@ -116,6 +126,7 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
                     users=USERS,
                     channel_id=CHANNEL,
                     channels=[ALERTS[0]],
+                    run_jobs=run_jobs,
                     links=[
                         ("Cloud POS emulator (API keys)", "/cloudpos/"),
                         ("Xero emulator (faults, disconnect the app)", "/xero-emulator/"),
@@ -131,8 +142,7 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
 
 
 def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -> None:
-    """Demo data: Slack people and the alerts channel, two Cloud POS customers, a Xero user
-    with four plans."""
+    """Demo data: Slack people and channels, two Cloud POS customers, a Xero user, four plans."""
     for user in USERS:
         workspace.add_user(user.user_id, user.name)
     workspace.add_channel(*ALERTS)
@@ -158,6 +168,20 @@ def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -
         ("Acme Trial", "TRIAL"),
     ):
         xero.add_organisation(name, plan_class=plan, users=[owner.user_id])
+
+
+async def run_job(deps: Dependencies, job: scheduler.Job[Any]) -> str:
+    """Run `job` now, as the scheduler would (leased, recorded): one line on how it went. A
+    failure is that line, not an error, so the jobs after it still run."""
+    try:
+        result = await scheduler.run_now(deps, job)
+    except Exception as error:
+        log.warning("sandbox: job %s failed", job.name, exc_info=True)
+        return f"{job.name}: failed ({domain_jobs.describe(error)})"
+    if result is None:
+        return f"{job.name}: not run, it is running already"
+    counts = domain_jobs.counts_of(result)
+    return f"{job.name}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "done")
 
 
 class WithHeaders:
@@ -267,6 +291,8 @@ Try first, in the Slack console as Ada Agent (helpdesk agent):
   4. /xero summary Acme Bikes (Ada may not disconnect, so she gets no Disconnect button)
   5. switch to Sam Admin → his own /xero summary Acme Bikes → "Disconnect from Xero"
 
+The scheduled jobs run only when you press "Run jobs now" in the console's sidebar;
+broken stores are alerted in #xero-alerts, and "Home" shows what needs attention.
 Emulators: {base_url}/xero-emulator/ (Xero) and {base_url}/cloudpos/ (Cloud POS API keys).
 Database: {database}
 {kept}

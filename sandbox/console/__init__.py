@@ -3,7 +3,9 @@
 Mount `console_routes(workspace=..., driver=..., users=[ConsoleUser(...), ...])` (e.g. at
 "/sandbox"); the page acts as any of `users`, sends the bot slash commands, clicks,
 selections and modal submissions through the `SlackDriver`, and long-polls the
-`Workspace` to show the channel, threads, ephemeral messages and modals as Slack would.
+`Workspace` to show a channel (of those in its sidebar), threads, ephemeral messages,
+modals and the app's Home tab as Slack would. The console imports nothing of the app: what
+it needs of it (`run_jobs`, for "Run jobs now") is passed in.
 """
 
 from .routes import ConsoleUser, console_routes

@@ -7,7 +7,7 @@ mounted anywhere, e.g. `Mount("/sandbox", routes=console_routes(...))`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ from .web import NO_STORE, bot_answer, disconnected, guarded_api, json_answer, s
 
 HERE = Path(__file__).parent
 MAX_WAIT = 25.0
+RunJobs = Callable[[], Awaitable[Sequence[str]]]
+"""Runs each of the app's scheduled jobs once, now: a line per job for the person to read.
+Injected, since the console knows nothing of the app beyond Slack."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Console:
         channels: Sequence[str],
         title: str,
         links: Sequence[tuple[str, str]],
+        run_jobs: RunJobs | None = None,
     ) -> None:
         if not users:
             raise ValueError("the console needs at least one user to act as")
@@ -68,6 +72,7 @@ class Console:
         self.channel_id = self.channels[0]
         self.users = {user.user_id: user for user in users}
         self.title, self.links = title, list(links)
+        self.run_jobs, self._jobs_running = run_jobs, asyncio.Lock()
         self.builder = StateBuilder(workspace, driver)
         self.templates = _templates()
         for user in users:
@@ -103,6 +108,7 @@ class Console:
             "channel_name": self.workspace.channels.get(channel, channel),
             "home": request.query_params.get("view") == "home",
             "app_name": self.workspace.users.get(self.workspace.bot_user_id, "App"),
+            "jobs": self.run_jobs is not None,
         }
         return self.templates.TemplateResponse(request, "console.html", context, headers=NO_STORE)
 
@@ -136,6 +142,17 @@ class Console:
         body = await inputs.json_body(request)
         user = self._user(body.get("user"))
         return bot_answer(await self.driver.open_home(user))
+
+    async def jobs(self, request: Request) -> Response:
+        """ "Run jobs now": every scheduled job once, one click after another (never two runs
+        at once); the lines say how each went. What the jobs post shows in the channels."""
+        body = await inputs.json_body(request)
+        self._user(body.get("user"))
+        if self.run_jobs is None:
+            return json_answer({"error": "this console was given no jobs to run"}, 404)
+        async with self._jobs_running:
+            lines = [str(line) for line in await self.run_jobs()]
+        return json_answer({"lines": lines})
 
     def _target(self, body: dict[str, Any], user: str) -> Message | ModalView | HomeView:
         """The message (`channel` + `ts`, ephemeral ones included), or the modal or the
@@ -222,16 +239,18 @@ def console_routes(
     channels: Sequence[str] = (),
     title: str = "xero-bot sandbox",
     links: Sequence[tuple[str, str]] = (),
+    run_jobs: RunJobs | None = None,
 ) -> list[BaseRoute]:
     """The console's routes, relative to where they are mounted (e.g. "/sandbox").
 
     `users` are who the page can act as (added to the workspace if it lacks them); `links`
     are extra (label, url) pairs shown in the page header. The page opens on `channel_id`
     and lists `channels` (ids the workspace has) beside it, as Slack's sidebar does: the
-    bot may post anywhere, and a person switches to the channel to see it.
+    bot may post anywhere, and a person switches to the channel to see it. With `run_jobs`
+    the page has a "Run jobs now" button that awaits it.
     """
     listed = [channel_id, *channels]
-    console = Console(workspace, driver, users, listed, title, links)
+    console = Console(workspace, driver, users, listed, title, links, run_jobs)
     return [
         Route("/", console.page, methods=["GET"]),
         Route("/static/{name}", static_file, methods=["GET"]),
@@ -242,4 +261,5 @@ def console_routes(
         Route("/api/submit", guarded_api(console.submit), methods=["POST"]),
         Route("/api/close", guarded_api(console.close), methods=["POST"]),
         Route("/api/home", guarded_api(console.home), methods=["POST"]),
+        Route("/api/jobs", guarded_api(console.jobs), methods=["POST"]),
     ]

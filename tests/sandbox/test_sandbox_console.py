@@ -1,10 +1,12 @@
-"""The sandbox's console wired to the real bot: its alerts channel and the App Home, over
-real HTTP."""
+"""The sandbox's console wired to the real bot, over real HTTP: its alerts channel, the App
+Home, and "Run jobs now" running the bot's scheduled jobs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,10 @@ import httpx
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox_server import ALERTS, CHANNEL, Sandbox, build_sandbox
+from bot import scheduler
+from bot.domain import Dependencies
+from bot.domain import jobs as domain_jobs
+from bot.sandbox_server import ALERTS, CHANNEL, Sandbox, build_sandbox, run_job
 from storage.engine import create_engine
 from storage.migrate import upgrade
 from tests.browser import free_socket, serve
@@ -75,3 +80,39 @@ async def test_the_home_tab_shows_what_the_bot_publishes_for_each_person(served:
     (line,) = (await served.state(OUTSIDER))["home"]["blocks"]
     assert line["text"]["text"].startswith("This is the helpdesk's Xero bot")
     assert [call.error for call in workspace.calls_to("views.publish")] == [None, None]
+
+
+async def test_run_jobs_now_runs_every_scheduled_job_once_and_records_it(served: Served) -> None:
+    settings = served.sandbox.settings
+    names = [job.name for job in scheduler.default_jobs(settings)]
+    assert {"keep-alive", "connection-check"} <= set(names)
+    deps = served.sandbox.app.state.deps
+    assert await domain_jobs.last_runs(deps) == ()  # nothing runs on a schedule here
+
+    ran = await served.http.post("/sandbox/api/jobs", json={"user": AGENT})
+    assert ran.status_code == 200, ran.text
+    lines = ran.json()["lines"]
+    assert [line.split(": ", 1)[0] for line in lines] == names
+    counted = re.compile(r"[a-z-]+: ([a-z_]+ \d+(, [a-z_]+ \d+)*|done)")
+    assert all(counted.fullmatch(line) for line in lines), lines  # not "failed (…)"
+    (connection_check,) = [line for line in lines if line.startswith("connection-check: ")]
+    assert "grants_checked 0" in connection_check
+    runs = {run.job: run for run in await domain_jobs.last_runs(deps)}
+    assert sorted(runs) == sorted(names)
+    assert {run.outcome for run in runs.values()} == {domain_jobs.OK}
+
+
+async def test_a_job_that_fails_or_is_running_elsewhere_is_a_line(served: Served) -> None:
+    deps = served.sandbox.app.state.deps
+
+    async def broken(_deps: Dependencies) -> None:
+        raise RuntimeError("Xero is down")
+
+    job = scheduler.Job("broken", timedelta(hours=1), broken)
+    assert await run_job(deps, job) == "broken: failed (RuntimeError: Xero is down)"
+    last = await domain_jobs.last_run(deps, job="broken")
+    assert last is not None
+    assert last.outcome == domain_jobs.FAILED  # recorded like a scheduled run's failure
+
+    assert await domain_jobs.claim(deps, job="broken", holder="elsewhere", lease_for=timedelta(1))
+    assert await run_job(deps, job) == "broken: not run, it is running already"

@@ -2,6 +2,7 @@
 // Home, and sends what the person does (as the user picked in "Acting as") to the console
 // API, which signs it like Slack.
 import { renderBlocks, renderMessage } from "./blocks.js";
+import { node } from "./elements.js";
 import { Modal, confirmDialog } from "./modal.js";
 import { Sidebar } from "./sidebar.js";
 
@@ -178,6 +179,22 @@ picker.addEventListener("change", () => {
   say("");
   refresh();
   if (sidebar.home) openHome();
+});
+
+// "Run jobs now" (when the console was given the app's jobs): each job's line as it ends;
+// what the jobs posted shows as the channel refreshes after.
+$("run-jobs")?.addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const lines = $("job-lines");
+  button.disabled = true;
+  lines.replaceChildren(node("li", "", "Running the jobs…"));
+  try {
+    const result = await post("jobs", {});
+    const done = result?.ok ? result.answer.lines : ["The jobs did not run: see below."];
+    lines.replaceChildren(...done.map((line) => node("li", "", line)));
+  } finally {
+    button.disabled = false;
+  }
 });
 
 $("composer").addEventListener("submit", async (event) => {
