@@ -27,6 +27,8 @@ DESCRIPTIONS = {
     "METRICS_TOKEN": "serve GET /metrics to `Authorization: Bearer <this>` (off when unset)",
     "SCHEDULED_JOBS": "off: only serve, run no keep-alive or connection check (on)",
     "CONNECTION_CHECK_HOURS": "hours between connection checks (6)",
+    "CONSENT_REMINDER_HOURS": "remind a link's issuer after this many hours (24; off)",
+    "SLACK_ALERTS_CHANNEL": "channel id for alerts about broken stores (none: log only)",
     "XERO_APP_TIER": "the app's Xero tier, for its connection limit (starter)",
     "LOG_FORMAT": "text (default) or json",
 }
@@ -45,6 +47,8 @@ SERVE_OPTIONAL = (
     "METRICS_TOKEN",
     "SCHEDULED_JOBS",
     "CONNECTION_CHECK_HOURS",
+    "CONSENT_REMINDER_HOURS",
+    "SLACK_ALERTS_CHANNEL",
     "XERO_APP_TIER",
     "LOG_FORMAT",
 )

@@ -342,3 +342,24 @@ def test_counts_are_the_whole_numbers_of_a_result() -> None:
     assert jobs.counts_of({"a": 1, "b": "x", "c": True}) == {"a": 1}
     assert jobs.counts_of(None) == {}
     assert jobs.counts_of(Report) == {}
+
+
+async def test_runs_older_than_a_week_go_as_the_job_starts_again(
+    deps: Dependencies, engine: AsyncEngine, clock: Clock
+) -> None:
+    async def work() -> Report:
+        return Report(checked=1, failed=0)
+
+    for job in ("alerts", "other"):
+        assert await jobs.run(deps, job=job, holder="me", lease_for=LEASE, work=work)
+    clock.advance(days=6)
+    assert await jobs.run(deps, job="alerts", holder="me", lease_for=LEASE, work=work)
+    clock.advance(days=2)
+    assert await jobs.run(deps, job="alerts", holder="me", lease_for=LEASE, work=work)
+
+    kept = [(run.job, run.started_at) for run in await runs(engine)]
+    assert kept == [
+        ("other", clock.now - timedelta(days=8)),  # another job's runs wait for its own start
+        ("alerts", clock.now - timedelta(days=2)),
+        ("alerts", clock.now),
+    ]
