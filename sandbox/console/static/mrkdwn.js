@@ -7,6 +7,7 @@ const EMOJI = {
   red_circle: "🔴", warning: "⚠️", white_check_mark: "✅", white_circle: "⚪", x: "❌",
   heavy_check_mark: "✔️", information_source: "ℹ️", bulb: "💡", lock: "🔒", key: "🔑",
   tada: "🎉", wave: "👋", eyes: "👀", hourglass: "⌛", rotating_light: "🚨",
+  bar_chart: "📊", gear: "⚙️", alarm_clock: "⏰", ok_hand: "👌", no_entry: "⛔",
 };
 const ENTITIES = { "&lt;": "<", "&gt;": ">", "&amp;": "&" };
 const SAFE_URL = /^(https?:|mailto:)/i;
