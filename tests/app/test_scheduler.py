@@ -6,17 +6,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,12 +19,12 @@ from bot import scheduler
 from bot.app import create_app
 from bot.domain import Dependencies, jobs
 from bot.scheduler import Job, Scheduler
-from bot.settings import Settings, generate_encryption_key
+from bot.settings import Settings
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
 from storage.models import JobLease, JobRun
-from tests.browser import free_port
+from tests.app.serving import serve_env, serving
 from tests.conftest import Clock, make_deps
 from tests.web_fixtures import web_settings
 
@@ -274,76 +268,44 @@ async def _finished(engine: AsyncEngine, count: int) -> bool:
     return sum(1 for row in await runs(engine) if row.outcome) >= count
 
 
-def _serve(tmp_path: Path, scheduled_jobs: str) -> tuple[list[tuple[str, str | None]], str]:
-    """Migrate, serve, wait, stop with SIGTERM: the job runs recorded and the output."""
-    database = tmp_path / "bot.sqlite3"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "PUBLIC_BASE_URL": "https://bot.test",
-        "TOKEN_ENCRYPTION_KEYS": generate_encryption_key(),
-        "XERO_CLIENT_ID": "client",
-        "XERO_CLIENT_SECRET": "secret",
-        "XERO_TOKEN_URL": "http://127.0.0.1:9/token",
-        "XERO_API_URL": "http://127.0.0.1:9/api",
-        "SLACK_BOT_TOKEN": "xoxb-serve-test",
-        "SLACK_SIGNING_SECRET": "signing-secret",
-        "SLACK_API_URL": "http://127.0.0.1:9/api/",
-        "SCHEDULED_JOBS": scheduled_jobs,
-    }
-    command = [sys.executable, "-m", "bot.cli"]
-    subprocess.run([*command, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+JOB_NAMES = ["alerts", "connection-check", "keep-alive", "link-reminders"]
 
-    def recorded() -> list[tuple[str, str | None]]:
-        with sqlite3.connect(database) as connection:
-            return connection.execute("SELECT job, outcome FROM job_runs ORDER BY job").fetchall()
 
+async def recorded_runs(database_url: str) -> list[tuple[str, str | None]]:
+    engine = create_engine(database_url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.communicate()[0]
-            assert time.monotonic() < deadline, "serve never answered /healthz"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).text == "ok":
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        if scheduled_jobs == "on":
-            while len([run for run in recorded() if run[1]]) < 4:
-                assert time.monotonic() < deadline, f"no job runs: {recorded()}"
-                time.sleep(0.05)
-        else:
-            time.sleep(1)
+        return [(row.job, row.outcome) for row in await runs(engine)]
     finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
-    assert server.returncode in (0, -signal.SIGTERM), output
-    return recorded(), output
+        await engine.dispose()
+
+
+async def _serve(
+    tmp_path: Path, scheduled_jobs: str, *, database_url: str | None = None, count: int = 1
+) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """Serve (`count` processes on one database), wait for the jobs to run, stop with
+    SIGTERM: the job runs recorded, by job name, and what each server wrote."""
+    env = serve_env(tmp_path, SCHEDULED_JOBS=scheduled_jobs)
+    url = database_url or env["DATABASE_URL"]
+    env["DATABASE_URL"] = url
+    with serving(tmp_path, env, count=count) as servers:
+        deadline = time.monotonic() + 30
+        if scheduled_jobs == "on":
+            while len([run for run in await recorded_runs(url) if run[1]]) < len(JOB_NAMES):
+                assert time.monotonic() < deadline, f"no job runs: {await recorded_runs(url)}"
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1 + count)  # every server's first tick is over by now
+    return sorted(await recorded_runs(url)), [server.output for server in servers]
 
 
 @pytest.mark.parametrize("scheduled_jobs", ["on", "off"])
-def test_serve_runs_the_jobs_and_stops_cleanly_on_sigterm(
+async def test_serve_runs_the_jobs_and_stops_cleanly_on_sigterm(
     tmp_path: Path, scheduled_jobs: str
 ) -> None:
-    recorded, output = _serve(tmp_path, scheduled_jobs)
-    assert "Application shutdown complete." in output
+    recorded, [output] = await _serve(tmp_path, scheduled_jobs)
     for trouble in ("Traceback", "Task was destroyed", "was never awaited", "ERROR"):
         assert trouble not in output, output
     if scheduled_jobs == "on":
-        assert recorded == [
-            ("alerts", "ok"), ("connection-check", "ok"), ("keep-alive", "ok"),
-            ("link-reminders", "ok"),
-        ]  # fmt: skip
+        assert recorded == [(job, "ok") for job in JOB_NAMES]
         assert (
             "scheduled jobs: keep-alive every 24 h, connection-check every 6 h, "
             "alerts every 1 min, link-reminders every 1 h"
@@ -351,3 +313,15 @@ def test_serve_runs_the_jobs_and_stops_cleanly_on_sigterm(
     else:
         assert recorded == []
         assert "scheduled jobs are off (SCHEDULED_JOBS=off)" in output
+
+
+async def test_two_serve_processes_on_one_database_run_each_job_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    recorded, outputs = await _serve(tmp_path, "on", database_url=database_url, count=2)
+
+    assert recorded == [(job, "ok") for job in JOB_NAMES]
+    finished = [line for output in outputs for line in output.splitlines() if "finished:" in line]
+    assert len(finished) == len(JOB_NAMES), outputs
+    for output in outputs:
+        assert "Traceback" not in output, output
