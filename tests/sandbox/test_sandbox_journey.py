@@ -131,10 +131,65 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
         ).to_be_visible()
         await shoot(console, "summary")
 
-        # Step 5, as Sam: Ada's summary was hers alone; Sam asks for his own and disconnects.
+        # Step 5: the customer removes the app at Xero; the alert, the reconnect, resolved.
+        async with console.expect_popup() as opened:
+            await console.get_by_role("link", name="Xero emulator").click()
+        xero_page = await opened.value
+        await xero_page.get_by_role(
+            "button", name="Disconnect Cloud POS from Acme Bikes Ltd"
+        ).click()
+        await expect(xero_page.locator("#connections")).not_to_contain_text("Acme Bikes Ltd")
+        await xero_page.close()
+        jobs = console.get_by_role("status", name="Scheduled jobs")
+        await console.get_by_role("button", name="Run jobs now").click()
+        await expect(jobs.get_by_text("connection-check: grants_checked 1")).to_be_visible()
+        await console.get_by_role("button", name="xero-alerts", exact=True).click()
+        alert = console.get_by_text("Acme Bikes · 2 stores")
+        await expect(alert).to_be_visible()
+        await expect(console.get_by_text("was disconnected on Xero's side").first).to_be_visible()
+        await shoot(console, "alert")
+        await console.get_by_role("button", name="Send reconnect link").click()
+        relink = console.get_by_role("link", name="/connect/")
+        await expect(relink).to_be_visible()
+        reconnect_url = await relink.get_attribute("href")
+        assert reconnect_url is not None
+        assert reconnect_url != consent_url
+        await customer.goto(reconnect_url)
+        await customer.get_by_role("button", name="Connect to Xero").click()
+        await customer.get_by_label("Acme Bikes Ltd — STANDARD").check()
+        await customer.get_by_role("button", name="Allow access").click()
+        await expect(customer.get_by_role("heading")).to_have_text("Select an organisation")
+        again = (
+            await customer.get_by_label("Acme Bikes Leeds")
+            .locator("option", has_text="Acme Bikes Ltd")
+            .get_attribute("value")
+        )
+        assert again is not None
+        await customer.get_by_label("Acme Bikes Leeds").select_option(again)
+        await customer.get_by_label("Acme Bikes York").select_option(again)
+        await customer.get_by_role("button", name="Confirm Selection").click()
+        await expect(customer.get_by_role("heading", level=1)).to_have_text(
+            "Your stores are connected"
+        )
+        await console.get_by_role("button", name="Run jobs now").click()
+        await expect(jobs.get_by_text("alerts: raised 0, updated 0, resolved 1")).to_be_visible()
+        await expect(console.get_by_text("Resolved:")).to_be_visible()
+        fixed = console.get_by_text("The customer reconnected through link #2, sent by")
+        await expect(fixed).to_have_count(2)  # in the resolved alert, and in its thread
+        await shoot(console, "alert-resolved")
+        await console.get_by_role("button", name="Home", exact=True).click()
+        await expect(console.get_by_text("What needs attention")).to_be_visible()
+        await expect(console.get_by_text("All good: nothing needs attention.")).to_be_visible()
+        await console.get_by_role("button", name="helpdesk", exact=True).click()
+        [attention] = tour_commands(5)
+        await say(console, attention)
+        await expect(console.get_by_text("Needs attention", exact=True)).to_be_visible()
+        await shoot(console, "home-and-attention")
+
+        # Step 6, as Sam: Ada's summary was hers alone; Sam asks for his own and disconnects.
         await console.get_by_label("Acting as").select_option("U0ADMIN")
         await expect(console.get_by_text("Xero summary: Acme Bikes")).to_have_count(0)
-        sams_summary, *_, after = tour_commands(5)
+        sams_summary, *_, after = tour_commands(6)
         await say(console, sams_summary)
         await expect(console.get_by_text("Xero summary: Acme Bikes")).to_be_visible()
         await console.get_by_role("button", name="Disconnect from Xero").click()
@@ -166,4 +221,4 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
     left_at_xero = [c.tenant_name for c in sandbox.xero.connections_of("xero-olive")]
     # Acme Starter (allowed, never used by a store) is the domain's to keep or remove.
     assert "Acme Bikes Ltd" not in left_at_xero
-    assert sorted(path.name for path in shots.iterdir())[-1] == "11-xero-emulator.png"
+    assert sorted(path.name for path in shots.iterdir())[-1] == "14-xero-emulator.png"
