@@ -69,6 +69,71 @@ class CloudPosStore:
     active: bool
 
 
+@dataclass(frozen=True)
+class Tender:
+    """A Cloud POS payment type of one store (Cash, Card, Gift card…)."""
+
+    id: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class XeroAccount:
+    """An account in an organisation's chart of accounts, as posting set-up needs it."""
+
+    account_id: str
+    code: str
+    """Empty for accounts Xero keeps without a code (bank accounts may have none)."""
+    name: str
+    type: str
+    """Xero's account type: REVENUE, SALES, BANK, CURRLIAB, LIABILITY, EXPENSE…"""
+    account_class: str
+    """REVENUE, ASSET, LIABILITY, EXPENSE or EQUITY."""
+    status: str
+    """ACTIVE or ARCHIVED."""
+    enable_payments: bool
+    """Payments may be made to it (a clearing account), as to a bank account."""
+
+
+@dataclass(frozen=True)
+class XeroTaxRate:
+    tax_type: str
+    """The rate's key (e.g. OUTPUT2, TAX001), what postings name."""
+    name: str
+    status: str
+    """ACTIVE, DELETED or ARCHIVED."""
+    effective_rate: str
+    """As Xero gives it, e.g. "20.0000"."""
+
+
+@dataclass(frozen=True)
+class XeroTrackingOption:
+    option_id: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class XeroTrackingCategory:
+    category_id: str
+    name: str
+    status: str
+    options: tuple[XeroTrackingOption, ...]
+
+
+@dataclass(frozen=True)
+class XeroContact:
+    contact_id: str
+    name: str
+    status: str
+    """ACTIVE, ARCHIVED or GDPRREQUEST."""
+
+
+CONTACTS_PAGE = 100
+"""Xero's page of contacts: a full page means there may be more."""
+
+
 def new_code_verifier() -> str:
     """A PKCE code verifier (RFC 7636): 64 characters of the unreserved set, 384 bits."""
     return secrets.token_urlsafe(48)
@@ -93,6 +158,33 @@ class XeroApi(Protocol):
 
     async def organisation(self, *, access_token: str, tenant_id: str) -> Organisation: ...
 
+    async def accounts(self, *, access_token: str, tenant_id: str) -> list[XeroAccount]:
+        """Every account of the organisation, archived ones included."""
+        ...
+
+    async def tax_rates(self, *, access_token: str, tenant_id: str) -> list[XeroTaxRate]:
+        """Every tax rate of the organisation, inactive ones included."""
+        ...
+
+    async def tracking_categories(
+        self, *, access_token: str, tenant_id: str
+    ) -> list[XeroTrackingCategory]:
+        """The organisation's tracking categories and options, archived ones included."""
+        ...
+
+    async def contacts(
+        self, *, access_token: str, tenant_id: str, search: str = "", page: int = 1
+    ) -> list[XeroContact]:
+        """One page (`CONTACTS_PAGE`) of the organisation's contacts whose name, email or
+        account number contains `search`, by name."""
+        ...
+
+    async def contact(
+        self, *, access_token: str, tenant_id: str, contact_id: str
+    ) -> XeroContact | None:
+        """One contact by id; None when the organisation has no such contact."""
+        ...
+
 
 class CloudPos(Protocol):
     """Cloud POS, reached with the customer's own API key."""
@@ -100,3 +192,7 @@ class CloudPos(Protocol):
     async def licence(self, api_key: str) -> Licence: ...
 
     async def stores(self, api_key: str) -> list[CloudPosStore]: ...
+
+    async def tenders(self, api_key: str, store_code: str) -> list[Tender]:
+        """The store's payment types."""
+        ...
