@@ -1,4 +1,4 @@
-"""Client for the two Cloud POS API operations the bot relies on: licence and store list.
+"""Client for the Cloud POS API operations the bot relies on: licence, stores, tenders.
 
 Cloud POS's public API documentation does not list these operations, so their contract
 (paths, JSON shapes, rate limit, status codes) is an assumption kept entirely in this module:
@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import httpx
 
@@ -32,8 +33,14 @@ from bot.clients._http import (
     retrying_transport_errors,
 )
 from bot.common import bounds
-from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
-from bot.domain.ports import CloudPosStore, Licence
+from bot.domain.errors import (
+    CloudPosKeyRejected,
+    DomainError,
+    ExternalServiceError,
+    InvalidRequest,
+    NotFound,
+)
+from bot.domain.ports import CloudPosStore, Licence, Tender
 
 if TYPE_CHECKING:
     from bot.domain.ports import CloudPos
@@ -42,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 _LICENCE_PATH = "/api/licence"
 _STORES_PATH = "/api/stores"
+_TENDERS_PATH = "/api/stores/{code}/tenders"
+_MAX_TENDERS = 200
+"""A store has a handful of payment types; more than this is not read (and is logged)."""
 
 # Only the seconds form is expected from Cloud POS; anything else gets the default.
 _DEFAULT_RETRY_AFTER = 1.0
@@ -150,8 +160,38 @@ class CloudPosClient(UpstreamClient):
             )
         return stores
 
-    async def _get_json(self, api_key: str, path: str, purpose: str) -> object:
-        """GET with the key's throttle, retrying only what waiting can fix."""
+    async def tenders(self, api_key: str, store_code: str) -> list[Tender]:
+        """The store's payment types, which its sales are posted by; a store the key's group
+        no longer has is `NotFound` (Cloud POS's 404), so callers can say so rather than fail."""
+        code = store_code.strip()
+        if not code or bounds.too_long(code, bounds.STORE_CODE):
+            raise InvalidRequest(
+                f"A Cloud POS store code is 1 to {bounds.STORE_CODE} characters.",
+                field="store_code",
+            )
+        purpose = f"the payment types of store {code}"
+        path = _TENDERS_PATH.format(code=quote(code, safe=""))
+        data = await self._get_json(api_key, path, purpose, _store_gone(code))
+        if not isinstance(data, list):
+            raise _unreadable(purpose, "expected a list")
+        if len(data) > _MAX_TENDERS:
+            logger.warning(
+                "Cloud POS store %s: %d tenders, reading %d", code, len(data), _MAX_TENDERS
+            )
+        tenders = [
+            _tender(entry, position, purpose)
+            for position, entry in enumerate(data[:_MAX_TENDERS], start=1)
+        ]
+        ids = [tender.id for tender in tenders]
+        if len(set(ids)) != len(ids):
+            raise _unreadable(purpose, "two payment types have the same 'id'")
+        return tenders
+
+    async def _get_json(
+        self, api_key: str, path: str, purpose: str, not_found: DomainError | None = None
+    ) -> object:
+        """GET with the key's throttle, retrying only what waiting can fix; a 404 raises
+        `not_found` when given, for a path naming something that may be gone."""
         if not _PLAUSIBLE_KEY.fullmatch(api_key):
             # httpx/h11 would reject such a header with an error quoting the value: the key.
             raise InvalidRequest(_KEY_MALFORMED, field="api_key")
@@ -172,6 +212,8 @@ class CloudPosClient(UpstreamClient):
                 return parse_json(response, partial(_unreadable, purpose))
             if status == httpx.codes.UNAUTHORIZED:
                 raise CloudPosKeyRejected(_KEY_REJECTED, field="api_key")
+            if status == httpx.codes.NOT_FOUND and not_found is not None:
+                raise not_found
             if status == httpx.codes.TOO_MANY_REQUESTS:
                 delay = retry_after(
                     response, default=_DEFAULT_RETRY_AFTER, maximum=_MAX_RETRY_AFTER
@@ -203,6 +245,32 @@ class CloudPosClient(UpstreamClient):
             if wait > 0:
                 await self._sleep(wait)
             slot.not_before = self._clock() + self._min_interval
+
+
+def _tender(entry: object, position: int, purpose: str) -> Tender:
+    """One entry of a tender list: the id is compared, so it is refused when too long."""
+    if not isinstance(entry, dict):
+        raise _unreadable(purpose, f"entry {position} is not an object")
+    tender_id, name, kind = entry.get("id"), entry.get("name"), entry.get("type")
+    if not isinstance(tender_id, str) or not isinstance(name, str) or not isinstance(kind, str):
+        raise _unreadable(purpose, f"entry {position} has no text 'id', 'name' or 'type'")
+    if not tender_id.strip() or bounds.too_long(tender_id.strip(), bounds.IDENTIFIER):
+        raise _unreadable(
+            purpose, f"entry {position}'s 'id' is empty or over {bounds.IDENTIFIER} characters"
+        )
+    return Tender(
+        id=tender_id.strip(),
+        name=bounds.clipped(name, bounds.NAME),
+        type=bounds.clipped(kind, bounds.LABEL),
+    )
+
+
+def _store_gone(code: str) -> NotFound:
+    return NotFound(
+        f"Store {code} is not in Cloud POS any more for this customer's API key: it was "
+        "removed, or moved to another group. Check the store list in Cloud POS backoffice.",
+        field="store_code",
+    )
 
 
 def _key_hash(api_key: str) -> str:
