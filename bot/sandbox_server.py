@@ -142,10 +142,12 @@ def build_sandbox(*, base_url: str, database_url: str, xero_file: Path | None = 
 
 
 def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -> None:
-    """Demo data: Slack people and channels, two Cloud POS customers, a Xero user, four plans."""
+    """Demo data: Slack people and channels, two Cloud POS customers, a Xero user, four plans.
+    The stores' tenders differ as real ones do (the web shop takes no cash)."""
     for user in USERS:
         workspace.add_user(user.user_id, user.name)
     workspace.add_channel(*ALERTS)
+    till = [("T1", "Cash", "Cash"), ("T2", "Card", "Card"), ("T3", "Gift card", "GiftCard")]
     cloudpos.add_account(
         DEMO_KEY,
         group="Acme Bikes",
@@ -156,6 +158,12 @@ def seed(workspace: Workspace, xero: XeroEmulator, cloudpos: CloudPosEmulator) -
             ("S003", "Acme Bikes Hull"),
             ("S004", "Acme Bikes Online"),
         ],
+        tenders={
+            "S001": [*till, ("T4", "Voucher", "Voucher")],
+            "S002": till,
+            "S003": till[:2],
+            "S004": [("T5", "Card (online)", "Card"), till[2]],
+        },
     )
     cloudpos.add_account(
         LOWER_LICENCE_KEY, group="Corner Shop", licence="Pro", stores=[("C001", "Corner Shop")]
