@@ -158,33 +158,6 @@ class XeroApi(Protocol):
 
     async def organisation(self, *, access_token: str, tenant_id: str) -> Organisation: ...
 
-    async def accounts(self, *, access_token: str, tenant_id: str) -> list[XeroAccount]:
-        """Every account of the organisation, archived ones included."""
-        ...
-
-    async def tax_rates(self, *, access_token: str, tenant_id: str) -> list[XeroTaxRate]:
-        """Every tax rate of the organisation, inactive ones included."""
-        ...
-
-    async def tracking_categories(
-        self, *, access_token: str, tenant_id: str
-    ) -> list[XeroTrackingCategory]:
-        """The organisation's tracking categories and options, archived ones included."""
-        ...
-
-    async def contacts(
-        self, *, access_token: str, tenant_id: str, search: str = "", page: int = 1
-    ) -> list[XeroContact]:
-        """One page (`CONTACTS_PAGE`) of the organisation's contacts whose name, email or
-        account number contains `search`, by name."""
-        ...
-
-    async def contact(
-        self, *, access_token: str, tenant_id: str, contact_id: str
-    ) -> XeroContact | None:
-        """One contact by id; None when the organisation has no such contact."""
-        ...
-
 
 class CloudPos(Protocol):
     """Cloud POS, reached with the customer's own API key."""
