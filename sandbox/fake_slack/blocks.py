@@ -165,6 +165,18 @@ def untouched_value(element: Element) -> dict[str, Any]:
     return state_value(element, None)
 
 
+def current(blocks: list[Block], kept: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The kept choices of elements the blocks still have: once a view is updated with other
+    block ids, Slack forgets what was chosen in the old ones."""
+    present = {(bid, aid) for bid, aid, _, _ in elements(blocks)}
+    found: dict[str, dict[str, Any]] = {}
+    for bid, entries in kept.items():
+        for aid, entry in entries.items():
+            if (bid, aid) in present:
+                found.setdefault(bid, {})[aid] = entry
+    return found
+
+
 def message_state(
     blocks: list[Block], kept: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
@@ -173,7 +185,7 @@ def message_state(
     for bid, aid, _, element in elements(blocks):
         if keeps_state(element):
             state.setdefault(bid, {})[aid] = untouched_value(element)
-    for bid, entries in kept.items():
+    for bid, entries in current(blocks, kept).items():
         state.setdefault(bid, {}).update(entries)
     return state
 
@@ -222,7 +234,7 @@ def submission_state(
     for bid, aid, block, element in elements(blocks):
         if block.get("type") == "input":
             state.setdefault(bid, {})[aid] = initial_value(element)
-    for bid, entries in kept.items():
+    for bid, entries in current(blocks, kept).items():
         state.setdefault(bid, {}).update(entries)
     by_id = {(bid, aid): element for bid, aid, _, element in elements(blocks)}
     for bid, chosen in values.items():

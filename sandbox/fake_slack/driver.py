@@ -269,7 +269,7 @@ class SlackDriver(ClientMemory):
             "actions": [action],
             "state_values": kit.message_state(target.blocks, self.state_of(target))
             if isinstance(target, Message)
-            else self.state_of(target),
+            else kit.current(self._blocks(target), self.state_of(target)),
         }
         if not isinstance(target, Message):
             request = block_actions(

@@ -82,9 +82,10 @@ class ClientMemory:
     def _view_payload(self, view: ModalView | HomeView) -> dict[str, Any]:
         ws = self.workspace
         ids = {"team_id": ws.team_id, "app_id": ws.app_id, "bot_id": ws.bot_id}
+        chosen = kit.current(self._blocks(view), self.state_of(view))
         if isinstance(view, HomeView):  # Slack sends a Home's selections as a modal's
-            return {**view.as_api(**ids), "state": {"values": copy.deepcopy(self.state_of(view))}}
-        return view.as_api(**ids, state_values=self.state_of(view))
+            return {**view.as_api(**ids), "state": {"values": copy.deepcopy(chosen)}}
+        return view.as_api(**ids, state_values=chosen)
 
     def _blocks(self, target: Target) -> list[kit.Block]:
         if isinstance(target, ModalView):

@@ -164,7 +164,7 @@ async def test_a_copy_from_select_in_the_modal_sends_block_actions_with_the_view
 ) -> None:
     view = await open_setup(served)
     first_hash = view.hash
-    typed = {"end": {"end": "2025-01-31"}}
+    typed = {"end": {"end": "2025-01-31"}, "sales-200": {"account": "200"}}
     response = await served.driver.select(
         view, "copy_from", values=["leeds"], user_id=AGENT, inputs=typed
     )
@@ -186,6 +186,7 @@ async def test_a_copy_from_select_in_the_modal_sends_block_actions_with_the_view
             }
         },
         "end": {"end": {"type": "datepicker", "selected_date": "2025-01-31"}},
+        "sales-200": {"account": {"type": "external_select", "selected_option": account("200")}},
     }
     (action,) = body["actions"]
     assert (action["action_id"], action["block_id"], action["type"]) == (
@@ -205,6 +206,7 @@ async def test_a_copy_from_select_in_the_modal_sends_block_actions_with_the_view
     assert values["status-AUTHORISED"]["status"]["selected_option"] == AUTHORISED
     assert values["start-2024-08-01"]["start"]["selected_date"] == "2024-08-01"
     assert values["end"]["end"]["selected_date"] == "2025-01-31"
+    assert "sales-200" not in values  # that block is gone, and what was chosen in it
 
 
 async def test_suggest_refuses_short_text_and_other_elements_sending_nothing(
