@@ -51,6 +51,11 @@ def input_block(block_id: str, label: str, element: dict[str, Any], **extra: Any
     }
 
 
+STORES = [
+    option("Store York", "york"),
+    option("Store Leeds", "leeds"),
+    option("Store Hull", "hull"),
+]
 DRAFT, AUTHORISED = option("Draft", "DRAFT"), option("Authorised", "AUTHORISED")
 REGIONS = {
     "label": plain("Region"),
@@ -118,6 +123,17 @@ def setup_blocks(
             {"type": "datepicker", "action_id": "start", "initial_date": start},
         ),
         input_block("end", "End date", {"type": "datepicker", "action_id": "end"}, optional=True),
+        input_block(
+            "stores",
+            "Also for stores",
+            {
+                "type": "multi_external_select",
+                "action_id": "stores",
+                "min_query_length": 0,
+                "initial_options": [STORES[0]],
+            },
+            optional=True,
+        ),
         input_block(
             "tracking",
             "Tracking",
@@ -189,6 +205,12 @@ class SetupApp:
                 {"label": plain("Suppliers"), "options": [option("Acme Supplies", "s1")]},
             ]
             await ack(option_groups=groups)
+
+        @app.options("stores")
+        async def stores(ack: Any, payload: dict[str, Any]) -> None:
+            self.suggestions.append(payload)
+            typed = payload["value"].lower()
+            await ack(options=[store for store in STORES if typed in store["text"]["text"].lower()])
 
         @app.action("account")
         async def account_chosen(ack: Any, body: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from tests.sandbox.setup_stand_in import (
     AGENT,
     AUTHORISED,
     HOST,
+    STORES,
     Served,
     account,
     option,
@@ -112,6 +113,7 @@ async def test_the_modal_is_set_copied_and_submitted_through_the_api(console: Co
         ("status-DRAFT", "radio_buttons"),
         ("start-2024-07-01", "datepicker"),
         ("end", "datepicker"),
+        ("stores", "multi_external_select"),
         ("tracking", "static_select"),
         ("tax", "static_select"),
     ]
@@ -223,6 +225,17 @@ async def test_searching_choosing_and_submitting_in_a_real_browser(
             await contact.press("ArrowDown")
             await contact.press("Enter")
             await expect(contact).to_have_value("Bo & Co")
+            stores = modal.get_by_role("combobox", name="Also for stores")
+            chosen = modal.get_by_role("list", name="Chosen for Also for stores")
+            await expect(chosen.get_by_role("listitem")).to_have_count(1)
+            await expect(chosen.get_by_role("listitem")).to_contain_text("Store York")
+            await stores.focus()  # min_query_length 0: Slack asks as the menu opens
+            listed = modal.get_by_role("listbox", name="Options for Also for stores")
+            await expect(listed.get_by_role("option")).to_have_count(3)
+            await listed.get_by_role("option", name="Store Hull").click()
+            await chosen.get_by_role("button", name="Remove Store York").click()
+            await expect(chosen.get_by_role("listitem")).to_have_count(1)
+            await expect(chosen.get_by_role("listitem")).to_contain_text("Store Hull")
             await modal.get_by_label("Tracking").select_option("shop")
             await modal.get_by_label("End date").fill("1999-01-01")
 
@@ -253,6 +266,7 @@ async def test_searching_choosing_and_submitting_in_a_real_browser(
         "status-AUTHORISED": {"status": {"type": "radio_buttons", "selected_option": AUTHORISED}},
         "start-2024-08-01": {"start": {"type": "datepicker", "selected_date": "2024-08-01"}},
         "end": {"end": {"type": "datepicker", "selected_date": "2025-06-30"}},
+        "stores": {"stores": {"type": "multi_external_select", "selected_options": [STORES[2]]}},
         "tracking": {
             "tracking": {"type": "static_select", "selected_option": option("Shop", "shop")}
         },

@@ -20,6 +20,7 @@ from tests.sandbox.setup_stand_in import (
     DRAFT,
     HELPDESK,
     SECRET,
+    STORES,
     Served,
     account,
     option,
@@ -60,6 +61,7 @@ UNTOUCHED = {
     "status-DRAFT": {"status": {"type": "radio_buttons", "selected_option": DRAFT}},
     "start-2024-07-01": {"start": {"type": "datepicker", "selected_date": "2024-07-01"}},
     "end": {"end": {"type": "datepicker", "selected_date": None}},
+    "stores": {"stores": {"type": "multi_external_select", "selected_options": [STORES[0]]}},
     "tracking": {"tracking": {"type": "static_select", "selected_option": None}},
     "tax": {"tax": {"type": "static_select", "selected_option": option("No GST", "NONE")}},
 }
@@ -103,7 +105,9 @@ async def test_a_chosen_suggestion_is_submitted_as_the_app_gave_it(served: Serve
     view = await open_setup(served)
     await served.driver.suggest(view, "contact", value="Bo", user_id=AGENT)
     await served.driver.suggest(view, "account", value="adv", user_id=AGENT)
+    assert await served.driver.suggest(view, "stores", value="", user_id=AGENT) == STORES
     values = {
+        "stores": {"stores": ["hull", "york"]},
         "sales-200": {"account": "400"},
         "contact": {"contact": "c2"},
         "status-DRAFT": {"status": "AUTHORISED"},
@@ -125,6 +129,9 @@ async def test_a_chosen_suggestion_is_submitted_as_the_app_gave_it(served: Serve
         },
         "contact": {
             "contact": {"type": "external_select", "selected_option": option("Bo & Co", "c2")}
+        },
+        "stores": {
+            "stores": {"type": "multi_external_select", "selected_options": [STORES[2], STORES[0]]}
         },
         "status-DRAFT": {"status": {"type": "radio_buttons", "selected_option": AUTHORISED}},
         "start-2024-07-01": {"start": {"type": "datepicker", "selected_date": "2024-07-15"}},
@@ -148,9 +155,18 @@ async def test_untouched_inputs_send_their_initial_values_and_optional_ones_null
 
 async def test_optional_inputs_emptied_again_send_null(served: Served) -> None:
     view = await open_setup(served)
-    emptied = {"end": {"end": None}, "tracking": {"tracking": None}, "contact": {"contact": None}}
+    emptied = {
+        "end": {"end": None},
+        "tracking": {"tracking": None},
+        "contact": {"contact": None},
+        "stores": {"stores": []},
+    }
     await served.driver.submit(view, emptied, user_id=AGENT)
-    assert served.bot.submitted[0]["view"]["state"]["values"] == UNTOUCHED
+    nothing = {"type": "multi_external_select", "selected_options": []}
+    assert served.bot.submitted[0]["view"]["state"]["values"] == {
+        **UNTOUCHED,
+        "stores": {"stores": nothing},
+    }
 
 
 async def test_inline_errors_keep_the_modal_open(served: Served) -> None:

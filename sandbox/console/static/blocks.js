@@ -3,11 +3,13 @@ import { interactive, multiSelect, node, staticSelect, textInput, uid } from "./
 import { mrkdwn, plain, textObject } from "./mrkdwn.js";
 import { datePicker, externalSelect, radioButtons } from "./pickers.js";
 
+const EXTERNAL = ["external_select", "multi_external_select"];
+
 // An element outside an input block: the pickers here, the rest in elements.js.
 function control(element, ctx, bid) {
   const label = plain(element.placeholder) || "Choose…";
   const opts = { bid, label, dispatch: true };
-  if (element.type === "external_select") return externalSelect(element, ctx, opts);
+  if (EXTERNAL.includes(element.type)) return externalSelect(element, ctx, opts);
   if (element.type === "radio_buttons") return radioButtons(element, ctx, opts);
   if (element.type === "datepicker") return datePicker(element, ctx, opts);
   return interactive(element, ctx, bid);
@@ -67,7 +69,7 @@ function input(block, ctx) {
   if (element.type === "plain_text_input") control = textInput(element, ctx, opts);
   else if (element.type === "static_select") control = staticSelect(element, ctx, { ...opts, optional });
   else if (element.type === "multi_static_select") control = multiSelect(element, ctx, opts);
-  else if (element.type === "external_select") control = externalSelect(element, ctx, opts);
+  else if (EXTERNAL.includes(element.type)) control = externalSelect(element, ctx, opts);
   else if (element.type === "radio_buttons") control = radioButtons(element, ctx, opts);
   else if (element.type === "datepicker") control = datePicker(element, ctx, opts);
   else control = node("p", "unsupported", `[${element.type} is not supported here]`);

@@ -64,10 +64,12 @@ export function datePicker(element, ctx, { bid, id, label, dispatch }) {
 }
 
 // A search box (role combobox, named by the input's label or the placeholder) over a list of
-// the options the app answered (role listbox). Picking one shows its text in the box; an
-// emptied box clears the choice. Past `min_query_length` characters, typing asks the app.
+// the options the app answered (role listbox). Past `min_query_length` characters, typing
+// asks the app. One choice shows in the box, and an emptied box clears it; a multi-select's
+// choices are listed under the box, each with a button to remove it.
 export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
   const aid = element.action_id;
+  const multi = element.type === "multi_external_select";
   const least = element.min_query_length ?? MIN_QUERY_LENGTH;
   const wrap = node("div", "external");
   const box = node("input", "text-input external-search");
@@ -85,6 +87,8 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
   const status = node("p", "hint external-status");
   status.id = uid("status");
   status.setAttribute("aria-live", "polite");
+  const picked = node("ul", "picked-options");
+  picked.setAttribute("aria-label", `Chosen for ${label}`);
   box.setAttribute("role", "combobox");
   box.setAttribute("aria-autocomplete", "list");
   box.setAttribute("aria-expanded", "false");
@@ -92,14 +96,34 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
   box.setAttribute("aria-describedby", status.id);
 
   const draft = `${bid}/${aid}`;
-  const saved = kept(ctx, bid, aid)?.selected_option ?? element.initial_option ?? null;
+  const entry = kept(ctx, bid, aid);
+  const saved = multi
+    ? (entry?.selected_options ?? element.initial_options ?? [])
+    : [entry?.selected_option ?? element.initial_option].filter(Boolean);
   let chosen = ctx.drafts?.has(draft) ? ctx.drafts.get(draft) : saved;
-  box.value = chosen ? plain(chosen.text) : "";
   let shown = [];
   let active = -1;
   let asked = 0;
   let timer = null;
 
+  const values = () => chosen.map((option) => option.value);
+  const showBox = () => {
+    box.value = multi || !chosen.length ? "" : plain(chosen[0].text);
+  };
+  const showChosen = () => {
+    showBox();
+    picked.replaceChildren(
+      ...(multi ? chosen : []).map((option) => {
+        const item = node("li", "picked-option", plain(option.text));
+        const remove = node("button", "btn small", "×");
+        remove.type = "button";
+        remove.setAttribute("aria-label", `Remove ${plain(option.text)}`);
+        remove.addEventListener("click", () => choose(chosen.filter((o) => o !== option)));
+        item.append(remove);
+        return item;
+      }),
+    );
+  };
   const close = () => {
     list.hidden = true;
     box.setAttribute("aria-expanded", "false");
@@ -111,13 +135,21 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
     [...list.children].forEach((item, at) => item.setAttribute("aria-selected", String(at === index)));
     if (index >= 0) box.setAttribute("aria-activedescendant", list.children[index].id);
   };
-  const pick = async (option) => {
-    chosen = option;
-    ctx.drafts?.set(draft, option);
-    box.value = plain(option.text);
+  async function choose(options) {
+    chosen = options;
+    ctx.drafts?.set(draft, chosen);
+    showChosen();
     status.textContent = "";
     close();
-    if (dispatch) await ctx.act.select(ctx.target, element, [option.value], { block_id: bid });
+    if (dispatch) {
+      const single = chosen.length ? [chosen[0].value] : [];
+      await ctx.act.select(ctx.target, element, multi ? values() : single, { block_id: bid });
+    }
+  }
+  const pick = (option) => {
+    if (!multi) return choose([option]);
+    const others = chosen.filter((o) => o.value !== option.value);
+    return choose([...others, option]);
   };
   const show = (options) => {
     shown = options;
@@ -154,9 +186,9 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
   const typed = () => {
     clearTimeout(timer);
     const text = box.value;
-    if (text === "") {
-      chosen = null;
-      ctx.drafts?.set(draft, null);
+    if (text === "" && !multi) {
+      chosen = [];
+      ctx.drafts?.set(draft, chosen);
     }
     if (text.length < least) {
       asked += 1;
@@ -168,11 +200,11 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
   };
   box.addEventListener("input", typed);
   box.addEventListener("focus", () => {
-    if (least === 0 && list.hidden && !chosen) typed();
+    if (least === 0 && list.hidden && box.value === "") typed();
   });
   box.addEventListener("blur", () => {
     close();
-    box.value = chosen ? plain(chosen.text) : ""; // what is chosen, not half-typed text
+    showBox(); // what is chosen, not half-typed text (the list stays: it may be clicked)
   });
   box.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !list.hidden) {
@@ -190,7 +222,8 @@ export function externalSelect(element, ctx, { bid, id, label, dispatch }) {
       if (!list.hidden && active >= 0) pick(shown[active]);
     }
   });
-  ctx.inputs?.push({ bid, aid, read: () => chosen?.value ?? null });
-  wrap.append(box, list, status);
+  ctx.inputs?.push({ bid, aid, read: () => (multi ? values() : (chosen[0]?.value ?? null)) });
+  showChosen();
+  wrap.append(box, list, status, picked);
   return wrap;
 }
