@@ -136,7 +136,8 @@ class SlackDriver(ClientMemory):
         options it answered (option groups flattened, in order), remembered so that
         choosing one sends it as the app gave it. ValueError if `value` is shorter than
         the element's `min_query_length` (3 by default: Slack would send nothing);
-        `SuggestionError` if the app answers other than 200 with options."""
+        `SuggestionError` if the app answers other than 200 with options. The answer is not
+        timed here, though Slack shows nothing if it takes over 3 s."""
         bid, aid, _, element = kit.find(self._blocks(target), action_id, block=block_id)
         if element.get("type") not in EXTERNAL:
             raise ValueError(f"{action_id} is a {element.get('type')}, not an external select")
