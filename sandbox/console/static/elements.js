@@ -31,7 +31,7 @@ function kept(ctx, bid, aid) {
   return ctx.state?.[bid]?.[aid];
 }
 
-export function button(element, ctx, bid) {
+export function button(element, ctx) {
   const style = ["primary", "danger"].includes(element.style) ? ` ${element.style}` : "";
   const shown = node("button", `btn${style}`, plain(element.text));
   shown.type = "button";
@@ -41,7 +41,7 @@ export function button(element, ctx, bid) {
       window.open(element.url, "_blank", "noopener,noreferrer");
     }
     const extra = element.value === undefined ? {} : { value: element.value };
-    await ctx.act.click(ctx.target, element, { ...extra, block_id: bid });
+    await ctx.act.click(ctx.target, element, extra);
   });
   return shown;
 }
@@ -61,9 +61,8 @@ function addOptions(select, element) {
   }
 }
 
-// One choice. `label` names it (its placeholder, or the input block's label via `id`); an
-// optional input's select can be set back to its placeholder, which reads as no choice.
-export function staticSelect(element, ctx, { bid, label, id, dispatch, optional = false }) {
+// One choice. `label` names it (its placeholder, or the input block's label via `id`).
+export function staticSelect(element, ctx, { bid, label, id, dispatch }) {
   const aid = element.action_id;
   const select = node("select", "select");
   if (id) select.id = id;
@@ -73,14 +72,14 @@ export function staticSelect(element, ctx, { bid, label, id, dispatch, optional 
     draft ?? kept(ctx, bid, aid)?.selected_option?.value ?? element.initial_option?.value;
   const placeholder = node("option", "", plain(element.placeholder) || "Choose…");
   placeholder.value = "";
-  placeholder.disabled = !optional;
+  placeholder.disabled = true;
   select.append(placeholder);
   addOptions(select, element);
   select.value = current ?? "";
   if (select.value === "") placeholder.selected = true;
   select.addEventListener("change", async () => {
     ctx.drafts?.set(`${bid}/${aid}`, select.value);
-    if (dispatch) await ctx.act.select(ctx.target, element, [select.value], { block_id: bid });
+    if (dispatch) await ctx.act.select(ctx.target, element, [select.value]);
   });
   ctx.inputs?.push({ bid, aid, read: () => select.value || null });
   return select;
@@ -125,7 +124,7 @@ export function multiSelect(element, ctx, { bid, label, dispatch }) {
     apply.addEventListener("click", async () => {
       memory.delete(key);
       memory.set(`${key}#open`, false);
-      await ctx.act.select(ctx.target, element, ordered(), { block_id: bid });
+      await ctx.act.select(ctx.target, element, ordered());
     });
     group.append(apply);
   }
@@ -134,7 +133,7 @@ export function multiSelect(element, ctx, { bid, label, dispatch }) {
   return details;
 }
 
-export function overflow(element, ctx, bid) {
+export function overflow(element, ctx) {
   const select = node("select", "select overflow");
   select.setAttribute("aria-label", "More actions");
   const first = node("option", "", "⋯");
@@ -144,7 +143,7 @@ export function overflow(element, ctx, bid) {
   select.addEventListener("change", async () => {
     const value = select.value;
     select.value = "";
-    if (value) await ctx.act.click(ctx.target, element, { selected: value, block_id: bid });
+    if (value) await ctx.act.click(ctx.target, element, { selected: value });
   });
   return select;
 }
@@ -168,13 +167,13 @@ export function interactive(element, ctx, bid) {
   const label = plain(element.placeholder) || "Choose…";
   switch (element.type) {
     case "button":
-      return button(element, ctx, bid);
+      return button(element, ctx);
     case "static_select":
       return staticSelect(element, ctx, { bid, label, dispatch: true });
     case "multi_static_select":
       return multiSelect(element, ctx, { bid, label, dispatch: true });
     case "overflow":
-      return overflow(element, ctx, bid);
+      return overflow(element, ctx);
     case "image":
       return node("span", "image-alt", `[image: ${element.alt_text ?? ""}]`);
     default:
