@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 import uvicorn
-from playwright.async_api import expect
+from playwright.async_api import Page, async_playwright, expect
 from starlette.types import ASGIApp
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -78,3 +78,22 @@ async def serve(app: ASGIApp, sock: socket.socket) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@asynccontextmanager
+async def phone_page(app: ASGIApp) -> AsyncIterator[tuple[str, Page, list[str]]]:
+    """`app` served on loopback and a phone-sized page in Chromium: its base URL, the page,
+    and the JavaScript errors the page logged (a test asserts there were none)."""
+    chromium = require_chromium()
+    problems: list[str] = []
+    async with serve(app, free_socket()) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await (await browser.new_context(viewport=PHONE)).new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            yield url, page, problems
+        finally:
+            await browser.close()

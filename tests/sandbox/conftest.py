@@ -1,4 +1,5 @@
-"""What the fake Slack's tests share: a workspace served on loopback, and its errors."""
+"""What the sandbox tests share: a fake Slack workspace served on loopback, and a console
+over the stand-in app."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.fake_slack import Workspace, create_app
 from tests.browser import free_socket, serve
+from tests.sandbox.console_stand_in import Console, console_over_stand_in
 
 AGENT = "U0AGENT"
 
@@ -26,3 +28,10 @@ async def workspace() -> AsyncIterator[Workspace]:
 @pytest.fixture
 def client(workspace: Workspace) -> AsyncWebClient:
     return AsyncWebClient(token=workspace.bot_token, base_url=f"{workspace.base_url}/api/")
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[Console]:
+    """The Slack console over the stand-in app (a module may give it jobs to run)."""
+    async with console_over_stand_in() as console:
+        yield console

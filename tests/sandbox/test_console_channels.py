@@ -3,16 +3,15 @@ Bolt app standing in for the bot, through the console's HTTP API and in Chromium
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from sandbox.console import console_routes
 from sandbox.fake_slack import SignedRequest, SlackDriver
-from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+from tests.browser import phone_page
 from tests.sandbox.console_stand_in import (
     AGENT,
     ALERTS,
@@ -20,15 +19,8 @@ from tests.sandbox.console_stand_in import (
     SECRET,
     USERS,
     Console,
-    console_over_stand_in,
     texts,
 )
-
-
-@pytest.fixture
-async def console() -> AsyncIterator[Console]:
-    async with console_over_stand_in() as console:
-        yield console
 
 
 async def test_each_channel_shows_its_own_messages_and_the_sidebar_lists_both(
@@ -132,56 +124,45 @@ async def test_the_page_lists_the_channels_and_opens_the_one_asked_for(console: 
 
 @pytest.mark.browser
 async def test_switching_channels_in_a_real_browser(console: Console, tmp_path: Path) -> None:
-    chromium = require_chromium()
-    problems: list[str] = []
     console.workspace.post(HELPDESK, text="a helpdesk question")
-    async with serve(console.app, free_socket()) as url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await (await browser.new_context(viewport=PHONE)).new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            await page.goto(f"{url}/sandbox/")
-            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
-            helpdesk = page.get_by_role("button", name="helpdesk", exact=True)
-            alerts = page.get_by_role("button", name="xero-alerts", exact=True)
-            await expect(helpdesk).to_have_attribute("aria-current", "page")
+    async with phone_page(console.app) as (url, page, problems):
+        await page.goto(f"{url}/sandbox/")
+        await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+        helpdesk = page.get_by_role("button", name="helpdesk", exact=True)
+        alerts = page.get_by_role("button", name="xero-alerts", exact=True)
+        await expect(helpdesk).to_have_attribute("aria-current", "page")
 
-            await console.bot.alert("Acme Bikes: stores need reconnecting")
-            await expect(alerts).to_have_class("sidebar-item unread")  # posted elsewhere: news
-            await expect(alerts).to_have_accessible_description("new messages")
-            await page.screenshot(path=tmp_path / "01-news-in-alerts.png")
-            await expect(page.get_by_text("Acme Bikes: stores need")).to_have_count(0)
+        await console.bot.alert("Acme Bikes: stores need reconnecting")
+        await expect(alerts).to_have_class("sidebar-item unread")  # posted elsewhere: news
+        await expect(alerts).to_have_accessible_description("new messages")
+        await page.screenshot(path=tmp_path / "01-news-in-alerts.png")
+        await expect(page.get_by_text("Acme Bikes: stores need")).to_have_count(0)
 
-            await alerts.click()
-            await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
-            await expect(page.get_by_text("Acme Bikes: stores need reconnecting")).to_be_visible()
-            await expect(page.get_by_text("(edited)")).to_be_visible()
-            await expect(page.get_by_text("Store York broke")).to_be_visible()
-            await expect(page.get_by_text("a helpdesk question")).to_have_count(0)
-            await expect(alerts).to_have_class("sidebar-item")
-            await expect(alerts).to_have_attribute("aria-current", "page")
-            assert page.url.endswith(f"?channel={ALERTS}")
-            await page.reload()  # the open channel is in the address
-            await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
+        await alerts.click()
+        await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
+        await expect(page.get_by_text("Acme Bikes: stores need reconnecting")).to_be_visible()
+        await expect(page.get_by_text("(edited)")).to_be_visible()
+        await expect(page.get_by_text("Store York broke")).to_be_visible()
+        await expect(page.get_by_text("a helpdesk question")).to_have_count(0)
+        await expect(alerts).to_have_class("sidebar-item")
+        await expect(alerts).to_have_attribute("aria-current", "page")
+        assert page.url.endswith(f"?channel={ALERTS}")
+        await page.reload()  # the open channel is in the address
+        await expect(page.get_by_role("heading", name="#xero-alerts")).to_be_visible()
 
-            await page.get_by_role("button", name="Check again").click()
-            await expect(page.get_by_text("Checked again by @Ada Agent")).to_be_visible()
-            await page.set_viewport_size({"width": 1100, "height": 700})
-            await page.screenshot(path=tmp_path / "02-alerts-wide.png")
+        await page.get_by_role("button", name="Check again").click()
+        await expect(page.get_by_text("Checked again by @Ada Agent")).to_be_visible()
+        await page.set_viewport_size({"width": 1100, "height": 700})
+        await page.screenshot(path=tmp_path / "02-alerts-wide.png")
 
-            await page.get_by_label("Message", exact=True).fill("/xero attention")
-            await page.get_by_label("Message", exact=True).press("Enter")
-            await expect(page.get_by_text("Answer to attention")).to_be_visible()
+        await page.get_by_label("Message", exact=True).fill("/xero attention")
+        await page.get_by_label("Message", exact=True).press("Enter")
+        await expect(page.get_by_text("Answer to attention")).to_be_visible()
 
-            await helpdesk.click()
-            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
-            await expect(page.get_by_text("Answer to attention")).to_have_count(0)
-            await expect(page.get_by_role("heading", name="#helpdesk")).to_be_visible()
-        finally:
-            await browser.close()
+        await helpdesk.click()
+        await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+        await expect(page.get_by_text("Answer to attention")).to_have_count(0)
+        await expect(page.get_by_role("heading", name="#helpdesk")).to_be_visible()
     assert console.bot.received == [
         f"retry 1 in {ALERTS}",
         f"command attention in {ALERTS}",

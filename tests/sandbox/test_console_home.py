@@ -3,26 +3,18 @@ Home it publishes for the person acting, with buttons that act from the Home vie
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
-from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+from tests.browser import phone_page
 from tests.sandbox.console_stand_in import (
     AGENT,
     OUTSIDER,
     OUTSIDER_LINE,
     Console,
-    console_over_stand_in,
 )
-
-
-@pytest.fixture
-async def console() -> AsyncIterator[Console]:
-    async with console_over_stand_in() as console:
-        yield console
 
 
 async def test_opening_the_home_shows_what_the_app_published_for_each_person(
@@ -98,50 +90,39 @@ async def test_the_page_opens_on_the_home_when_asked(console: Console) -> None:
 
 @pytest.mark.browser
 async def test_the_home_tab_in_a_real_browser(console: Console, tmp_path: Path) -> None:
-    chromium = require_chromium()
-    problems: list[str] = []
     console.workspace.post("C0HELPDESK", text="a helpdesk question")
-    async with serve(console.app, free_socket()) as url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await (await browser.new_context(viewport=PHONE)).new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            await page.goto(f"{url}/sandbox/")
-            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+    async with phone_page(console.app) as (url, page, problems):
+        await page.goto(f"{url}/sandbox/")
+        await expect(page.get_by_text("a helpdesk question")).to_be_visible()
 
-            home = page.get_by_role("button", name="Home", exact=True)
-            await home.click()
-            await expect(home).to_have_attribute("aria-current", "page")
-            await expect(page.get_by_role("heading", name="xero-bot · Home")).to_be_visible()
-            await expect(page.get_by_role("heading", name="What needs attention")).to_be_visible()
-            await expect(page.get_by_text("Opened 1 times")).to_be_visible()
-            await expect(page.locator("strong", has_text="2 stores")).to_be_visible()
-            await expect(page.get_by_text("<b>bold</b>")).to_be_visible()  # text, not markup
-            assert await page.locator("#home-view b").count() == 0
-            await expect(page.get_by_text("a helpdesk question")).to_have_count(0)
-            await expect(page.get_by_label("Message", exact=True)).to_be_hidden()
-            await page.screenshot(path=tmp_path / "01-home.png")
+        home = page.get_by_role("button", name="Home", exact=True)
+        await home.click()
+        await expect(home).to_have_attribute("aria-current", "page")
+        await expect(page.get_by_role("heading", name="xero-bot · Home")).to_be_visible()
+        await expect(page.get_by_role("heading", name="What needs attention")).to_be_visible()
+        await expect(page.get_by_text("Opened 1 times")).to_be_visible()
+        await expect(page.locator("strong", has_text="2 stores")).to_be_visible()
+        await expect(page.get_by_text("<b>bold</b>")).to_be_visible()  # text, not markup
+        assert await page.locator("#home-view b").count() == 0
+        await expect(page.get_by_text("a helpdesk question")).to_have_count(0)
+        await expect(page.get_by_label("Message", exact=True)).to_be_hidden()
+        await page.screenshot(path=tmp_path / "01-home.png")
 
-            await page.get_by_role("button", name="Refresh").click()
-            await expect(page.get_by_text("Opened 2 times")).to_be_visible()
-            await home.click()  # opening it again tells the app again, as Slack does
-            await expect(page.get_by_text("Opened 3 times")).to_be_visible()
+        await page.get_by_role("button", name="Refresh").click()
+        await expect(page.get_by_text("Opened 2 times")).to_be_visible()
+        await home.click()  # opening it again tells the app again, as Slack does
+        await expect(page.get_by_text("Opened 3 times")).to_be_visible()
 
-            await page.get_by_label("Acting as").select_option(OUTSIDER)
-            await expect(page.get_by_text(OUTSIDER_LINE)).to_be_visible()
-            await expect(page.get_by_text("What needs attention")).to_have_count(0)
-            await page.reload()  # the Home is in the address, and opens again
-            await expect(page.get_by_text(OUTSIDER_LINE)).to_be_visible()
+        await page.get_by_label("Acting as").select_option(OUTSIDER)
+        await expect(page.get_by_text(OUTSIDER_LINE)).to_be_visible()
+        await expect(page.get_by_text("What needs attention")).to_have_count(0)
+        await page.reload()  # the Home is in the address, and opens again
+        await expect(page.get_by_text(OUTSIDER_LINE)).to_be_visible()
 
-            await page.get_by_role("button", name="helpdesk", exact=True).click()
-            await expect(page.get_by_text("a helpdesk question")).to_be_visible()
-            await expect(page.get_by_text(OUTSIDER_LINE)).to_have_count(0)
-            await expect(page.get_by_label("Message", exact=True)).to_be_visible()
-        finally:
-            await browser.close()
+        await page.get_by_role("button", name="helpdesk", exact=True).click()
+        await expect(page.get_by_text("a helpdesk question")).to_be_visible()
+        await expect(page.get_by_text(OUTSIDER_LINE)).to_have_count(0)
+        await expect(page.get_by_label("Message", exact=True)).to_be_visible()
     assert console.bot.received == [
         f"home opened by {AGENT}",
         "refresh in home True",

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
-from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+from tests.browser import phone_page
 from tests.sandbox.console_stand_in import ALERTS, Console, console_over_stand_in, texts
 
 LINES = ["keep-alive: grants_refreshed 0", "connection-check: grants_checked 1, gone 1"]
@@ -103,31 +103,20 @@ async def test_without_jobs_there_is_no_button_and_no_run() -> None:
 
 @pytest.mark.browser
 async def test_run_jobs_now_in_a_real_browser(console: Console, jobs: Jobs, tmp_path: Path) -> None:
-    chromium = require_chromium()
-    problems: list[str] = []
-    async with serve(console.app, free_socket()) as url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await (await browser.new_context(viewport=PHONE)).new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            await page.goto(f"{url}/sandbox/?channel={ALERTS}")
-            await expect(page.get_by_text("No messages yet.")).to_be_visible()
+    async with phone_page(console.app) as (url, page, problems):
+        await page.goto(f"{url}/sandbox/?channel={ALERTS}")
+        await expect(page.get_by_text("No messages yet.")).to_be_visible()
 
-            jobs.gate.clear()
-            run = page.get_by_role("button", name="Run jobs now")
-            await run.click()
-            status = page.get_by_role("status", name="Scheduled jobs")
-            await expect(status).to_have_text("Running the jobs…")
-            await expect(run).to_be_disabled()
-            jobs.gate.set()
-            await expect(status.get_by_role("listitem")).to_have_text(LINES)
-            await expect(run).to_be_enabled()
-            await expect(page.get_by_text("Run 1: Acme Bikes needs reconnecting")).to_be_visible()
-            await page.screenshot(path=tmp_path / "01-jobs-ran.png")
-        finally:
-            await browser.close()
+        jobs.gate.clear()
+        run = page.get_by_role("button", name="Run jobs now")
+        await run.click()
+        status = page.get_by_role("status", name="Scheduled jobs")
+        await expect(status).to_have_text("Running the jobs…")
+        await expect(run).to_be_disabled()
+        jobs.gate.set()
+        await expect(status.get_by_role("listitem")).to_have_text(LINES)
+        await expect(run).to_be_enabled()
+        await expect(page.get_by_text("Run 1: Acme Bikes needs reconnecting")).to_be_visible()
+        await page.screenshot(path=tmp_path / "01-jobs-ran.png")
     assert jobs.runs == 1
     assert problems == []
