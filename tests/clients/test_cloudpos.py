@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -12,45 +11,7 @@ import respx
 from bot.clients.cloudpos import CloudPosClient
 from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest
 from bot.domain.ports import CloudPosStore, Licence
-
-BASE_URL = "https://cloudpos.test"
-KEY = "ck_live_SECRET-1234567890abcdef"
-OTHER_KEY = "ck_live_OTHER-0987654321fedcba"
-
-
-class FakeTime:
-    """A clock that only moves when the client sleeps, so waits can be asserted exactly."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-async def client(fake_time: FakeTime) -> AsyncIterator[CloudPosClient]:
-    async with CloudPosClient(
-        base_url=BASE_URL, sleep=fake_time.sleep, clock=fake_time.clock
-    ) as cloudpos:
-        yield cloudpos
-
-
-@pytest.fixture
-def api() -> AsyncIterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
+from tests.clients.cloudpos_fixtures import BASE_URL, KEY, OTHER_KEY, FakeTime
 
 
 def licence_json(licence: str = "ProPlus") -> dict[str, str]:

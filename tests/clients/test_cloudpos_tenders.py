@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -12,28 +11,9 @@ import respx
 from bot.clients.cloudpos import CloudPosClient
 from bot.domain.errors import CloudPosKeyRejected, ExternalServiceError, InvalidRequest, NotFound
 from bot.domain.ports import Tender
-from tests.clients.test_cloudpos import BASE_URL, KEY, OTHER_KEY, FakeTime
+from tests.clients.cloudpos_fixtures import KEY, OTHER_KEY, FakeTime
 
 PATH = "/api/stores/HC01/tenders"
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-async def client(fake_time: FakeTime) -> AsyncIterator[CloudPosClient]:
-    async with CloudPosClient(
-        base_url=BASE_URL, sleep=fake_time.sleep, clock=fake_time.clock
-    ) as cloudpos:
-        yield cloudpos
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 def tender_json(tender_id: str = "T1", name: str = "Cash", kind: str = "Cash") -> dict[str, str]:
