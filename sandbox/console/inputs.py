@@ -53,11 +53,12 @@ def chosen(body: Mapping[str, Any]) -> str | list[str] | None:
     return strings(body, "selected")
 
 
-def modal_values(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """`{block_id: {action_id: value}}`, each value a string, a list of strings or null."""
-    values = body.get("values", {})
+def modal_values(body: Mapping[str, Any], key: str = "values") -> dict[str, dict[str, Any]]:
+    """`{block_id: {action_id: value}}`, each value a string, a list of strings or null
+    (`key` "inputs": what a modal's inputs hold as the person acts in it)."""
+    values = body.get(key, {})
     if not isinstance(values, dict):
-        raise BadRequest("'values' must be an object of {block_id: {action_id: value}}")
+        raise BadRequest(f"{key!r} must be an object of {{block_id: {{action_id: value}}}}")
     for entries in values.values():
         if not isinstance(entries, dict) or not all(
             value is None

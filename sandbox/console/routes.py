@@ -18,7 +18,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from sandbox.fake_slack import HomeView, Message, ModalView, SlackDriver, Workspace
+from sandbox.fake_slack import (
+    HomeView,
+    Message,
+    ModalView,
+    SlackDriver,
+    SuggestionError,
+    Workspace,
+)
 
 from . import inputs
 from .inputs import BadRequest
@@ -180,19 +187,24 @@ class Console:
         return message
 
     async def click(self, request: Request) -> Response:
+        """A button or overflow menu; `block_id` picks among elements sharing an action_id,
+        and in a modal `inputs` is what its inputs hold (Slack sends it as the state)."""
         body = await inputs.json_body(request)
         user = self._user(body.get("user"))
         action_id = inputs.text(body, "action_id") or ""
+        block_id = inputs.text(body, "block_id", required=False)
         target = self._target(body, user)
         selected = inputs.chosen(body)
         if selected is not None:
-            self.builder.chose(target, action_id, user)
+            self.builder.chose(target, action_id, user, block_id)
         response = await self.driver.click(
             target,
             action_id,
             user_id=user,
             value=inputs.text(body, "value", required=False),
             selected=selected,
+            block_id=block_id,
+            inputs=inputs.modal_values(body, "inputs"),
         )
         return bot_answer(response)
 
@@ -200,11 +212,41 @@ class Console:
         body = await inputs.json_body(request)
         user = self._user(body.get("user"))
         action_id = inputs.text(body, "action_id") or ""
+        block_id = inputs.text(body, "block_id", required=False)
         values = inputs.strings(body, "values")
         target = self._target(body, user)
-        self.builder.chose(target, action_id, user)  # before: the bot may replace the blocks
-        response = await self.driver.select(target, action_id, values=values, user_id=user)
+        # before: the bot may replace the blocks
+        self.builder.chose(target, action_id, user, block_id)
+        response = await self.driver.select(
+            target,
+            action_id,
+            values=values,
+            user_id=user,
+            block_id=block_id,
+            inputs=inputs.modal_values(body, "inputs"),
+        )
         return bot_answer(response)
+
+    async def suggest(self, request: Request) -> Response:
+        """Someone typed `value` in an external select: Slack's options request to the app
+        (none for text shorter than the select's `min_query_length`: a 400), and the options
+        the app answered (`{"options": [...]}`, groups flattened), or why it failed (502)."""
+        body = await inputs.json_body(request)
+        user = self._user(body.get("user"))
+        action_id = inputs.text(body, "action_id") or ""
+        typed = inputs.text(body, "value", required=False) or ""
+        target = self._target(body, user)
+        try:
+            found = await self.driver.suggest(
+                target,
+                action_id,
+                value=typed,
+                user_id=user,
+                block_id=inputs.text(body, "block_id", required=False),
+            )
+        except SuggestionError as error:
+            return json_answer({"error": str(error)}, 502)
+        return json_answer({"options": found})
 
     def _view(self, body: dict[str, Any], user: str) -> ModalView:
         if inputs.text(body, "view_id", required=False) is None:
@@ -258,6 +300,7 @@ def console_routes(
         Route("/api/command", guarded_api(console.command), methods=["POST"]),
         Route("/api/click", guarded_api(console.click), methods=["POST"]),
         Route("/api/select", guarded_api(console.select), methods=["POST"]),
+        Route("/api/suggest", guarded_api(console.suggest), methods=["POST"]),
         Route("/api/submit", guarded_api(console.submit), methods=["POST"]),
         Route("/api/close", guarded_api(console.close), methods=["POST"]),
         Route("/api/home", guarded_api(console.home), methods=["POST"]),

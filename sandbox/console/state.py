@@ -52,10 +52,16 @@ class StateBuilder:
         # Slack keeps a select's choice per person; the driver keeps one per message.
         self._chosen_by: dict[tuple[str, str, str, str], str] = {}
 
-    def chose(self, target: Message | ModalView | HomeView, action_id: str, user: str) -> None:
+    def chose(
+        self,
+        target: Message | ModalView | HomeView,
+        action_id: str,
+        user: str,
+        block_id: str | None = None,
+    ) -> None:
         """`user` just chose in `target`'s element `action_id` (a select, not a button)."""
         if isinstance(target, Message):
-            bid, aid, _, _ = kit.find(target.blocks, action_id)
+            bid, aid, _, _ = kit.find(target.blocks, action_id, block=block_id)
             self._chosen_by[target.channel, target.ts, bid, aid] = user
 
     def _choices(self, target: Message | ModalView | HomeView, user: str) -> dict[str, Any]:

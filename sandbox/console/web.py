@@ -35,6 +35,7 @@ STATIC = {
     "blocks.js": "text/javascript; charset=utf-8",
     "elements.js": "text/javascript; charset=utf-8",
     "modal.js": "text/javascript; charset=utf-8",
+    "pickers.js": "text/javascript; charset=utf-8",
     "mrkdwn.js": "text/javascript; charset=utf-8",
     "sidebar.js": "text/javascript; charset=utf-8",
 }

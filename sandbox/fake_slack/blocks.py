@@ -6,11 +6,18 @@ A block without a `block_id` gets `blk<index>`, an element without an `action_id
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 Block = dict[str, Any]
 Element = dict[str, Any]
+Option = dict[str, Any]
+Suggested = Mapping[tuple[str, str], Sequence[Option]]
+"""Options the app answered per (block_id, action_id) of an external select."""
+
+EXTERNAL = frozenset({"external_select", "multi_external_select"})
 
 ONE_OPTION = {"static_select", "external_select", "overflow", "radio_buttons"}
 SOME_OPTIONS = {"multi_static_select", "multi_external_select", "checkboxes"}
@@ -23,6 +30,8 @@ ONE_PICK = {
     "timepicker": ("selected_time", "initial_time"),
     "datetimepicker": ("selected_date_time", "initial_date_time"),
 }
+PICK_FORMATS = {"datepicker": r"\d{4}-\d{2}-\d{2}", "timepicker": r"\d{2}:\d{2}"}
+PICK_SHAPES = {"datepicker": "YYYY-MM-DD", "timepicker": "HH:mm"}
 SOME_PICKS = {
     "multi_users_select": ("selected_users", "initial_users"),
     "multi_conversations_select": ("selected_conversations", "initial_conversations"),
@@ -85,28 +94,45 @@ def options(element: Element) -> list[dict[str, Any]]:
     return found
 
 
-def option(element: Element, value: str) -> dict[str, Any]:
-    """The option with `value`; an external select's options are made up, as a search would."""
-    for candidate in options(element):
+def option(element: Element, value: str, suggested: Sequence[Option] = ()) -> Option:
+    """The option with `value`: one of the element's (groups included), its initial ones, or
+    (an external select) one the app `suggested` when asked. An external select's value
+    that was never suggested gets its value as its text, as if a search had found it."""
+    initial: list[Option] = [element["initial_option"]] if element.get("initial_option") else []
+    initial += list(element.get("initial_options") or [])
+    external = element.get("type") in EXTERNAL
+    for candidate in [*options(element), *initial, *(suggested if external else ())]:
         if candidate.get("value") == value:
             return candidate
-    if element.get("type") in ("external_select", "multi_external_select"):
+    if external:
         return {"text": {"type": "plain_text", "text": value}, "value": value}
     known = [o.get("value") for o in options(element)]
     raise LookupError(f"no option {value!r} in {action_id(element)}; options are {known}")
 
 
-def state_value(element: Element, chosen: str | list[str] | None) -> dict[str, Any]:
+def picked(kind: str, value: str) -> str:
+    """A date, time or date-time as Slack reports it, checked (ValueError if malformed)."""
+    pattern = PICK_FORMATS.get(kind)
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"{kind} wants {PICK_SHAPES[kind]}, not {value!r}")
+    if kind == "datepicker":
+        date.fromisoformat(value)
+    return value
+
+
+def state_value(
+    element: Element, chosen: str | list[str] | None, suggested: Sequence[Option] = ()
+) -> dict[str, Any]:
     """The `state.values[block_id][action_id]` entry once the user chose `chosen`."""
     kind = str(element.get("type"))
     picks = [] if chosen is None else [chosen] if isinstance(chosen, str) else list(chosen)
     entry: dict[str, Any] = {"type": kind}
     if kind in ONE_OPTION:
-        entry["selected_option"] = option(element, picks[0]) if picks else None
+        entry["selected_option"] = option(element, picks[0], suggested) if picks else None
     elif kind in SOME_OPTIONS:
-        entry["selected_options"] = [option(element, pick) for pick in picks]
+        entry["selected_options"] = [option(element, pick, suggested) for pick in picks]
     elif kind in ONE_PICK:
-        entry[ONE_PICK[kind][0]] = picks[0] if picks else None
+        entry[ONE_PICK[kind][0]] = picked(kind, picks[0]) if picks else None
     elif kind in SOME_PICKS:
         entry[SOME_PICKS[kind][0]] = picks
     else:
@@ -139,6 +165,18 @@ def untouched_value(element: Element) -> dict[str, Any]:
     return state_value(element, None)
 
 
+def current(blocks: list[Block], kept: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The kept choices of elements the blocks still have: once a view is updated with other
+    block ids, Slack forgets what was chosen in the old ones."""
+    present = {(bid, aid) for bid, aid, _, _ in elements(blocks)}
+    found: dict[str, dict[str, Any]] = {}
+    for bid, entries in kept.items():
+        for aid, entry in entries.items():
+            if (bid, aid) in present:
+                found.setdefault(bid, {})[aid] = entry
+    return found
+
+
 def message_state(
     blocks: list[Block], kept: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
@@ -147,18 +185,23 @@ def message_state(
     for bid, aid, _, element in elements(blocks):
         if keeps_state(element):
             state.setdefault(bid, {})[aid] = untouched_value(element)
-    for bid, entries in kept.items():
+    for bid, entries in current(blocks, kept).items():
         state.setdefault(bid, {}).update(entries)
     return state
 
 
 def action(
-    bid: str, aid: str, element: Element, chosen: str | list[str] | None, action_ts: str
+    bid: str,
+    aid: str,
+    element: Element,
+    chosen: str | list[str] | None,
+    action_ts: str,
+    suggested: Sequence[Option] = (),
 ) -> dict[str, Any]:
     """The `actions[0]` Slack sends for a click on a button or a choice in a select."""
     common = {"action_id": aid, "block_id": bid, "action_ts": action_ts}
     if element.get("type") != "button":
-        return {**state_value(element, chosen), **common}
+        return {**state_value(element, chosen, suggested), **common}
     clicked = {"type": "button", **common, "text": element.get("text")}
     for key in ("value", "style", "url"):
         if key in element:
@@ -178,16 +221,20 @@ def dispatches(block: Block, element: Element) -> bool:
 
 
 def submission_state(
-    blocks: list[Block], kept: dict[str, dict[str, Any]], values: dict[str, dict[str, Any]]
+    blocks: list[Block],
+    kept: dict[str, dict[str, Any]],
+    values: dict[str, dict[str, Any]],
+    suggested: Suggested | None = None,
 ) -> dict[str, dict[str, Any]]:
     """A modal's `state.values` on submit: every input's initial value, then the choices
     kept from earlier selections, then `values[block_id][action_id]` (a value, a list of
-    values, or a ready state entry with "type")."""
+    values, or a ready state entry with "type"); an external select's value is the option
+    the app `suggested` for it, text and all."""
     state: dict[str, dict[str, Any]] = {}
     for bid, aid, block, element in elements(blocks):
         if block.get("type") == "input":
             state.setdefault(bid, {})[aid] = initial_value(element)
-    for bid, entries in kept.items():
+    for bid, entries in current(blocks, kept).items():
         state.setdefault(bid, {}).update(entries)
     by_id = {(bid, aid): element for bid, aid, _, element in elements(blocks)}
     for bid, chosen in values.items():
@@ -195,5 +242,6 @@ def submission_state(
             if (bid, aid) not in by_id:
                 raise LookupError(f"no element {bid}/{aid} in the view; there are {list(by_id)}")
             ready = value if isinstance(value, dict) and "type" in value else None
-            state.setdefault(bid, {})[aid] = ready or state_value(by_id[bid, aid], value)
+            known = (suggested or {}).get((bid, aid), ())
+            state.setdefault(bid, {})[aid] = ready or state_value(by_id[bid, aid], value, known)
     return state

@@ -3,7 +3,6 @@ opens the App Home (and clicks in it)."""
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -12,7 +11,8 @@ from typing import Any
 import httpx
 
 from . import blocks as kit
-from .models import HomeView, Message, ModalView
+from .memory import ClientMemory, Target, Values
+from .models import Message, ModalView
 from .requests import (
     SignedRequest,
     app_home_opened,
@@ -21,14 +21,14 @@ from .requests import (
     view_closed,
     view_submission,
 )
+from .suggestions import EXTERNAL, answered_options, block_suggestion, min_query_length
 from .workspace import Workspace
 
 Send = Callable[[SignedRequest], Awaitable[httpx.Response]]
-Target = Message | ModalView | HomeView
 Chosen = str | list[str] | None
 
 
-class SlackDriver:
+class SlackDriver(ClientMemory):
     """Sends the bot the signed requests Slack would, and applies the bot's answers to them.
 
     `send` delivers a request to the bot's request URL, e.g.
@@ -38,19 +38,16 @@ class SlackDriver:
     workspace. Selections are kept per message and per modal and sent as `state.values`.
     A command's ack with text/blocks shows like Slack shows it (ephemeral unless
     `response_type: in_channel`); a view_submission's ack closes, updates, pushes, clears
-    or shows errors on the modal.
+    or shows errors on the modal. `suggest` types in an external select and returns the
+    options the app answered; choosing one of them later (`select`, `click`, `submit`)
+    sends the option as the app gave it, text included.
     """
 
     def __init__(self, workspace: Workspace, signing_secret: str, send: Send) -> None:
-        self.workspace = workspace
+        super().__init__(workspace)
         self.signing_secret = signing_secret
         self.send = send
-        self._state: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
         self._events = 0
-
-    def state_of(self, target: Target) -> dict[str, dict[str, Any]]:
-        """The selections made so far in a message or modal, as `state.values`."""
-        return self._state.setdefault(self._key(target), {})
 
     async def command(
         self, text: str, *, user_id: str, channel_id: str = "C0HELPDESK", command: str = "/xero"
@@ -92,12 +89,16 @@ class SlackDriver:
         value: str | None = None,
         selected: Chosen = None,
         block_id: str | None = None,
+        inputs: Values | None = None,
     ) -> httpx.Response:
         """Click a button (`value` or `block_id` picks among elements sharing an action_id)
-        or choose `selected` in a select/overflow, in a message, a modal or a Home view."""
+        or choose `selected` in a select/overflow, in a message, a modal or a Home view.
+        In a modal, `inputs` (as `submit`'s values) is what the person has typed or chosen
+        in its inputs so far: Slack reports it in the view's state."""
         bid, aid, block, element = kit.find(self._blocks(target), action_id, value, block=block_id)
         if element.get("type") != "button" and selected is None:
             raise ValueError(f"{action_id} is a {element.get('type')}: pass selected=")
+        self._keep_inputs(target, inputs)
         response = await self._act(target, bid, aid, block, element, selected, user_id)
         assert response is not None
         return response
@@ -110,13 +111,63 @@ class SlackDriver:
         values: list[str],
         user_id: str,
         block_id: str | None = None,
+        inputs: Values | None = None,
     ) -> httpx.Response | None:
-        """Choose `values` in a select; None when Slack sends nothing (an input block's
-        element without `dispatch_action`): the choice then only goes into the state."""
+        """Choose `values` in a select (an external select's: values `suggest` returned, or
+        any value, then shown as its own text); None when Slack sends nothing (an input
+        block's element without `dispatch_action`): the choice then only goes into the
+        state. `inputs`: as for `click`."""
         bid, aid, block, element = kit.find(self._blocks(target), action_id, block=block_id)
         single = element.get("type") in kit.ONE_OPTION or element.get("type") in kit.ONE_PICK
         chosen: Chosen = (values[0] if values else None) if single else values
+        self._keep_inputs(target, inputs)
         return await self._act(target, bid, aid, block, element, chosen, user_id)
+
+    async def suggest(
+        self,
+        target: Target,
+        action_id: str,
+        *,
+        value: str,
+        user_id: str,
+        block_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Type `value` in an external select: Slack's `block_suggestion` to the app, and the
+        options it answered (option groups flattened, in order), remembered so that
+        choosing one sends it as the app gave it. ValueError if `value` is shorter than
+        the element's `min_query_length` (3 by default: Slack would send nothing);
+        `SuggestionError` if the app answers other than 200 with options. The answer is not
+        timed here, though Slack shows nothing if it takes over 3 s."""
+        bid, aid, _, element = kit.find(self._blocks(target), action_id, block=block_id)
+        if element.get("type") not in EXTERNAL:
+            raise ValueError(f"{action_id} is a {element.get('type')}, not an external select")
+        wanted = min_query_length(element)
+        if len(value) < wanted:
+            raise ValueError(
+                f"{action_id} asks the app only from {wanted} characters typed; Slack sends "
+                f"nothing for {value!r}"
+            )
+        ws = self.workspace
+        where: dict[str, Any] = {}
+        if isinstance(target, Message):
+            where["channel_id"] = target.channel
+            where["channel_name"] = ws.channels.get(target.channel, "")
+            where["container"] = self._message_container(target)
+        else:
+            where["view"] = self._view_payload(target)
+        request = block_suggestion(
+            signing_secret=self.signing_secret,
+            user_id=user_id,
+            user_name=ws.users.get(user_id, user_id),
+            team_id=ws.team_id,
+            action_id=aid,
+            block_id=bid,
+            value=value,
+            **where,
+        )
+        found = answered_options(await self.send(request), f"{bid}/{aid} for {value!r}")
+        self._remember(target, bid, aid, found)
+        return found
 
     async def submit(
         self, view: ModalView, values: dict[str, dict[str, Any]], *, user_id: str
@@ -127,7 +178,8 @@ class SlackDriver:
         if view.closed:
             raise ValueError(f"view {view.id} ({view.callback_id}) is closed")
         blocks = list(view.view.get("blocks") or [])
-        state = kit.submission_state(blocks, self.state_of(view), values)
+        suggested = self._suggestions(view)
+        state = kit.submission_state(blocks, self.state_of(view), values, suggested)
         request = view_submission(
             signing_secret=self.signing_secret,
             user_id=user_id,
@@ -203,11 +255,13 @@ class SlackDriver:
         user_id: str,
     ) -> httpx.Response | None:
         ws = self.workspace
+        known = self._suggestions(target).get((bid, aid), ())
         if kit.keeps_state(element):
-            self.state_of(target).setdefault(bid, {})[aid] = kit.state_value(element, chosen)
+            entry = kit.state_value(element, chosen, known)
+            self.state_of(target).setdefault(bid, {})[aid] = entry
         if not kit.dispatches(block, element):
             return None
-        action = kit.action(bid, aid, element, chosen, f"{time.time():.6f}")
+        action = kit.action(bid, aid, element, chosen, f"{time.time():.6f}", known)
         common: dict[str, Any] = {
             "signing_secret": self.signing_secret,
             "user_id": user_id,
@@ -216,7 +270,7 @@ class SlackDriver:
             "actions": [action],
             "state_values": kit.message_state(target.blocks, self.state_of(target))
             if isinstance(target, Message)
-            else self.state_of(target),
+            else kit.current(self._blocks(target), self.state_of(target)),
         }
         if not isinstance(target, Message):
             request = block_actions(
@@ -226,58 +280,17 @@ class SlackDriver:
             )
         else:
             ephemeral = target.ephemeral_to is not None
-            container: dict[str, Any] = {
-                "type": "message",
-                "message_ts": target.ts,
-                "channel_id": target.channel,
-                "is_ephemeral": ephemeral,
-            }
-            if target.thread_ts:
-                container["thread_ts"] = target.thread_ts
             request = block_actions(
                 **common,
                 channel_id=target.channel,
                 message=None if ephemeral else target.as_api(ws.team_id),
-                container=container,
+                container=self._message_container(target),
                 response_url=ws.response_url(
                     channel_id=target.channel, user_id=user_id, message_ts=target.ts
                 ),
                 trigger_id=ws.new_trigger_id(user_id),
             )
         return await self.send(request)
-
-    def _response_urls(
-        self, view: ModalView, state: dict[str, dict[str, Any]], user_id: str
-    ) -> list[dict[str, str]]:
-        """One URL per conversation picker with `response_url_enabled`, as Slack adds."""
-        urls = []
-        for bid, aid, _, element in kit.elements(list(view.view.get("blocks") or [])):
-            entry = state.get(bid, {}).get(aid) or {}
-            channel = entry.get("selected_conversation") or entry.get("selected_channel")
-            if element.get("response_url_enabled") and channel:
-                url = self.workspace.response_url(channel_id=channel, user_id=user_id)
-                urls.append(
-                    {"block_id": bid, "action_id": aid, "channel_id": channel, "response_url": url}
-                )
-        return urls
-
-    def _view_payload(self, view: ModalView | HomeView) -> dict[str, Any]:
-        ws = self.workspace
-        ids = {"team_id": ws.team_id, "app_id": ws.app_id, "bot_id": ws.bot_id}
-        if isinstance(view, HomeView):  # Slack sends a Home's selections as a modal's
-            return {**view.as_api(**ids), "state": {"values": copy.deepcopy(self.state_of(view))}}
-        return view.as_api(**ids, state_values=self.state_of(view))
-
-    def _blocks(self, target: Target) -> list[kit.Block]:
-        if isinstance(target, ModalView):
-            return list(target.view.get("blocks") or [])
-        return target.blocks
-
-    @staticmethod
-    def _key(target: Target) -> tuple[str, ...]:
-        if isinstance(target, Message):
-            return ("message", target.channel, target.ts)
-        return ("view", target.id)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from .calls import CallLog
+from .checks import check_blocks
 from .models import HomeView, WorkspaceError
 
 MAX_HOME_BLOCKS = 100
@@ -22,6 +23,7 @@ def check_home_view(view: Any) -> dict[str, Any]:
         raise WorkspaceError("invalid_arguments")
     if not all(isinstance(block, dict) for block in blocks):
         raise WorkspaceError("invalid_blocks")
+    check_blocks(blocks)
     return copy.deepcopy(view)
 
 

@@ -80,7 +80,10 @@ def _user(user_id: str, user_name: str, team_id: str) -> dict[str, str]:
     return {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id}
 
 
-def _payload(signing_secret: str, payload: dict[str, Any], timestamp: int | None) -> SignedRequest:
+def payload_request(
+    signing_secret: str, payload: dict[str, Any], timestamp: int | None
+) -> SignedRequest:
+    """An interaction as Slack posts it: the payload JSON in a form field, signed."""
     body = f"payload={quote(json.dumps(payload, separators=(',', ':')))}"
     return sign(signing_secret=signing_secret, body=body, timestamp=timestamp)
 
@@ -133,7 +136,7 @@ def block_actions(
     if response_url is not None:
         payload["response_url"] = response_url
     payload["actions"] = actions
-    return _payload(signing_secret, payload, timestamp)
+    return payload_request(signing_secret, payload, timestamp)
 
 
 def view_submission(
@@ -161,7 +164,7 @@ def view_submission(
         "is_enterprise_install": False,
         "enterprise": None,
     }
-    return _payload(signing_secret, payload, timestamp)
+    return payload_request(signing_secret, payload, timestamp)
 
 
 def view_closed(
@@ -186,7 +189,7 @@ def view_closed(
         "is_enterprise_install": False,
         "enterprise": None,
     }
-    return _payload(signing_secret, payload, timestamp)
+    return payload_request(signing_secret, payload, timestamp)
 
 
 def event_callback(

@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+from .checks import check_blocks
 from .home import HomeTabs
 from .models import ModalView, WorkspaceError
 
@@ -30,6 +31,7 @@ def check_view(view: Any) -> dict[str, Any]:
             continue
         if not isinstance(text, dict) or not 0 < len(str(text.get("text", ""))) <= 24:
             raise WorkspaceError("invalid_arguments")
+    check_blocks(blocks)
     if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
         raise WorkspaceError("invalid_arguments")
     return copy.deepcopy(view)

@@ -1,6 +1,19 @@
 // Block Kit layout blocks, and whole messages (with threads and ephemeral marks).
 import { interactive, multiSelect, node, staticSelect, textInput, uid } from "./elements.js";
 import { mrkdwn, plain, textObject } from "./mrkdwn.js";
+import { datePicker, externalSelect, radioButtons } from "./pickers.js";
+
+const EXTERNAL = ["external_select", "multi_external_select"];
+
+// An element outside an input block: the pickers here, the rest in elements.js.
+function control(element, ctx, bid) {
+  const label = plain(element.placeholder) || "Choose…";
+  const opts = { bid, label, dispatch: true };
+  if (EXTERNAL.includes(element.type)) return externalSelect(element, ctx, opts);
+  if (element.type === "radio_buttons") return radioButtons(element, ctx, opts);
+  if (element.type === "datepicker") return datePicker(element, ctx, opts);
+  return interactive(element, ctx, bid);
+}
 
 function section(block, ctx) {
   const shown = node("div", "block section");
@@ -14,7 +27,7 @@ function section(block, ctx) {
   shown.append(body);
   if (block.accessory) {
     const accessory = node("div", "accessory");
-    accessory.append(interactive(block.accessory, ctx, block.block_id));
+    accessory.append(control(block.accessory, ctx, block.block_id));
     shown.append(accessory);
   }
   return shown;
@@ -35,7 +48,7 @@ function context(block, ctx) {
 function actions(block, ctx) {
   const shown = node("div", "block actions");
   for (const element of block.elements ?? []) {
-    shown.append(interactive(element, ctx, block.block_id));
+    shown.append(control(element, ctx, block.block_id));
   }
   return shown;
 }
@@ -46,17 +59,24 @@ function input(block, ctx) {
   const bid = block.block_id;
   const id = uid("input");
   const name = plain(block.label);
-  const label = node(element.type === "multi_static_select" ? "p" : "label", "input-label", name);
+  const grouped = ["multi_static_select", "radio_buttons"].includes(element.type);
+  const label = node(grouped ? "p" : "label", "input-label", name);
   if (label.tagName === "LABEL") label.htmlFor = id;
   if (block.optional) label.append(node("span", "muted", " (optional)"));
-  const dispatch = Boolean(block.dispatch_action);
+  const opts = { bid, id, label: name, dispatch: Boolean(block.dispatch_action) };
+  const optional = Boolean(block.optional);
   let control;
-  if (element.type === "plain_text_input") control = textInput(element, ctx, { bid, id });
-  else if (element.type === "static_select") {
-    control = staticSelect(element, ctx, { bid, id, label: name, dispatch });
-  } else if (element.type === "multi_static_select") {
-    control = multiSelect(element, ctx, { bid, label: name, dispatch });
-  } else control = node("p", "unsupported", `[${element.type} is not supported here]`);
+  if (element.type === "plain_text_input") control = textInput(element, ctx, opts);
+  else if (element.type === "static_select") control = staticSelect(element, ctx, { ...opts, optional });
+  else if (element.type === "multi_static_select") control = multiSelect(element, ctx, opts);
+  else if (EXTERNAL.includes(element.type)) control = externalSelect(element, ctx, opts);
+  else if (element.type === "radio_buttons") control = radioButtons(element, ctx, opts);
+  else if (element.type === "datepicker") control = datePicker(element, ctx, opts);
+  else control = node("p", "unsupported", `[${element.type} is not supported here]`);
+  // Errors and hints describe what takes the focus: the search box of an external select.
+  const focus = control.matches("fieldset, input, select, textarea, details")
+    ? control
+    : (control.querySelector("input, select, textarea") ?? control);
   const described = [];
   const error = ctx.errors?.[bid];
   let errorNode = null;
@@ -64,7 +84,7 @@ function input(block, ctx) {
     errorNode = node("p", "field-error", error);
     errorNode.id = uid("error");
     described.push(errorNode.id);
-    control.setAttribute("aria-invalid", "true");
+    focus.setAttribute("aria-invalid", "true");
   }
   let hint = null;
   if (block.hint) {
@@ -72,7 +92,9 @@ function input(block, ctx) {
     hint.id = uid("hint");
     described.push(hint.id);
   }
-  if (described.length) control.setAttribute("aria-describedby", described.join(" "));
+  const already = focus.getAttribute("aria-describedby");
+  if (already) described.push(already);
+  if (described.length) focus.setAttribute("aria-describedby", described.join(" "));
   shown.append(label, control);
   if (errorNode) shown.append(errorNode);
   if (hint) shown.append(hint);

@@ -58,11 +58,34 @@ async function post(path, payload) {
   return { ok: response.ok && !answer.error, answer };
 }
 
+// An external select's options, as the app answers Slack's options request: nothing changes
+// in the workspace, so the page neither refreshes nor clears the status line for it.
+async function suggest(target, element, blockId, value) {
+  try {
+    const response = await fetch(`${base}/api/suggest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        user: picker.value,
+        ...target,
+        block_id: blockId,
+        action_id: element.action_id,
+        value,
+      }),
+    });
+    const answer = await response.json();
+    return { ok: response.ok && !answer.error, answer };
+  } catch (error) {
+    return { ok: false, answer: { error: `The console did not answer: ${error.message}` } };
+  }
+}
+
 const act = {
   click: (target, element, extra) =>
     post("click", { ...target, action_id: element.action_id, ...extra }),
-  select: (target, element, values) =>
-    post("select", { ...target, action_id: element.action_id, values }),
+  select: (target, element, values, extra = {}) =>
+    post("select", { ...target, action_id: element.action_id, values, ...extra }),
+  suggest,
   submit: (viewId, values) => post("submit", { view_id: viewId, values }),
   close: (viewId) => post("close", { view_id: viewId }),
 };

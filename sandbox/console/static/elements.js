@@ -31,7 +31,7 @@ function kept(ctx, bid, aid) {
   return ctx.state?.[bid]?.[aid];
 }
 
-export function button(element, ctx) {
+export function button(element, ctx, bid) {
   const style = ["primary", "danger"].includes(element.style) ? ` ${element.style}` : "";
   const shown = node("button", `btn${style}`, plain(element.text));
   shown.type = "button";
@@ -41,7 +41,7 @@ export function button(element, ctx) {
       window.open(element.url, "_blank", "noopener,noreferrer");
     }
     const extra = element.value === undefined ? {} : { value: element.value };
-    await ctx.act.click(ctx.target, element, extra);
+    await ctx.act.click(ctx.target, element, { ...extra, block_id: bid });
   });
   return shown;
 }
@@ -61,8 +61,9 @@ function addOptions(select, element) {
   }
 }
 
-// One choice. `label` names it (its placeholder, or the input block's label via `id`).
-export function staticSelect(element, ctx, { bid, label, id, dispatch }) {
+// One choice. `label` names it (its placeholder, or the input block's label via `id`); an
+// optional input's select can be set back to its placeholder, which reads as no choice.
+export function staticSelect(element, ctx, { bid, label, id, dispatch, optional = false }) {
   const aid = element.action_id;
   const select = node("select", "select");
   if (id) select.id = id;
@@ -72,14 +73,14 @@ export function staticSelect(element, ctx, { bid, label, id, dispatch }) {
     draft ?? kept(ctx, bid, aid)?.selected_option?.value ?? element.initial_option?.value;
   const placeholder = node("option", "", plain(element.placeholder) || "Choose…");
   placeholder.value = "";
-  placeholder.disabled = true;
+  placeholder.disabled = !optional;
   select.append(placeholder);
   addOptions(select, element);
   select.value = current ?? "";
   if (select.value === "") placeholder.selected = true;
   select.addEventListener("change", async () => {
     ctx.drafts?.set(`${bid}/${aid}`, select.value);
-    if (dispatch) await ctx.act.select(ctx.target, element, [select.value]);
+    if (dispatch) await ctx.act.select(ctx.target, element, [select.value], { block_id: bid });
   });
   ctx.inputs?.push({ bid, aid, read: () => select.value || null });
   return select;
@@ -124,7 +125,7 @@ export function multiSelect(element, ctx, { bid, label, dispatch }) {
     apply.addEventListener("click", async () => {
       memory.delete(key);
       memory.set(`${key}#open`, false);
-      await ctx.act.select(ctx.target, element, ordered());
+      await ctx.act.select(ctx.target, element, ordered(), { block_id: bid });
     });
     group.append(apply);
   }
@@ -133,7 +134,7 @@ export function multiSelect(element, ctx, { bid, label, dispatch }) {
   return details;
 }
 
-export function overflow(element, ctx) {
+export function overflow(element, ctx, bid) {
   const select = node("select", "select overflow");
   select.setAttribute("aria-label", "More actions");
   const first = node("option", "", "⋯");
@@ -143,7 +144,7 @@ export function overflow(element, ctx) {
   select.addEventListener("change", async () => {
     const value = select.value;
     select.value = "";
-    if (value) await ctx.act.click(ctx.target, element, { selected: value });
+    if (value) await ctx.act.click(ctx.target, element, { selected: value, block_id: bid });
   });
   return select;
 }
@@ -167,13 +168,13 @@ export function interactive(element, ctx, bid) {
   const label = plain(element.placeholder) || "Choose…";
   switch (element.type) {
     case "button":
-      return button(element, ctx);
+      return button(element, ctx, bid);
     case "static_select":
       return staticSelect(element, ctx, { bid, label, dispatch: true });
     case "multi_static_select":
       return multiSelect(element, ctx, { bid, label, dispatch: true });
     case "overflow":
-      return overflow(element, ctx);
+      return overflow(element, ctx, bid);
     case "image":
       return node("span", "image-alt", `[image: ${element.alt_text ?? ""}]`);
     default:

@@ -67,8 +67,18 @@ export class Modal {
     this.view = modal;
     if (!this.drafts.has(modal.view_id)) this.drafts.set(modal.view_id, new Map());
     this.inputs = [];
+    // An action in the modal carries what the person has put in its inputs so far, as
+    // Slack reports it in the view's state.
+    const act = {
+      ...base.act,
+      click: (target, element, extra) =>
+        base.act.click(target, element, { ...extra, inputs: this.values() }),
+      select: (target, element, values, extra) =>
+        base.act.select(target, element, values, { ...extra, inputs: this.values() }),
+    };
     const ctx = {
       ...base,
+      act,
       target: { view_id: modal.view_id },
       state: modal.state,
       errors: modal.errors,
@@ -90,9 +100,16 @@ export class Modal {
     (invalid ?? first)?.focus();
   }
 
+  // `{block_id: {action_id: value}}` of the modal's input blocks (an actions block's select
+  // reports its choice when it is made).
   values() {
+    const inputs = new Set(
+      (this.view?.blocks ?? []).filter((b) => b.type === "input").map((b) => b.block_id),
+    );
     const values = {};
-    for (const { bid, aid, read } of this.inputs) (values[bid] ??= {})[aid] = read();
+    for (const { bid, aid, read } of this.inputs) {
+      if (inputs.has(bid)) (values[bid] ??= {})[aid] = read();
+    }
     return values;
   }
 
