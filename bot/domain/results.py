@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from .posting_values import Checklist
 from .states import ConsentStatus, GrantStatus, StoreStatus
 
 
@@ -16,6 +17,8 @@ class StoreView:
     status: StoreStatus
     active_in_cloudpos: bool = True
     organisation_name: str | None = None
+    checklist: Checklist | None = None
+    """How far the store is from "ready for sync"; None for a store never connected."""
 
     @property
     def state_label(self) -> str:
