@@ -27,7 +27,9 @@ from bot.domain.tiers import XeroTier
 
 _T = TypeVar("_T")
 
-DEFAULT_XERO_SCOPES = "openid profile email offline_access accounting.settings.read"
+DEFAULT_XERO_SCOPES = (
+    "openid profile email offline_access accounting.settings.read accounting.contacts.read"
+)
 
 
 class SettingsError(Exception):

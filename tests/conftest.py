@@ -182,7 +182,7 @@ def make_deps(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             redirect_uri=f"{PUBLIC_BASE_URL}/xero/callback",
-            scopes=("offline_access", "accounting.settings.read"),
+            scopes=("offline_access", "accounting.settings.read", "accounting.contacts.read"),
             authorize_url=XERO_AUTHORIZE_URL,
             token_url=XERO_TOKEN_URL,
             revoke_url=XERO_REVOKE_URL,

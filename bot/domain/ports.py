@@ -140,7 +140,8 @@ def new_code_verifier() -> str:
 
 
 class XeroApi(Protocol):
-    """Xero's OAuth and the few API calls connecting an organisation needs."""
+    """Xero's OAuth, the few API calls connecting an organisation needs, and the accounting
+    reads a store's posting set-up needs."""
 
     def authorization_url(self, *, state: str, code_verifier: str | None = None) -> str: ...
 
@@ -157,6 +158,33 @@ class XeroApi(Protocol):
     async def delete_connection(self, *, access_token: str, connection_id: str) -> bool: ...
 
     async def organisation(self, *, access_token: str, tenant_id: str) -> Organisation: ...
+
+    async def accounts(self, *, access_token: str, tenant_id: str) -> list[XeroAccount]:
+        """The organisation's whole chart of accounts, archived accounts included."""
+        ...
+
+    async def tax_rates(self, *, access_token: str, tenant_id: str) -> list[XeroTaxRate]:
+        """Every tax rate, deleted and archived ones included."""
+        ...
+
+    async def tracking_categories(
+        self, *, access_token: str, tenant_id: str
+    ) -> list[XeroTrackingCategory]:
+        """Every tracking category with its options, archived ones included."""
+        ...
+
+    async def contacts(
+        self, *, access_token: str, tenant_id: str, search: str = "", page: int = 1
+    ) -> list[XeroContact]:
+        """Page `page` (from 1) of the contacts matching `search` (all if empty), at most
+        `CONTACTS_PAGE` of them."""
+        ...
+
+    async def contact(
+        self, *, access_token: str, tenant_id: str, contact_id: str
+    ) -> XeroContact | None:
+        """One contact by its id (a GUID); None if the organisation has none with that id."""
+        ...
 
 
 class CloudPos(Protocol):

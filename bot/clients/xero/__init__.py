@@ -1,4 +1,5 @@
-"""Xero: OAuth consent, token renewal and revocation, connections and organisation plans."""
+"""Xero: OAuth consent, token renewal and revocation, connections, organisation plans, and
+the accounting reads of posting set-up (accounts, tax rates, tracking, contacts)."""
 
 from .client import XeroClient
 

@@ -1,5 +1,6 @@
 """Client for the Xero calls the bot needs: OAuth consent, token renewal and revocation,
-the list of connected organisations, and each organisation's plan.
+the list of connected organisations, each organisation's plan, and (in `accounting`) the
+accounting reads a store's posting set-up needs.
 
 Xero's own Python SDK holds one token set globally and crashes on Organisation plan classes it
 does not know yet, so this package talks to Xero directly: authlib does the OAuth 2.0 protocol
@@ -36,6 +37,7 @@ from bot.domain.ports import Organisation, TokenSet, XeroTenantConnection
 
 from ._failures import TRY_LATER, status_failure, unavailable, unreadable
 from ._tokens import XeroTokens
+from .accounting import AccountingReads
 from .models import connections_from, organisation_from
 
 if TYPE_CHECKING:
@@ -48,8 +50,11 @@ _ORGANISATION_PATH = "/api.xro/2.0/Organisation"
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
-class XeroClient(UpstreamClient):
-    """Shared by the whole bot; holds no token, so it is safe for every customer at once."""
+class XeroClient(AccountingReads, UpstreamClient):
+    """Shared by the whole bot; holds no token, so it is safe for every customer at once.
+
+    The posting set-up's reads (accounts, tax rates, tracking, contacts) are in `accounting`.
+    """
 
     def __init__(
         self,
@@ -149,8 +154,6 @@ class XeroClient(UpstreamClient):
 
         `plan_class` is passed through as Xero spells it, new plans included.
         """
-        if not _HEADER_SAFE.fullmatch(tenant_id):
-            raise InvalidRequest("This is not a Xero organisation (tenant) id.")
         purpose = "reading the Xero organisation's details"
         response = await self._api(
             "GET",
@@ -177,6 +180,8 @@ class XeroClient(UpstreamClient):
             raise InvalidRequest(
                 "This is not a usable Xero access token (it is empty or contains spaces)."
             )
+        if tenant_id is not None and not _HEADER_SAFE.fullmatch(tenant_id):
+            raise InvalidRequest("This is not a Xero organisation (tenant) id.")
         headers = {"Authorization": f"Bearer {access_token}"}
         if tenant_id is not None:
             headers["xero-tenant-id"] = tenant_id
