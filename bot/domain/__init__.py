@@ -16,6 +16,7 @@ from . import (
     links,
     organisations,
     pages,
+    posting,
 )
 from .dependencies import Dependencies
 
@@ -31,4 +32,5 @@ __all__ = [
     "links",
     "organisations",
     "pages",
+    "posting",
 ]

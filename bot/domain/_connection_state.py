@@ -23,6 +23,7 @@ from storage.models import (
     XeroGrant,
 )
 
+from ._readiness import stop_being_ready
 from ._requests import set_store_status
 from ._session import audit, transaction
 from .dependencies import Dependencies
@@ -193,6 +194,7 @@ async def apply_plan(
             for store in stores:
                 if store.attention_reason is None or _is_plan_reason(store.attention_reason):
                     _set_attention(store, reason, now, same_kind=_is_plan_reason)
+                stop_being_ready(deps, store, reason=f"Xero plan: {assessment.reason}")
             if connection.plan_flagged_since is None:
                 connection.plan_flagged_since = now
                 outcome.flagged += 1

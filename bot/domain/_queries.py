@@ -18,14 +18,19 @@ from storage.models import (
     GrantStatus,
     Store,
     StoreLink,
+    StoreSetup,
     StoreStatus,
     XeroConnection,
     XeroGrant,
     consent_request_stores,
 )
 
+from ._posting_rules import steps_done
 from .dependencies import Dependencies
 from .errors import NotFound
+from .plans import PlanPolicy
+from .ports import Licence
+from .posting_values import Checklist
 from .results import CustomerView, StoreView
 
 
@@ -52,7 +57,18 @@ async def store_rows(deps: Dependencies, session: AsyncSession, customer_id: int
 async def read_snapshot(deps: Dependencies, session: AsyncSession, customer_id: int) -> Snapshot:
     """A customer's stores, active links and open consents in three statements."""
     stores = await session.execute(
-        select(Store.id, Store.code, Store.name, Store.status, Store.active_in_cloudpos)
+        select(
+            Store.id,
+            Store.code,
+            Store.name,
+            Store.status,
+            Store.active_in_cloudpos,
+            Store.ready_at,
+            Customer.licence,
+            StoreSetup,
+        )
+        .join(Store.customer)
+        .outerjoin(StoreSetup, StoreSetup.store_id == Store.id)
         .where(Store.customer_id == customer_id)
         .order_by(Store.code)
     )
@@ -67,6 +83,7 @@ async def read_snapshot(deps: Dependencies, session: AsyncSession, customer_id: 
             XeroConnection.plan_class,
             XeroConnection.edition,
             XeroConnection.is_demo_company,
+            XeroConnection.plan_flagged_since,
             XeroGrant.status.label("grant_status"),
             XeroGrant.user_name,
             XeroGrant.user_email,
@@ -89,6 +106,7 @@ async def read_snapshot(deps: Dependencies, session: AsyncSession, customer_id: 
         stores=[StoreRow(*row) for row in stores],
         links={row.store_id: ActiveLink(**row._mapping) for row in links},
         open_consent_store_ids=frozenset(open_consent_store_ids),
+        plans=deps.plans,
     )
 
 
@@ -127,6 +145,7 @@ class ActiveLink:
     plan_class: str
     edition: str
     is_demo_company: bool
+    plan_flagged_since: datetime | None
     grant_status: GrantStatus
     user_name: str
     user_email: str
@@ -139,6 +158,9 @@ class StoreRow:
     name: str
     status: StoreStatus
     active_in_cloudpos: bool
+    ready_at: datetime | None
+    licence: str
+    setup: StoreSetup | None
 
 
 @dataclass(frozen=True)
@@ -149,6 +171,7 @@ class Snapshot:
     stores: list[StoreRow]
     links: dict[int, ActiveLink]
     open_consent_store_ids: frozenset[int]
+    plans: PlanPolicy
 
     def view(self, store: StoreRow) -> StoreView:
         """The store as people should see it: a lapsed consent link no longer counts."""
@@ -163,6 +186,37 @@ class Snapshot:
             status=status,
             active_in_cloudpos=store.active_in_cloudpos,
             organisation_name=link.tenant_name if link else None,
+            checklist=self._checklist(store, status, link),
+        )
+
+    def _checklist(
+        self, store: StoreRow, status: StoreStatus, link: ActiveLink | None
+    ) -> Checklist | None:
+        if link is None and store.setup is None:
+            return None
+        eligible = (
+            link is not None
+            and link.plan_flagged_since is None
+            and (
+                self.plans.assess(
+                    plan_class=link.plan_class,
+                    edition=link.edition,
+                    is_demo_company=link.is_demo_company,
+                    tenant_type=link.tenant_type,
+                ).eligible
+            )
+        )
+        same_organisation = link is not None and (
+            store.setup is not None and store.setup.tenant_id == link.tenant_id
+        )
+        return Checklist(
+            pro_plus=Licence(group="", licence=store.licence).is_pro_plus,
+            connected=status == StoreStatus.CONNECTED
+            and link is not None
+            and link.grant_status == GrantStatus.ACTIVE,
+            plan_eligible=eligible,
+            steps_done=steps_done(store.setup) if same_organisation else 0,
+            ready=store.ready_at is not None,
         )
 
 

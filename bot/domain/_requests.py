@@ -28,6 +28,7 @@ from ._queries import (
     store_rows,
     token_hash,
 )
+from ._readiness import stop_being_ready
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import ConsentLinkUnusable, InvalidRequest, NotFound
@@ -236,11 +237,21 @@ NO_LONGER_AUTHORISED = (
 """The reason a store needs reconnecting when nothing more precise is known."""
 
 
+_NOT_LINKED = (StoreStatus.NOT_CONNECTED, StoreStatus.DISCONNECTED, StoreStatus.NEEDS_RECONNECT)
+_STATE_WORDS = {
+    StoreStatus.NOT_CONNECTED: "no longer connected to Xero",
+    StoreStatus.DISCONNECTED: "disconnected from Xero",
+    StoreStatus.NEEDS_RECONNECT: "needs reconnecting to Xero",
+}
+
+
 def set_store_status(deps: Dependencies, store: Store, status: StoreStatus) -> None:
     """The one way a store's state changes. Connected again, it needs no attention any more;
     needing reconnection, it says why (unless a more precise reason is already there)."""
     if store.status == status:
         return
+    if status in _NOT_LINKED:
+        stop_being_ready(deps, store, reason=_STATE_WORDS[status])
     store.status = status
     store.status_changed_at = deps.clock()
     if status == StoreStatus.CONNECTED:

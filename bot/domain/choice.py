@@ -19,6 +19,7 @@ from storage.models import (
 from . import links
 from ._leftovers import remove_unused_connections
 from ._queries import is_are, listing
+from ._readiness import keep_or_clear_setup
 from ._requests import (
     close_request,
     organisation_option,
@@ -128,6 +129,9 @@ async def _confirm(
             )
         await session.flush()
         for store in stores:
+            await keep_or_clear_setup(
+                deps, session, store, tenant_id=wanted[store.id].tenant_id, actor=actor
+            )
             set_store_status(deps, store, StoreStatus.CONNECTED)
         close_request(deps, request, ConsentStatus.COMPLETED, actor=actor)
         for store in request.stores:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,3 +36,6 @@ class Dependencies:
     """The app's Xero tier, which limits how many organisations it may connect."""
     grant_locks: dict[int, asyncio.Lock] = field(default_factory=dict, compare=False, repr=False)
     """One lock per grant within this process, so one refresh at a time is attempted here."""
+    catalogues: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Each organisation's accounts, tax rates and tracking, kept a few minutes (`_catalogue`)."""
+    catalogue_lifetime: timedelta = timedelta(minutes=5)

@@ -102,3 +102,22 @@ class LinksStillOpen(Conflict):
     def __init__(self, message: str, *, open_links: tuple[OpenLink, ...]) -> None:
         super().__init__(message)
         self.open_links = open_links
+
+
+class SetupInvalid(InvalidRequest):
+    """Some choices of a posting set-up do not hold at Xero: `problems` maps each field at
+    fault to what is wrong with it, for the form to show on that field."""
+
+    def __init__(self, message: str, *, problems: dict[str, str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class MissingScopes(DomainError):
+    """The customer's Xero consent does not cover what posting set-up reads: they must consent
+    again (a new consent link) with the bot's current scopes."""
+
+    def __init__(self, message: str, *, store_code: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.store_code = store_code
+        self.scopes = scopes
