@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.domain import posting_values as posting
 from bot.domain.errors import InvalidRequest
 
 COMMAND = "/xero"
@@ -40,6 +41,26 @@ KEY_BLOCK, KEY_INPUT = "cloudpos_key", "api_key"
 NAME_MAX_LENGTH, KEY_MAX_LENGTH = 200, 500
 STORE_CHOICE_BLOCK_PREFIX = "store:"
 
+SETUP_VIEW = "posting_setup"
+SETUP_OPEN = "setup_posting"
+SETUP_READY = "mark_ready_for_sync"
+SETUP_COPY = "setup_copy_from"
+SETUP_COPY_BLOCK = "setup_copy"
+# The set-up modal's inputs: each block id is the domain's field name, and so is the action
+# id, except that every tender's input (block `payment:<tender id>`) shares SETUP_PAYMENT.
+SETUP_SALES = posting.SALES_ACCOUNT
+SETUP_TAX = posting.TAX_RATE
+SETUP_PAYMENT = "payment_account"
+SETUP_ROUNDING = posting.ROUNDING_ACCOUNT
+SETUP_GIFT_CARD = posting.GIFT_CARD_ACCOUNT
+SETUP_TRACKING = posting.TRACKING
+SETUP_CONTACT = posting.CONTACT
+SETUP_INVOICE = posting.INVOICE_STATUS
+SETUP_START = posting.START_DATE
+NOTHING_FITS = "nothing_fits"
+"""The only option of a select for which the organisation offers nothing: never a choice."""
+TRACKING_SEPARATOR = "|"
+
 
 def encode(**fields: Any) -> str:
     return json.dumps(fields, separators=(",", ":"))
@@ -65,3 +86,21 @@ def int_field(fields: dict[str, Any], name: str) -> int:
 def page_field(fields: dict[str, Any]) -> int:
     page = fields.get("p", 0)
     return page if isinstance(page, int) and not isinstance(page, bool) else 0
+
+
+def payment_block(tender_id: str) -> str:
+    """The block of a tender's account input: the domain's field name for it."""
+    return posting.payment_field(tender_id)
+
+
+def tracking_value(category_id: str, option_id: str) -> str:
+    """A tracking option as one select value: "<category id>|<option id>"."""
+    return f"{category_id}{TRACKING_SEPARATOR}{option_id}"
+
+
+def tracking_ids(value: str | None) -> tuple[str, str]:
+    """The category and option ids of a `tracking_value`."""
+    category, separator, option = (value or "").partition(TRACKING_SEPARATOR)
+    if not separator or not category or not option or TRACKING_SEPARATOR in option:
+        raise InvalidRequest("That tracking option is out of date. Open the set-up again.")
+    return category, option

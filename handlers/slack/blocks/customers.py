@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -17,7 +18,8 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain.results import CustomerCandidate, CustomerView
+from bot.domain.results import CustomerCandidate, CustomerView, StoreView
+from bot.domain.states import StoreStatus
 from handlers.slack import ids
 
 from .common import (
@@ -32,8 +34,10 @@ from .common import (
     page_of,
     section,
 )
+from .posting import checklist_line, ready_button, setup_button
 
 STORES_PER_PAGE = 20
+"""With a section and a set-up actions block per store, 20 stores make at most 46 blocks."""
 STATE_EMOJI = {
     "not_connected": ":white_circle:",
     "consent_sent": ":envelope:",
@@ -88,9 +92,15 @@ def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
             if store.active_in_cloudpos
             else None
         )
+        checklist = f"\n{checklist_line(store.checklist)}" if store.checklist else ""
         blocks.append(
-            section(f"*{escape(store.name)}* `{escape(store.code)}`\n{state}{closed}", link_button)
+            section(
+                f"*{escape(store.name)}* `{escape(store.code)}`\n{state}{closed}{checklist}",
+                link_button,
+            )
         )
+        if store.status == StoreStatus.CONNECTED:
+            blocks.append(ActionsBlock(elements=_setup_buttons(customer.id, store)))
     if not stores:
         blocks.append(section("No stores yet. Press *Refresh stores* to read them from Cloud POS."))
     blocks.append(DividerBlock())
@@ -127,6 +137,14 @@ def customer_card(customer: CustomerView, *, page: int = 0) -> Message:
     if pages > 1:
         blocks.append(context(f"Page {page + 1} of {pages}"))
     return message(f"{customer.name}: {counted(len(stores), 'store')}", blocks)
+
+
+def _setup_buttons(customer_id: int, store: StoreView) -> list[ButtonElement]:
+    buttons = [setup_button(customer_id, store.code)]
+    checklist = store.checklist
+    if checklist is not None and checklist.blocking is None and not checklist.ready:
+        buttons.append(ready_button(customer_id, store.code))
+    return buttons
 
 
 def candidates_message(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -10,11 +12,13 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
+    StaticSelectElement,
 )
 
-from bot.domain.results import Disconnection, OrganisationGroup, Summary
-from bot.domain.states import GrantStatus
+from bot.domain.results import Disconnection, OrganisationGroup, StoreView, Summary
+from bot.domain.states import GrantStatus, StoreStatus
 from handlers.slack import ids
 
 from .common import (
@@ -35,6 +39,9 @@ from .common import (
 )
 
 GROUPS_PER_PAGE = 12
+"""12 groups of 3 blocks, the header and its context, Not connected (2), navigation and the
+page number: 42 blocks."""
+MAX_PICKER_OPTIONS = 100
 GRANT_HEALTH = {
     GrantStatus.ACTIVE: ":large_green_circle: Xero access healthy",
     GrantStatus.NEEDS_RECONNECT: ":red_circle: needs reconnecting: send a new consent link",
@@ -118,18 +125,41 @@ def disconnected_message(customer: Customer, result: Disconnection) -> Message:
 
 
 def _group(customer: Customer, group: OrganisationGroup, *, can_disconnect: bool) -> list[Block]:
+    """A divider, the organisation with its stores, and a picker of the stores to set up:
+    three blocks, so that GROUPS_PER_PAGE groups and the page's other six fit in 50."""
     plan = escape(group.plan_label) + ("" if group.plan_recognised else " (plan not recognised)")
     stores = listing([f"`{escape(s.code)}` {escape(s.name)}" for s in group.stores], limit=1800)
-    return [
+    ready = sum(1 for s in group.stores if s.checklist is not None and s.checklist.ready)
+    blocks: list[Block] = [
         DividerBlock(),
         section(
             f"*{escape(group.tenant_name)}* · {plan}\n"
             f"Connected by {escape(group.connected_by)} {when(group.linked_at)}\n"
-            f"{GRANT_HEALTH[group.grant_status]}",
+            f"{GRANT_HEALTH[group.grant_status]}\n"
+            f"{ready} of {len(group.stores)} ready for sync · "
+            f"{counted(len(group.stores), 'store')}: {stores}",
             _disconnect_button(customer, group) if can_disconnect else None,
         ),
-        context(f"{counted(len(group.stores), 'store')}: {stores}"),
     ]
+    connected = [s for s in group.stores if s.status == StoreStatus.CONNECTED]
+    if connected:
+        blocks.append(ActionsBlock(elements=[_setup_picker(customer, connected)]))
+    return blocks
+
+
+def _setup_picker(customer: Customer, stores: Sequence[StoreView]) -> StaticSelectElement:
+    """The group's connected stores, the first 100 when there are more (Slack's limit)."""
+    return StaticSelectElement(
+        action_id=ids.SETUP_OPEN,
+        placeholder=PlainTextObject(text="Set up posting for…"),
+        options=[
+            Option(
+                text=PlainTextObject(text=clip(f"{s.code} {s.name}", 75)),
+                value=ids.encode(c=customer.id, s=s.code),
+            )
+            for s in stores[:MAX_PICKER_OPTIONS]
+        ],
+    )
 
 
 def _disconnect_button(customer: Customer, group: OrganisationGroup) -> ButtonElement:
