@@ -150,7 +150,7 @@ def _slack_route(bolt: AsyncApp) -> Route:
     """Slack's one Request URL: commands, interactivity and options all arrive here."""
     handler = AsyncSlackRequestHandler(bolt)
 
-    subcommands = frozenset({*SUBCOMMANDS, "customer", "help"})
+    subcommands = frozenset({*SUBCOMMANDS, "customer", "setup", "help"})
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()

@@ -23,12 +23,23 @@ from ._readiness import stop_being_ready
 from ._session import audit, transaction
 from ._setup_context import SetupContext, checklist_of, require_scopes, setup_context
 from ._setup_form import copy_sources, matching_tender, setup_form
+from ._setup_search import PAYMENT_ACCOUNT, SEARCHABLE, find_choices, find_contacts, find_tracking
 from .dependencies import Dependencies
 from .errors import Conflict, InvalidRequest, NotFound, SetupInvalid
-from .ports import CONTACTS_PAGE, Tender, XeroContact
-from .posting_values import Checklist, Choice, PostingChoices, SetupForm, SetupSaved
+from .ports import Tender, XeroContact
+from .posting_values import Checklist, PostingChoices, SetupForm, SetupSaved
 
-MAX_SEARCH = 100
+__all__ = [
+    "PAYMENT_ACCOUNT",
+    "SEARCHABLE",
+    "copy_from",
+    "find_choices",
+    "find_contacts",
+    "find_tracking",
+    "form",
+    "mark_ready",
+    "save",
+]
 
 
 async def form(deps: Dependencies, *, customer_id: int, store_code: str) -> SetupForm:
@@ -42,20 +53,6 @@ async def form(deps: Dependencies, *, customer_id: int, store_code: str) -> Setu
         sources = await copy_sources(session, context)
     current = choices_of(setup) if setup and setup.tenant_id == context.tenant_id else None
     return setup_form(deps, context, books, tenders, current or PostingChoices(), sources, setup)
-
-
-async def find_contacts(
-    deps: Dependencies, *, customer_id: int, store_code: str, search: str
-) -> list[Choice]:
-    """Active contacts of the store's organisation whose name contains `search`, one page."""
-    async with transaction(deps, read_only=True) as session:
-        context = await setup_context(deps, session, customer_id=customer_id, store_code=store_code)
-    require_scopes(context)
-    access_token = await grants.access_token(deps, grant_id=context.grant_id)
-    found = await deps.xero.contacts(
-        access_token=access_token, tenant_id=context.tenant_id, search=search.strip()[:MAX_SEARCH]
-    )
-    return [Choice(c.contact_id, c.name) for c in found[:CONTACTS_PAGE] if c.status == "ACTIVE"]
 
 
 async def copy_from(

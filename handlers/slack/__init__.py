@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import audit
 
-from . import actions, commands, events, views
+from . import actions, commands, events, options, views
 from .access import AccessPolicy
 from .errors import Surface, report
 from .events.home import HELPDESK_KEY, opens_home
@@ -83,6 +83,7 @@ def build_slack_app(*, signing_secret: str, client: AsyncWebClient, runtime: Run
     commands.register(app)
     actions.register(app)
     views.register(app)
+    options.register(app)
     events.register(app)
     return app
 

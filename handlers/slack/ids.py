@@ -93,6 +93,19 @@ def payment_block(tender_id: str) -> str:
     return posting.payment_field(tender_id)
 
 
+def setup_block(field: str, revision: int) -> str:
+    """The block of a set-up input. A copy from another store renders the form again with
+    new block ids (`revision`), because Slack keeps what was chosen in an input whose block
+    id stays the same, and the copied choices must show."""
+    return f"{revision}/{field}" if revision else field
+
+
+def setup_field(block_id: str) -> str:
+    """The domain's field name of a set-up input's block: `setup_block` undone."""
+    head, separator, field = block_id.partition("/")
+    return field if separator and head.isdigit() else block_id
+
+
 def tracking_value(category_id: str, option_id: str) -> str:
     """A tracking option as one select value: "<category id>|<option id>"."""
     return f"{category_id}{TRACKING_SEPARATOR}{option_id}"

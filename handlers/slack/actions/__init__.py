@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from handlers.slack import ids
 from handlers.slack.errors import reported
 
-from . import alerts, links, organisations, stores
+from . import alerts, links, organisations, posting, stores
 
 
 @reported
@@ -21,5 +21,6 @@ def register(app: AsyncApp) -> None:
     links.register(app)
     organisations.register(app)
     alerts.register(app)
+    posting.register(app)
     for action_id in (ids.STORE_PICKER, ids.ORGANISATION_CHOICE):
         app.action(action_id)(acknowledge_only)

@@ -54,7 +54,11 @@ HELP = """\
 • `/xero link <customer> <store codes… | all>` — a consent link for the customer, \
 e.g. `/xero link "Acme Bikes" S001 S002`; an open link for the same stores is replaced \
 only once you confirm
-• `/xero summary <customer>` — stores grouped by Xero organisation, with Disconnect buttons
+• `/xero setup <customer> [store code]` — a connected store's posting set-up: which Xero \
+accounts, tax rate, tracking and contact its sales post to, checked live with Xero, then \
+*Mark ready for sync* (also a *Set up posting* button on each connected store)
+• `/xero summary <customer>` — stores grouped by Xero organisation and how many are ready \
+for sync, with Disconnect buttons
 • `/xero disconnect <customer> <organisation>` — e.g. `/xero disconnect "Acme Bikes" "Acme Ltd"`
 • `/xero audit <customer>` — what was done for the customer, latest first
 • `/xero links [customer]` — consent links still waiting for customers, oldest first

@@ -3,22 +3,37 @@ choices, what it says once saved, and the checklist line the card and summary sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    InputBlock,
     PlainTextObject,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.domain.posting_values import Checklist, SetupForm, SetupSaved
+from bot.domain.posting_values import (
+    CONTACT,
+    GIFT_CARD_ACCOUNT,
+    INVOICE_STATUS,
+    ROUNDING_ACCOUNT,
+    SALES_ACCOUNT,
+    START_DATE,
+    TAX_RATE,
+    TRACKING,
+    Checklist,
+    SetupForm,
+    SetupSaved,
+    payment_field,
+)
 from handlers.slack import ids
 
-from . import _posting_fields as fields
-from .common import button, context, escape, possessive, section
+from . import setup_fields as fields
+from .common import button, clip, context, escape, possessive, section
 from .modals import notice_view
 
 TITLE = "Posting set-up"
@@ -26,6 +41,21 @@ MAX_VIEW_BLOCKS = 100
 DONE = ":white_check_mark:"
 TO_DO = ":white_large_square:"
 READY = ":large_green_circle:"
+MAX_NOTE = 2500
+FIELD_NAMES = {
+    SALES_ACCOUNT: "Sales account",
+    TAX_RATE: "Sales tax rate",
+    ROUNDING_ACCOUNT: "Rounding / variance account",
+    GIFT_CARD_ACCOUNT: "Gift card account",
+    TRACKING: "Tracking",
+    CONTACT: "Contact",
+    INVOICE_STATUS: "Invoice status",
+    START_DATE: "Start date",
+}
+PART_DONE = (
+    "Save at any time: the checklist counts what is done. Every step but gift cards and "
+    "tracking is needed before the store can be marked ready for sync."
+)
 
 
 def loading_view(store_code: str) -> dict[str, Any]:
@@ -38,8 +68,12 @@ def checking_view(store_code: str) -> dict[str, Any]:
     return _waiting(f"Checking the choices for `{escape(store_code)}` with Xero…")
 
 
-def setup_view(form: SetupForm, *, errors_note: str | None = None) -> dict[str, Any]:
-    """The form: every step of the set-up, with what is stored picked where Xero still offers it."""
+def setup_view(
+    form: SetupForm, *, errors_note: str | None = None, revision: int = 0
+) -> dict[str, Any]:
+    """The form: every step of the set-up, with what is stored picked where Xero still offers
+    it. Every input may be left blank, so a set-up can be saved part-done; `revision` gives
+    the inputs new block ids (`ids.setup_block`) when the form is filled anew."""
     current = form.current
     blocks: list[Block] = []
     if errors_note:
@@ -49,7 +83,7 @@ def setup_view(form: SetupForm, *, errors_note: str | None = None) -> dict[str, 
             f"*{escape(form.store_name)}* `{escape(form.store_code)}` → "
             f"*{escape(form.organisation_name)}*"
         ),
-        context(checklist_line(form.checklist)),
+        context(f"{checklist_line(form.checklist)}\n{PART_DONE}"),
     ]
     if form.copy_sources:
         blocks.append(
@@ -122,10 +156,14 @@ def setup_view(form: SetupForm, *, errors_note: str | None = None) -> dict[str, 
         fields.invoice_input(current),
         fields.start_input(form),
     ]
+    for block in blocks:
+        if isinstance(block, InputBlock) and block.block_id:
+            block.block_id = ids.setup_block(block.block_id, revision)
+            block.optional = True
     return View(
         type="modal",
         callback_id=ids.SETUP_VIEW,
-        private_metadata=ids.encode(c=form.customer_id, s=form.store_code),
+        private_metadata=ids.encode(c=form.customer_id, s=form.store_code, r=revision),
         title=PlainTextObject(text=TITLE),
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
@@ -159,6 +197,28 @@ def saved_view(saved: SetupSaved, *, customer_id: int, can_mark_ready: bool) -> 
         close=PlainTextObject(text="Done"),
         blocks=blocks,
     ).to_dict()
+
+
+def ready_view(store_code: str, checklist: Checklist) -> dict[str, Any]:
+    """The last step done: the store is ready for sync."""
+    return View(
+        type="modal",
+        callback_id=ids.SETUP_VIEW,
+        title=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Done"),
+        blocks=[
+            section(f"{READY} `{escape(store_code)}` is ready for sync."),
+            context(checklist_line(checklist)),
+        ],
+    ).to_dict()
+
+
+def problems_note(form: SetupForm, problems: Mapping[str, str]) -> str:
+    """What no longer holds, field by field, for a form shown again after the check."""
+    names = {payment_field(t.id): f"Payments: {t.name}" for t in form.tenders}
+    names.update(FIELD_NAMES)
+    lines = [f"{names.get(field, field)}: {why}" for field, why in problems.items()]
+    return clip("These choices do not hold in Xero: " + "; ".join(lines), MAX_NOTE)
 
 
 def notice(text: str) -> dict[str, Any]:

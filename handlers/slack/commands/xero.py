@@ -12,9 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain import attention, audit, customers, organisations
 from bot.domain.errors import Ambiguous, InvalidRequest
 from bot.domain.results import CustomerCandidate
+from bot.domain.states import StoreStatus
 from handlers.slack.blocks.attention import attention_message
 from handlers.slack.blocks.audit import audit_message
-from handlers.slack.blocks.common import clip, escape
+from handlers.slack.blocks.common import Message, clip, escape, section
 from handlers.slack.blocks.customers import (
     candidates_message,
     customer_card,
@@ -25,6 +26,7 @@ from handlers.slack.blocks.summary import disconnect_confirmation, summary_messa
 from handlers.slack.errors import reported
 from handlers.slack.links import send_link, show_waiting
 from handlers.slack.runtime import Turn
+from handlers.slack.setup_modal import open_setup
 
 from .parsing import Invocation, parse, quoted
 
@@ -45,6 +47,9 @@ async def xero_command(
     if invocation.name == "customer add":
         await client.views_open(trigger_id=command["trigger_id"], view=register_customer_view())
         return
+    if invocation.name == "setup":
+        await setup(turn, invocation, trigger_id=str(command.get("trigger_id") or ""))
+        return
     subcommand = SUBCOMMANDS.get(invocation.name)
     if subcommand is None:
         await turn.reply(help_message(_unknown(invocation.name)))
@@ -57,7 +62,7 @@ def _unknown(name: str) -> str:
     if name == "help":
         return ""
     note = f"There is no `/xero {escape(clip(name, 40))}`."
-    known = [*SUBCOMMANDS, "customer add", "help"]
+    known = [*SUBCOMMANDS, *MODALS, "help"]
     if name == "customer":
         return f"{note} Did you mean `/xero customer add`?"
     if close := difflib.get_close_matches(name, known, n=1, cutoff=0.6):
@@ -99,6 +104,38 @@ async def link(turn: Turn, invocation: Invocation) -> None:
         )
     chosen = None if [c.lower() for c in codes] == ["all"] else list(codes)
     await send_link(turn, customer_id=customer.id, store_codes=chosen)
+
+
+async def setup(turn: Turn, invocation: Invocation, *, trigger_id: str) -> None:
+    """`setup <customer> [store]`: a customer with one connected store needs no code; with
+    several, their card shows a Set up posting button on each."""
+    customer, codes = await _customer_and_rest(turn, invocation, then="stores")
+    if customer is None:
+        return
+    named = quoted(customer.name)
+    if len(codes) > 1:
+        raise InvalidRequest(f"Set up one store at a time: `/xero setup {named} {codes[0]}`.")
+    if codes:
+        await open_setup(turn, trigger_id=trigger_id, customer_id=customer.id, store_code=codes[0])
+        return
+    card = await customers.get(turn.deps, customer_id=customer.id)
+    connected = [store for store in card.stores if store.status == StoreStatus.CONNECTED]
+    if len(connected) == 1:
+        await open_setup(
+            turn, trigger_id=trigger_id, customer_id=customer.id, store_code=connected[0].code
+        )
+        return
+    if not connected:
+        raise InvalidRequest(
+            f"None of {customer.name}'s stores is connected to Xero yet, so there is no "
+            f"posting to set up. Send a consent link first: `/xero link {named} <store codes>`."
+        )
+    note = section(
+        f"Which store? Press *Set up posting* on one below, or run "
+        f"`/xero setup {escape(named)} <store code>`."
+    )
+    shown = customer_card(card)
+    await turn.reply(Message(shown.text, [note.to_dict(), *shown.blocks]))
 
 
 def typed_disconnect(command: dict[str, Any]) -> str | None:
@@ -176,6 +213,8 @@ async def _customer_and_rest(
         return None, ()
 
 
+MODALS = ("customer add", "setup")
+"""Subcommands that open a modal, so they need the command's trigger id."""
 SUBCOMMANDS: dict[str, Callable[[Turn, Invocation], Awaitable[None]]] = {
     "stores": stores,
     "summary": summary,

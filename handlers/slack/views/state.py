@@ -11,8 +11,10 @@ select reads as nothing chosen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.domain.errors import InvalidRequest
@@ -20,7 +22,10 @@ from bot.domain.errors import InvalidRequest
 TEXT = frozenset({"plain_text_input"})
 SELECT = frozenset({"static_select", "external_select"})
 MULTI_SELECT = frozenset({"multi_static_select", "multi_external_select"})
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHECKBOXES = frozenset({"checkboxes"})
+RADIO = frozenset({"radio_buttons"})
+DATE = frozenset({"datepicker"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,27 @@ class ViewState:
         if entry is None or entry.get("selected_option") is None:
             return None
         return _option_value(entry["selected_option"], label)
+
+    def radio(self, block_id: str, action_id: str, *, label: str = "that choice") -> str | None:
+        """The value of the chosen radio button, or None if none is."""
+        entry = self._entry(block_id, action_id, RADIO, label, required=False)
+        if entry is None or entry.get("selected_option") is None:
+            return None
+        return _option_value(entry["selected_option"], label)
+
+    def day(self, block_id: str, action_id: str, *, label: str = "that date") -> date | None:
+        """The date picked (Slack sends YYYY-MM-DD), or None if none is."""
+        entry = self._entry(block_id, action_id, DATE, label, required=False)
+        value = entry.get("selected_date") if entry is not None else None
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise InvalidRequest(_stale(label))
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problem = f"Pick {label} again: {value} is not a day."
+            raise InvalidRequest(problem, field=block_id) from None
 
     def multi_selected(
         self, block_id: str, action_id: str, *, label: str = "that choice"

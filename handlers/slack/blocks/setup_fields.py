@@ -43,6 +43,8 @@ MAX_OPTION_VALUE = 150
 MAX_LABEL = 2000
 MAX_HINT = 2000
 MAX_PLACEHOLDER = 150
+MAX_INLINE_ERROR = 150
+"""Slack shows at most this much of an error on an input."""
 
 NOTHING_FITS_TEXT = "Nothing fits in this organisation"
 NOTHING_FITS_HINT = "Xero offers nothing that fits: add it in Xero, then open the set-up again."
