@@ -56,6 +56,7 @@ class Outcome:
     unreachable: int = 0
     cannot_check: int = 0
     need_reconnect: int = 0
+    unready: int = 0
 
     def add(self, other: Outcome) -> None:
         for name in self.__dataclass_fields__:
@@ -71,6 +72,7 @@ class Outcome:
             grants_cannot_check=self.cannot_check,
             calls_made=self.calls,
             grants_need_reconnect=self.need_reconnect,
+            stores_no_longer_ready=self.unready,
         )
 
 

@@ -187,6 +187,7 @@ class Snapshot:
             active_in_cloudpos=store.active_in_cloudpos,
             organisation_name=link.tenant_name if link else None,
             checklist=self._checklist(store, status, link),
+            setup_tenant_id=store.setup.tenant_id if store.setup else None,
         )
 
     def _checklist(

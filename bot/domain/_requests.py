@@ -311,4 +311,5 @@ def organisation_option(deps: Dependencies, connection: XeroConnection) -> Organ
         plan_label=assessment.label,
         eligible=assessment.eligible,
         reason=assessment.reason,
+        tenant_id=connection.tenant_id,
     )

@@ -9,6 +9,8 @@ organisation which plan it is on:
 - an organisation on a plan that cannot be integrated is flagged, and its stores carry the
   reason; nothing is disconnected and no status changes (posting will fail until it is
   upgraded or moved), and the flag and the reasons go when the plan can be integrated again;
+- a store ready for sync whose posting set-up Xero no longer accepts (an account archived,
+  a tax rate deleted) stops being ready, with the reason in the audit;
 - when Xero cannot be asked (rate limits, outages, timeouts) nothing is marked broken: the
   grant is "unreachable", and "cannot check" once that has lasted more than a day.
 
@@ -34,6 +36,7 @@ from storage.models import (
 from . import grants
 from ._connection_state import Outcome, apply_connections, apply_plan
 from ._session import transaction
+from ._setup_check import recheck_ready_setups
 from .dependencies import Dependencies
 from .errors import (
     DomainError,
@@ -134,6 +137,14 @@ async def _check_grant(deps: Dependencies, grant_id: int) -> Outcome:
             failure = error
             continue
         await apply_plan(deps, connection_id, organisation, outcome)
+    if failure is None:
+        try:
+            outcome.unready, calls = await recheck_ready_setups(
+                deps, grant_id=grant_id, access_token=access_token
+            )
+            outcome.calls += calls
+        except DomainError as error:
+            failure = error
     if failure is not None:
         return await _unreachable(deps, grant_id, outcome, failure)
     async with transaction(deps) as session:

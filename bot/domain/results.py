@@ -19,6 +19,8 @@ class StoreView:
     organisation_name: str | None = None
     checklist: Checklist | None = None
     """How far the store is from "ready for sync"; None for a store never connected."""
+    setup_tenant_id: str | None = None
+    """The organisation its posting set-up was made in: connecting it to another clears it."""
 
     @property
     def state_label(self) -> str:
@@ -92,6 +94,7 @@ class OrganisationOption:
     plan_label: str
     eligible: bool
     reason: str = ""
+    tenant_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ class ConnectionCheck:
     """Calls to Xero's API (connections and organisation; token refreshes not counted)."""
     grants_need_reconnect: int = 0
     """Grants Xero refused to renew (`invalid_grant`) during the check: marked needs-reconnect."""
+    stores_no_longer_ready: int = 0
+    """Ready stores whose posting set-up Xero no longer accepts: no longer ready for sync."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.notify import ConsentEvent, ConsentEventKind
-from bot.domain.results import ConsentLink, ConsentView, OpenLink
+from bot.domain.results import ConsentLink, ConsentView, OpenLink, OrganisationOption, StoreView
 from bot.domain.states import ConsentStatus
 from handlers.slack import ids
 
@@ -224,6 +224,19 @@ def choice_closed(consent: ConsentView) -> Message:
     )
 
 
+def _setup_warning(store: StoreView, organisations: Sequence[OrganisationOption]) -> str:
+    """A store with a posting set-up keeps it only in the organisation it was made in."""
+    if store.setup_tenant_id is None:
+        return ""
+    home = next((o for o in organisations if o.tenant_id == store.setup_tenant_id), None)
+    if home is None:
+        return "\n:warning: Its posting set-up is cleared by any organisation chosen here."
+    return (
+        f"\n:warning: Its posting set-up is kept with {escape(home.tenant_name)}, "
+        "cleared by any other organisation."
+    )
+
+
 def organisation_choice(consent: ConsentView) -> Message:
     """After consent: the organisations allowed, and a choice per store an agent can confirm."""
     eligible = [option for option in consent.organisations if option.eligible]
@@ -259,7 +272,10 @@ def organisation_choice(consent: ConsentView) -> Message:
         blocks.append(
             SectionBlock(
                 block_id=f"{ids.STORE_CHOICE_BLOCK_PREFIX}{store.code}",
-                text=MarkdownTextObject(text=f"*{escape(store.name)}* `{escape(store.code)}`"),
+                text=MarkdownTextObject(
+                    text=f"*{escape(store.name)}* `{escape(store.code)}`"
+                    + _setup_warning(store, consent.organisations)
+                ),
                 accessory=StaticSelectElement(
                     action_id=ids.ORGANISATION_CHOICE,
                     placeholder=PlainTextObject(text="Organisation"),
