@@ -21,12 +21,20 @@ from bot.domain.posting_values import (
     SetupSaved,
     TrackingChoices,
 )
-from bot.domain.results import CustomerView, OrganisationGroup, StoreView, Summary
+from bot.domain.results import (
+    ConsentView,
+    CustomerView,
+    OrganisationGroup,
+    OrganisationOption,
+    StoreView,
+    Summary,
+)
 from handlers.slack import ids
 from handlers.slack.blocks.customers import customer_card
+from handlers.slack.blocks.links import organisation_choice
 from handlers.slack.blocks.posting import checklist_line, saved_view, setup_view
 from handlers.slack.blocks.summary import summary_message
-from storage.models import GrantStatus, StoreStatus
+from storage.models import ConsentStatus, GrantStatus, StoreStatus
 
 COMPLETE = Checklist(
     pro_plus=True, connected=True, plan_eligible=True, steps_done=len(STEPS), ready=False
@@ -215,3 +223,32 @@ def test_the_summary_counts_ready_stores_and_offers_their_set_up() -> None:
     text = json.dumps(summary_message(summary, can_disconnect=False).blocks)
     assert "1 of 3 ready for sync" in text
     assert ids.SETUP_OPEN in text
+
+
+def test_the_organisation_choice_warns_where_a_set_up_would_be_cleared() -> None:
+    options = (
+        OrganisationOption(1, "Acme Ltd", "Standard", True, tenant_id="t-acme"),
+        OrganisationOption(2, "Other <Ltd>", "Standard", True, tenant_id="t-other"),
+    )
+    stores = (
+        StoreView(1, "S001", "Main", StoreStatus.CONSENT_SENT, setup_tenant_id="t-acme"),
+        StoreView(2, "S002", "Side", StoreStatus.CONSENT_SENT, setup_tenant_id="t-gone"),
+        StoreView(3, "S003", "New", StoreStatus.CONSENT_SENT),
+    )
+    consent = ConsentView(
+        consent_request_id=1,
+        customer_id=7,
+        customer_name="Acme",
+        status=ConsentStatus.AUTHORISED,
+        expires_at=datetime(2026, 12, 10, tzinfo=UTC),
+        stores=stores,
+        organisations=options,
+    )
+    sections = {
+        block["block_id"]: block["text"]["text"]
+        for block in organisation_choice(consent).blocks
+        if block.get("block_id", "").startswith(ids.STORE_CHOICE_BLOCK_PREFIX)
+    }
+    assert "kept with Acme Ltd, cleared by any other organisation" in sections["store:S001"]
+    assert "cleared by any organisation chosen here" in sections["store:S002"]
+    assert ":warning:" not in sections["store:S003"]
