@@ -2,7 +2,8 @@
 
 Without this a restart would leave the bot's database holding grants and connections the
 fresh emulator never issued, and the sandbox would call them healthy. Tokens are kept as
-the digests the emulator already holds; injected faults and request logs are not kept.
+the digests the emulator already holds; injected faults and request logs are not kept. Books
+are kept as the changes the switches made: the rest is seeded again from each tenant id.
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
             "codes": {key: _plain(r) for key, r in tokens._codes.items()},
             "refresh": {key: _plain(r) for key, r in tokens._refresh.items()},
             "access": {key: _plain(r) for key, r in tokens._access.items()},
+            "book_changes": state.book_changes,
         }
 
 
 def restore(state: EmulatorState, data: dict[str, Any]) -> None:
-    """Replace what `state` holds with `data` from `snapshot` (same client id required)."""
+    """Replace what `state` holds with `data` from `snapshot` (same client id required); one
+    saved before books existed has no book changes."""
     if data.get("version") != VERSION or data.get("client_id") != state.client_id:
         raise ValueError("not a snapshot of this emulator")
     tokens = state._tokens
@@ -69,6 +72,7 @@ def restore(state: EmulatorState, data: dict[str, Any]) -> None:
         tokens._codes = {k: _record(CodeRecord, r) for k, r in data["codes"].items()}
         tokens._refresh = {k: _record(RefreshRecord, r) for k, r in data["refresh"].items()}
         tokens._access = {k: _record(AccessRecord, r) for k, r in data["access"].items()}
+        state.restore_books(data.get("book_changes", {}))
 
 
 def save(state: EmulatorState, path: Path) -> None:

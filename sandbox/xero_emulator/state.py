@@ -1,4 +1,5 @@
-"""The emulated Xero in memory: users, organisations, connections, consent, tokens and faults.
+"""The emulated Xero in memory: users, organisations and their books, connections, consent,
+tokens and faults.
 
 No HTTP here. Every method holds one lock and never awaits, so requests handled concurrently
 (in one event loop or from a test thread next to a uvicorn thread) see consistent state.
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .answers import Sleep
 from .faults import FaultInjector
+from .ledger import Ledger
 from .models import (
     ConsentError,
     Directory,
@@ -32,7 +34,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class EmulatorState(Directory, FaultInjector, Traffic):
+class EmulatorState(Directory, Ledger, FaultInjector, Traffic):
     def __init__(
         self,
         *,
@@ -47,6 +49,7 @@ class EmulatorState(Directory, FaultInjector, Traffic):
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         Directory.__init__(self)
+        Ledger.__init__(self)
         FaultInjector.__init__(self)
         Traffic.__init__(self)
         self.client_id = client_id
