@@ -9,8 +9,22 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Endpoint = Literal["token", "revoke", "connections", "delete", "organisation"]
+Endpoint = Literal[
+    "token",
+    "revoke",
+    "connections",
+    "delete",
+    "organisation",
+    "accounts",
+    "tax_rates",
+    "tracking",
+    "contacts",
+    "contact",
+]
+"""What faults, holds and counts are kept by: "contacts" is the list, "contact" one by id."""
 ENDPOINTS: frozenset[str] = frozenset(get_args(Endpoint))
+ACCOUNTING_ENDPOINTS = frozenset({"accounts", "tax_rates", "tracking", "contacts", "contact"})
+"""The Accounting API reads the posting set-up makes; the status page lists them apart."""
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from .accounting import AccountingApi
 from .answers import Sleep, root
 from .api import Api, xero_datetime
 from .controls import FAULT_STATUSES, PLAN_CLASSES, Controls
-from .faults import ENDPOINTS, Endpoint
+from .faults import ACCOUNTING_ENDPOINTS, ENDPOINTS, Endpoint
 from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
 from .state import EmulatorState
 from .traffic import LOST_HEADER
@@ -62,7 +63,10 @@ class _StatusPage:
             "users_by_id": users,
             "format_time": xero_datetime,
             "faults": state.pending_faults(),
-            "endpoints": sorted(ENDPOINTS),
+            "endpoint_groups": (
+                ("Identity and connections", sorted(ENDPOINTS - ACCOUNTING_ENDPOINTS)),
+                ("Accounting API", sorted(ACCOUNTING_ENDPOINTS)),
+            ),
             "fault_statuses": FAULT_STATUSES,
             "controls": root(request) + "/controls",
             "plan_classes": PLAN_CLASSES,
@@ -86,6 +90,14 @@ def _observed(state: EmulatorState, endpoint: Endpoint, handler: Handler) -> Han
 def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlette:
     templates = _templates()
     identity, api = Identity(state, sleep, templates), Api(state, sleep)
+    accounting = AccountingApi(state, sleep)
+    reads: tuple[tuple[str, Endpoint, Handler], ...] = (
+        ("Accounts", "accounts", accounting.accounts),
+        ("TaxRates", "tax_rates", accounting.tax_rates),
+        ("TrackingCategories", "tracking", accounting.tracking_categories),
+        ("Contacts", "contacts", accounting.contacts),
+        ("Contacts/{contact_id}", "contact", accounting.contact),
+    )
     status, controls = _StatusPage(state, templates), Controls(state)
 
     def observed(endpoint: Endpoint, handler: Handler) -> Handler:
@@ -116,6 +128,10 @@ def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlett
                 "/api/api.xro/2.0/Organisation",
                 observed("organisation", api.organisation),
                 methods=["GET"],
+            ),
+            *(
+                Route(f"/api/api.xro/2.0/{path}", observed(endpoint, handler), methods=["GET"])
+                for path, endpoint, handler in reads
             ),
         ]
     )

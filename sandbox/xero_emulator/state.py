@@ -26,7 +26,7 @@ from .models import (
     EmulatedUser,
     with_query,
 )
-from .tokens import ISSUER, GrantError, RefreshTokenInfo, TokenStore, make_jwt
+from .tokens import ISSUER, AccessRecord, GrantError, RefreshTokenInfo, TokenStore, make_jwt
 from .traffic import Traffic
 
 
@@ -233,9 +233,13 @@ class EmulatorState(Directory, Ledger, FaultInjector, Traffic):
 
     def access_user(self, access_token: str) -> str | None:
         """The user of a valid (issued, unexpired) access token."""
+        record = self.access_record(access_token)
+        return None if record is None else record.user_id
+
+    def access_record(self, access_token: str) -> AccessRecord | None:
+        """Whose a valid access token is and what its grant allows (its scope)."""
         with self._lock:
-            record = self._tokens.access(access_token)
-            return None if record is None else record.user_id
+            return self._tokens.access(access_token)
 
     # --- API --------------------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ class AccessRecord:
     user_id: str
     auth_event_id: str
     expires_at: datetime
+    scope: tuple[str, ...] = ()
+    """What the grant allows: Xero refuses an API call whose scope the token lacks."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ class TokenStore:
             }
         )
         refresh_token = secrets.token_urlsafe(32)
-        self._access[digest(access_token)] = AccessRecord(user_id, auth_event_id, expires_at)
+        self._access[digest(access_token)] = AccessRecord(user_id, auth_event_id, expires_at, scope)
         self._refresh[digest(refresh_token)] = RefreshRecord(
             client_id=client_id,
             user_id=user_id,

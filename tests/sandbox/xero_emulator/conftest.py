@@ -8,9 +8,17 @@ import httpx
 import pytest
 
 from bot.clients.xero import XeroClient
+from bot.domain.ports import TokenSet
 from sandbox.xero_emulator import XeroEmulator
 from tests.conftest import Clock
-from tests.sandbox.xero_emulator.helpers import CLIENT_ID, CLIENT_SECRET, ROOT, World, make_client
+from tests.sandbox.xero_emulator.helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ROOT,
+    World,
+    consent,
+    make_client,
+)
 
 
 @pytest.fixture
@@ -45,3 +53,9 @@ async def browser(world: World) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=world.emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ROOT) as http:
         yield http
+
+
+@pytest.fixture
+async def acme(client: XeroClient, browser: httpx.AsyncClient) -> TokenSet:
+    """Pat's tokens after connecting the app to Acme Ltd (only), with the bot's scopes."""
+    return await consent(browser, client, "Acme Ltd — STANDARD")

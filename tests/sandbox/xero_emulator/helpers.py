@@ -20,7 +20,14 @@ ROOT = "http://xero.emulator"
 CLIENT_ID = "emulated-client"
 CLIENT_SECRET = "emulated-secret-42"
 REDIRECT_URI = "https://bot.example/xero/callback"
-SCOPES = ("openid", "profile", "email", "offline_access", "accounting.settings.read")
+SCOPES = (
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "accounting.settings.read",
+    "accounting.contacts.read",
+)
 
 
 # --- a browser that reads and submits the consent page --------------------------------------
@@ -189,5 +196,25 @@ def claims(jwt: str) -> dict[str, object]:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+# --- the Accounting API, called as the bot's client calls it --------------------------------
+
+API = "/api/api.xro/2.0"
 FIXED_TENANT = "3f1c2a9e-5b7d-4e2f-9a10-7c6b5d4e3f21"
 """A tenant id that is the same in every run, for what the seeded books must contain."""
+
+
+def api_headers(access_token: str, tenant_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}", "xero-tenant-id": tenant_id}
+
+
+async def api_get(
+    browser: httpx.AsyncClient,
+    path: str,
+    tokens: TokenSet,
+    tenant_id: str,
+    **params: str,
+) -> httpx.Response:
+    """GET `{API}/{path}` for `tenant_id` with the tokens' access token, as the client does."""
+    return await browser.get(
+        f"{API}/{path}", params=params, headers=api_headers(tokens.access_token, tenant_id)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,11 +13,13 @@ from starlette.routing import Mount
 
 from bot.clients.xero import XeroClient
 from bot.domain.errors import XeroConnectionGone
+from bot.domain.ports import TokenSet
 from tests.sandbox.xero_emulator.helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
     ROOT,
     World,
+    api_get,
     consent,
     make_client,
     open_consent,
@@ -176,6 +179,27 @@ async def test_a_slow_only_fault_delays_a_normal_answer_and_clear_removes_faults
     assert world.emulator.pending_faults() == []
     await browser.post("/identity/connect/token", data={"grant_type": "password"})
     assert world.emulator_sleeps == [1.5]
+
+
+async def test_the_fault_switch_offers_the_accounting_reads_after_the_others(
+    world: World, browser: httpx.AsyncClient, acme: TokenSet
+) -> None:
+    home = (await browser.get("/")).text
+    start = home.index('<select id="fault-endpoint"')
+    select = home[start : home.index("</select>", start)]
+    offered = re.findall(r'<option value="([a-z_]+)">', select)
+    assert offered[:5] == ["connections", "delete", "organisation", "revoke", "token"]
+    assert offered[5:10] == ["accounts", "contact", "contacts", "tax_rates", "tracking"]
+
+    added = await browser.post(
+        "/controls/faults", data={"endpoint": "contacts", "status": "502", "times": "1"}
+    )
+
+    assert added.status_code == 303
+    assert "<td>contacts</td><td>502</td><td>1</td>" in (await browser.get("/")).text
+    failed = await api_get(browser, "Contacts", acme, world.acme.tenant_id)
+    assert failed.status_code == 502
+    assert (await api_get(browser, "Contacts", acme, world.acme.tenant_id)).status_code == 200
 
 
 @pytest.mark.parametrize(
