@@ -1,15 +1,17 @@
-"""The status page's switches: inject faults (429, 5xx, slow) and disconnect the app.
+"""The status page's switches: inject faults (429, 5xx, slow), disconnect the app, and change
+an organisation's books (archive an account or a contact, change a tax rate's status).
 
-They exist so a person in the sandbox can see what the bot does when Xero misbehaves or
-when the customer removes the app at Xero (Settings → Connected Apps → Disconnect), without
-writing a test. Plain HTML forms, no script: the page stays usable under any CSP.
+They exist so a person in the sandbox can see what the bot does when Xero misbehaves, when
+the customer removes the app at Xero (Settings → Connected Apps → Disconnect) or when the
+bookkeeper tidies the books under a store's posting set-up, without writing a test. Plain
+HTML forms, no script: the page stays usable under any CSP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -116,8 +118,29 @@ class Controls:
 
         return await self._handle(request, act)
 
-    async def _handle(self, request: Request, act: Action) -> Response:
-        """Same-origin forms only (another site cannot press the switches), then back home."""
+    async def archive_account(self, request: Request) -> Response:
+        async def act(form: dict[str, str]) -> None:
+            self._state.archive_account(form.get("tenant_id", ""), form.get("code", ""))
+
+        return await self._handle(request, act, to_books=True)
+
+    async def set_tax_rate_status(self, request: Request) -> Response:
+        async def act(form: dict[str, str]) -> None:
+            self._state.set_tax_rate_status(
+                form.get("tenant_id", ""), form.get("tax_type", ""), form.get("status", "")
+            )
+
+        return await self._handle(request, act, to_books=True)
+
+    async def archive_contact(self, request: Request) -> Response:
+        async def act(form: dict[str, str]) -> None:
+            self._state.archive_contact(form.get("tenant_id", ""), form.get("contact_id", ""))
+
+        return await self._handle(request, act, to_books=True)
+
+    async def _handle(self, request: Request, act: Action, *, to_books: bool = False) -> Response:
+        """Same-origin forms only (another site cannot press the switches), then back home,
+        or `to_books` back to the books page of the form's organisation."""
         if not _same_origin(request):
             return PlainTextResponse("Forbidden: the form came from another site.", 403)
         async with request.form() as raw:
@@ -126,4 +149,7 @@ class Controls:
             await act(form)
         except (BadForm, ValueError) as error:
             return PlainTextResponse(f"Bad request: {error}", 400)
+        if to_books:
+            tenant_id = quote(form.get("tenant_id", ""), safe="")
+            return RedirectResponse(f"{root(request)}/books/{tenant_id}", 303)
         return RedirectResponse(root(request) + "/", 303)

@@ -1,4 +1,5 @@
-"""The emulator's Starlette app: identity and API routes, plus a status page at "/".
+"""The emulator's Starlette app: identity and API routes, plus a status page at "/" and each
+organisation's books at "/books/{tenant_id}".
 
 Every URL the emulator renders is built from `root_path`, so the app works mounted under a
 prefix and behind any host name. Tokens never reach a log line.
@@ -12,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from .accounting import AccountingApi
+from .accounting import AccountingApi, matches
 from .answers import Sleep, root
 from .api import Api, xero_datetime
+from .books import ARCHIVED, TAX_RATE_STATUSES
 from .controls import FAULT_STATUSES, PLAN_CLASSES, Controls
 from .faults import ACCOUNTING_ENDPOINTS, ENDPOINTS, Endpoint
 from .identity import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, Identity
@@ -26,6 +28,8 @@ from .state import EmulatorState
 from .traffic import LOST_HEADER
 
 Handler = Callable[[Request], Awaitable[Response]]
+BOOKS_PAGE_CONTACTS = 50
+"""The most contacts the books page lists; a search narrows them."""
 
 
 def _templates() -> Jinja2Templates:
@@ -69,9 +73,34 @@ class _StatusPage:
             ),
             "fault_statuses": FAULT_STATUSES,
             "controls": root(request) + "/controls",
+            "books": root(request) + "/books",
             "plan_classes": PLAN_CLASSES,
         }
         return self._templates.TemplateResponse(request, "home.html", context)
+
+    async def books(self, request: Request) -> Response:
+        """One organisation's books with their switches; `q` searches the contacts."""
+        tenant_id = request.path_params["tenant_id"]
+        organisation = next(
+            (o for o in self._state.organisations if o.tenant_id == tenant_id), None
+        )
+        if organisation is None:
+            return PlainTextResponse("Not found: there is no such organisation.", 404)
+        search = request.query_params.get("q", "").strip()
+        books = self._state.books(tenant_id)
+        found = [c for c in books.contacts if not search or matches(c, search)]
+        context = {
+            "organisation": organisation,
+            "books": books,
+            "search": search,
+            "contacts": found[:BOOKS_PAGE_CONTACTS],
+            "more_contacts": len(found) > BOOKS_PAGE_CONTACTS,
+            "archived_contacts": sum(c.status == ARCHIVED for c in books.contacts),
+            "tax_rate_statuses": TAX_RATE_STATUSES,
+            "controls": root(request) + "/controls",
+            "home": root(request) + "/",
+        }
+        return self._templates.TemplateResponse(request, "books.html", context)
 
 
 def _observed(state: EmulatorState, endpoint: Endpoint, handler: Handler) -> Handler:
@@ -110,6 +139,10 @@ def build_app(state: EmulatorState, *, sleep: Sleep = asyncio.sleep) -> Starlett
             Route("/controls/faults/clear", controls.clear_faults, methods=["POST"]),
             Route("/controls/disconnect", controls.disconnect, methods=["POST"]),
             Route("/controls/plan", controls.change_plan, methods=["POST"]),
+            Route("/controls/books/account", controls.archive_account, methods=["POST"]),
+            Route("/controls/books/tax-rate", controls.set_tax_rate_status, methods=["POST"]),
+            Route("/controls/books/contact", controls.archive_contact, methods=["POST"]),
+            Route("/books/{tenant_id}", status.books, methods=["GET"]),
             Route(AUTHORIZE_PATH, identity.authorize_page, methods=["GET"]),
             Route(AUTHORIZE_PATH, identity.authorize_submit, methods=["POST"]),
             Route(TOKEN_PATH, observed("token", identity.token), methods=["POST"]),
