@@ -12,8 +12,9 @@ from sqlalchemy import select
 from bot.sandbox_server import DEMO_KEY, build_sandbox
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
-from storage.models import StoreLink
+from storage.models import Store, StoreLink, StoreSetup
 from tests.browser import CHROMIUM_ARGS, PHONE, free_socket, require_chromium, serve
+from tests.sandbox.journey_setup import set_up_posting
 
 pytestmark = pytest.mark.browser
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -186,10 +187,17 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
         await expect(console.get_by_text("Needs attention", exact=True)).to_be_visible()
         await shoot(console, "home-and-attention")
 
-        # Step 6, as Sam: Ada's summary was hers alone; Sam asks for his own and disconnects.
+        # Step 6, as Ada: S001's posting set-up, saved and marked ready; the summary counts it.
+        setup, ready_summary = tour_commands(6)
+        await set_up_posting(console, setup, say, shoot)
+        await say(console, ready_summary)
+        await expect(console.get_by_text("1 of 2 ready for sync").last).to_be_visible()
+        await shoot(console, "summary-ready")
+
+        # Step 7, as Sam: Ada's summary was hers alone; Sam asks for his own and disconnects.
         await console.get_by_label("Acting as").select_option("U0ADMIN")
         await expect(console.get_by_text("Xero summary: Acme Bikes")).to_have_count(0)
-        sams_summary, *_, after = tour_commands(6)
+        sams_summary, *_, after = tour_commands(7)
         await say(console, sams_summary)
         await expect(console.get_by_text("Xero summary: Acme Bikes")).to_be_visible()
         await console.get_by_role("button", name="Disconnect from Xero").click()
@@ -216,9 +224,14 @@ async def test_the_readme_journey_in_a_real_browser(tmp_path: Path) -> None:
     engine = create_engine(database)
     async with transaction(session_factory(engine)) as session:
         links = (await session.scalars(select(StoreLink))).all()
+        leeds = await session.scalar(select(Store).where(Store.code == "S001"))
+        assert leeds is not None
+        kept = await session.get(StoreSetup, leeds.id)
     await engine.dispose()
     assert [(link.store_id, link.active) for link in links] == [(1, False), (2, False)]
+    assert leeds.ready_at is None  # disconnected, so no longer ready for sync
+    assert kept is not None  # the set-up stays, for a reconnection to the same organisation
     left_at_xero = [c.tenant_name for c in sandbox.xero.connections_of("xero-olive")]
     # Acme Starter (allowed, never used by a store) is the domain's to keep or remove.
     assert "Acme Bikes Ltd" not in left_at_xero
-    assert sorted(path.name for path in shots.iterdir())[-1] == "14-xero-emulator.png"
+    assert sorted(path.name for path in shots.iterdir())[-1] == "18-xero-emulator.png"
