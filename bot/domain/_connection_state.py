@@ -182,12 +182,7 @@ async def apply_plan(
         connection.plan_class = organisation.plan_class
         connection.edition = organisation.edition
         connection.is_demo_company = organisation.is_demo_company
-        assessment = deps.plans.assess(
-            plan_class=organisation.plan_class,
-            edition=organisation.edition,
-            is_demo_company=organisation.is_demo_company,
-            tenant_type=connection.tenant_type,
-        )
+        assessment = deps.plans.assess_organisation(connection)
         name = connection.tenant_name
         if not assessment.eligible:
             plan = organisation.plan_class.strip().upper()

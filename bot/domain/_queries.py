@@ -198,14 +198,7 @@ class Snapshot:
         eligible = (
             link is not None
             and link.plan_flagged_since is None
-            and (
-                self.plans.assess(
-                    plan_class=link.plan_class,
-                    edition=link.edition,
-                    is_demo_company=link.is_demo_company,
-                    tenant_type=link.tenant_type,
-                ).eligible
-            )
+            and (self.plans.assess_organisation(link).eligible)
         )
         same_organisation = link is not None and (
             store.setup is not None and store.setup.tenant_id == link.tenant_id

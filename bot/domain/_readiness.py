@@ -15,6 +15,8 @@ from storage.models import AuditEvent, Store, StoreSetup
 from .dependencies import Dependencies
 
 SYSTEM = "system"
+MAX_REASON = 300
+ANOTHER_ORGANISATION = "connected to another Xero organisation"
 
 
 def stop_being_ready(deps: Dependencies, store: Store, *, reason: str, actor: str = SYSTEM) -> bool:
@@ -25,16 +27,7 @@ def stop_being_ready(deps: Dependencies, store: Store, *, reason: str, actor: st
     store.ready_by = None
     session = object_session(store)
     if session is not None:
-        session.add(
-            AuditEvent(
-                occurred_at=deps.clock(),
-                actor=actor,
-                action="store.not_ready",
-                customer_id=store.customer_id,
-                store_id=store.id,
-                detail={"store": store.code, "reason": reason[:300]},
-            )
-        )
+        session.add(_event(deps, store, "store.not_ready", reason=reason, actor=actor))
     return True
 
 
@@ -49,15 +42,17 @@ async def keep_or_clear_setup(
     if setup.tenant_id == tenant_id:
         setup.validated_at = None
         return
-    stop_being_ready(deps, store, reason="connected to another Xero organisation", actor=actor)
+    stop_being_ready(deps, store, reason=ANOTHER_ORGANISATION, actor=actor)
     await session.delete(setup)
-    session.add(
-        AuditEvent(
-            occurred_at=deps.clock(),
-            actor=actor,
-            action="setup.cleared",
-            customer_id=store.customer_id,
-            store_id=store.id,
-            detail={"store": store.code, "reason": "connected to another Xero organisation"},
-        )
+    session.add(_event(deps, store, "setup.cleared", reason=ANOTHER_ORGANISATION, actor=actor))
+
+
+def _event(deps: Dependencies, store: Store, action: str, *, reason: str, actor: str) -> AuditEvent:
+    return AuditEvent(
+        occurred_at=deps.clock(),
+        actor=actor,
+        action=action,
+        customer_id=store.customer_id,
+        store_id=store.id,
+        detail={"store": store.code, "reason": reason[:MAX_REASON]},
     )

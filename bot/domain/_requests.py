@@ -299,12 +299,7 @@ async def consent_view(
 
 
 def organisation_option(deps: Dependencies, connection: XeroConnection) -> OrganisationOption:
-    assessment = deps.plans.assess(
-        plan_class=connection.plan_class,
-        edition=connection.edition,
-        is_demo_company=connection.is_demo_company,
-        tenant_type=connection.tenant_type,
-    )
+    assessment = deps.plans.assess_organisation(connection)
     return OrganisationOption(
         connection_id=connection.id,
         tenant_name=connection.tenant_name,

@@ -82,12 +82,7 @@ async def setup_context(
             f"{store.name} ({store.code}) is not connected to Xero, so its posting cannot be "
             "set up yet. Send the customer a consent link first."
         )
-    assessment = deps.plans.assess(
-        plan_class=connection.plan_class,
-        edition=connection.edition,
-        is_demo_company=connection.is_demo_company,
-        tenant_type=connection.tenant_type,
-    )
+    assessment = deps.plans.assess_organisation(connection)
     return SetupContext(
         customer_id=customer.id,
         customer_name=customer.name,

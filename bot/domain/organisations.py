@@ -217,12 +217,7 @@ def _groups(deps: Dependencies, snapshot: Snapshot) -> tuple[OrganisationGroup, 
     groups = []
     for tenant_id, links in by_tenant.items():
         first = min(links, key=lambda link: link.linked_at)
-        assessment = deps.plans.assess(
-            plan_class=first.plan_class,
-            edition=first.edition,
-            is_demo_company=first.is_demo_company,
-            tenant_type=first.tenant_type,
-        )
+        assessment = deps.plans.assess_organisation(first)
         people = dict.fromkeys(
             link.user_name or link.user_email or "a Xero user"
             for link in sorted(links, key=lambda link: link.linked_at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 KNOWN_PLAN_CLASSES = frozenset(
     {
@@ -31,6 +32,19 @@ class PlanAssessment:
     reason: str = ""
 
 
+class OnPlan(Protocol):
+    """Anything that knows an organisation's plan: a stored connection, a read of one."""
+
+    @property
+    def plan_class(self) -> str | None: ...
+    @property
+    def edition(self) -> str | None: ...
+    @property
+    def is_demo_company(self) -> bool: ...
+    @property
+    def tenant_type(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class PlanPolicy:
     ineligible_classes: frozenset[str] = DEFAULT_INELIGIBLE_CLASSES
@@ -43,6 +57,15 @@ class PlanPolicy:
             ineligible_editions=frozenset(
                 name.strip().upper() for name in editions if name.strip()
             ),
+        )
+
+    def assess_organisation(self, organisation: OnPlan) -> PlanAssessment:
+        """`assess` for an organisation as the bot stored or read it."""
+        return self.assess(
+            plan_class=organisation.plan_class,
+            edition=organisation.edition,
+            is_demo_company=organisation.is_demo_company,
+            tenant_type=organisation.tenant_type,
         )
 
     def assess(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
 
 from bot import domain
 from bot.domain import Dependencies
 from bot.domain.posting_values import InvoiceStatus, PostingChoices
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
+from storage.engine import transaction
+from storage.models import AuditEvent
 from tests.domain_helpers import AGENT, connected_organisation, find_customer
 
 
@@ -63,16 +68,32 @@ def complete_choices(deps: Dependencies, emulator: XeroEmulator, tenant_id: str)
     )
 
 
+async def set_up(
+    deps: Dependencies, emulator: XeroEmulator, store: Connected, code: str = "S001"
+) -> PostingChoices:
+    """Save a complete set-up for store `code`; the choices saved."""
+    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
+    await domain.posting.save(
+        deps, customer_id=store.customer_id, store_code=code, choices=choices, actor=AGENT
+    )
+    return choices
+
+
+async def audited(deps: Dependencies, action: str) -> list[dict[str, Any]]:
+    """The details of every audit event of `action`, oldest first."""
+    async with transaction(deps.sessions, read_only=True) as session:
+        rows = await session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+        return list(rows)
+
+
 async def ready_store(
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> Connected:
     """A connected customer whose first store is set up and ready for sync."""
     store = await connected(deps, cloudpos, emulator)
-    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
-    await domain.posting.save(
-        deps, customer_id=store.customer_id, store_code=store.codes[0], choices=choices,
-        actor=AGENT,
-    )  # fmt: skip
+    await set_up(deps, emulator, store, store.codes[0])
     await domain.posting.mark_ready(
         deps, customer_id=store.customer_id, store_code=store.codes[0], actor=AGENT
     )

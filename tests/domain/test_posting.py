@@ -19,19 +19,11 @@ from bot.domain.posting_values import PostingChoices
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import transaction
-from storage.models import AuditEvent, StoreSetup, XeroGrant
-from tests.domain.posting_helpers import complete_choices, connected
+from storage.models import StoreSetup, XeroGrant
+from tests.domain.posting_helpers import audited, complete_choices, connected, set_up
 from tests.domain_helpers import AGENT, registered, snapshot
 
 pytestmark = pytest.mark.asyncio
-
-
-async def audited(deps: Dependencies, action: str) -> list[dict[str, Any]]:
-    async with transaction(deps.sessions, read_only=True) as session:
-        rows = await session.scalars(
-            select(AuditEvent.detail).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        )
-        return list(rows)
 
 
 async def test_the_form_offers_what_fits_each_step_in_the_organisation(
@@ -207,10 +199,7 @@ async def test_copying_fills_the_form_from_a_store_of_the_same_organisation(
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     store = await connected(deps, cloudpos, emulator)
-    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
-    await domain.posting.save(
-        deps, customer_id=store.customer_id, store_code="S001", choices=choices, actor=AGENT
-    )
+    choices = await set_up(deps, emulator, store)
     account = cloudpos.accounts["key-Acme"]
     second = account.stores[1]
     second.tenders = [

@@ -17,20 +17,12 @@ from bot.domain.posting_values import PostingChoices
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import transaction
-from storage.models import AuditEvent, Customer, Store, StoreSetup
+from storage.models import Customer, Store, StoreSetup
 from tests.conftest import Clock
-from tests.domain.posting_helpers import complete_choices, connected, ready_store
+from tests.domain.posting_helpers import audited, complete_choices, connected, ready_store, set_up
 from tests.domain_helpers import AGENT, CUSTOMER, consented, find_customer, option_id
 
 pytestmark = pytest.mark.asyncio
-
-
-async def audited(deps: Dependencies, action: str) -> list[dict[str, Any]]:
-    async with transaction(deps.sessions, read_only=True) as session:
-        rows = await session.scalars(
-            select(AuditEvent.detail).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        )
-        return list(rows)
 
 
 async def first_store(deps: Dependencies) -> Store:
@@ -61,10 +53,7 @@ async def test_a_complete_store_is_marked_ready_once_however_many_press_at_once(
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     store = await connected(deps, cloudpos, emulator)
-    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
-    await domain.posting.save(
-        deps, customer_id=store.customer_id, store_code="S001", choices=choices, actor=AGENT
-    )
+    await set_up(deps, emulator, store)
     results = await asyncio.gather(
         *(
             domain.posting.mark_ready(
@@ -92,10 +81,7 @@ async def test_a_licence_that_is_not_pro_plus_blocks_ready(
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     store = await connected(deps, cloudpos, emulator)
-    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
-    await domain.posting.save(
-        deps, customer_id=store.customer_id, store_code="S001", choices=choices, actor=AGENT
-    )
+    await set_up(deps, emulator, store)
     async with transaction(deps.sessions) as session:
         customer = await session.get(Customer, store.customer_id)
         assert customer is not None
@@ -110,10 +96,7 @@ async def test_a_payment_type_added_in_cloud_pos_needs_its_account_first(
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     store = await connected(deps, cloudpos, emulator)
-    choices = complete_choices(deps, emulator, store.organisation.tenant_id)
-    await domain.posting.save(
-        deps, customer_id=store.customer_id, store_code="S001", choices=choices, actor=AGENT
-    )
+    await set_up(deps, emulator, store)
     tenders = cloudpos.accounts["key-Acme"].stores[0].tenders
     tenders.append(dataclasses.replace(tenders[0], id="T9", name="Store credit", type="Credit"))
     with pytest.raises(Conflict, match=r"payment types without an account \(Store credit\)"):

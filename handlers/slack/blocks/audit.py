@@ -108,6 +108,29 @@ def _disconnected(f: _Facts) -> str:
     return f"{f.who} disconnected {f.text('organisation')} from {f.codes('stores')} ({at_xero})."
 
 
+SETUP_NAMES = {
+    "sales_account_id": "sales account",
+    "tax_type": "tax rate",
+    "payments": "payment accounts",
+    "rounding_account_id": "rounding account",
+    "gift_card_account_id": "gift card account",
+    "tracking_option_id": "tracking",
+    "contact_id": "contact",
+    "invoice_status": "invoice status",
+    "start_date": "start date",
+}
+
+
+def _setup_changed(f: _Facts) -> str:
+    before, after = f.entry.detail.get("before"), f.entry.detail.get("after")
+    if not isinstance(after, dict):
+        return f"{f.who} changed the posting set-up of {f.store()}."
+    if not isinstance(before, dict):
+        return f"{f.who} set up the posting of {f.store()}."
+    changed = [name for key, name in SETUP_NAMES.items() if before.get(key) != after.get(key)]
+    return f"{f.who} changed the posting set-up of {f.store()}: {listing(changed, limit=200)}."
+
+
 SENTENCES: dict[str, Callable[[_Facts], str]] = {
     "customer.registered": _registered,
     "stores.refreshed": _refreshed,
@@ -146,7 +169,22 @@ SENTENCES: dict[str, Callable[[_Facts], str]] = {
         f"{f.text('error') or 'no detail'}."
     ),
     "access.refused": lambda f: f"{f.who} was refused: {f.text('attempted')}.",
+    "setup.changed": _setup_changed,
+    "setup.cleared": lambda f: (
+        f"The posting set-up of {f.store()} was cleared: {f.text('reason') or 'no reason given'}."
+    ),
+    "store.ready": lambda f: (
+        f"{f.who} marked {f.store()} ready for sync with {f.text('organisation')}."
+    ),
+    "store.not_ready": lambda f: (
+        f"{_sentence_start(f.store())} stopped being ready for sync: "
+        f"{f.text('reason') or 'no reason given'}."
+    ),
 }
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _plain_details(detail: dict[str, object]) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+from bot.domain.results import AuditEntry
 from handlers.slack import ids
+from handlers.slack.blocks import audit
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from tests.domain_helpers import registered
@@ -40,3 +43,30 @@ async def test_the_audit_trail_is_sentences(
         assert sentence in trail
     for raw in ("slack:U", "{'", "removed_at_xero", "consent_request_id", "True"):
         assert raw not in trail
+
+
+def entry(action: str, detail: dict[str, object], actor: str = "slack:U0AGENT") -> AuditEntry:
+    return AuditEntry(datetime(2026, 12, 3, tzinfo=UTC), actor, action, detail, store_code="S001")
+
+
+def test_posting_set_up_events_read_as_sentences() -> None:
+    before = {"sales_account_id": "a", "tax_type": "OUTPUT2", "payments": {"T1": {"x": 1}}}
+    after = {"sales_account_id": "b", "tax_type": "OUTPUT2", "payments": {"T1": {"x": 2}}}
+    sentences = [
+        audit.sentence(entry("setup.changed", {"before": None, "after": after})),
+        audit.sentence(entry("setup.changed", {"before": before, "after": after})),
+        audit.sentence(entry("store.ready", {"organisation": "Acme <Ltd>"})),
+        audit.sentence(
+            entry("store.not_ready", {"reason": "disconnected from Xero"}, actor="system")
+        ),
+        audit.sentence(
+            entry("setup.cleared", {"reason": "connected to another Xero organisation"})
+        ),
+    ]
+    assert sentences == [
+        "<@U0AGENT> set up the posting of store `S001`.",
+        "<@U0AGENT> changed the posting set-up of store `S001`: sales account, payment accounts.",
+        "<@U0AGENT> marked store `S001` ready for sync with Acme &lt;Ltd&gt;.",
+        "Store `S001` stopped being ready for sync: disconnected from Xero.",
+        "The posting set-up of store `S001` was cleared: connected to another Xero organisation.",
+    ]
