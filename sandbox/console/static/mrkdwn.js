@@ -4,7 +4,7 @@
 const EMOJI = {
   black_circle: "⚫", boom: "💥", envelope: "✉️", hourglass_flowing_sand: "⏳",
   inbox_tray: "📥", large_green_circle: "🟢", link: "🔗", no_entry_sign: "🚫",
-  red_circle: "🔴", warning: "⚠️", white_check_mark: "✅", white_circle: "⚪", x: "❌",
+  red_circle: "🔴", warning: "⚠️", white_check_mark: "✅", white_circle: "⚪", white_large_square: "⬜", x: "❌",
   heavy_check_mark: "✔️", information_source: "ℹ️", bulb: "💡", lock: "🔒", key: "🔑",
   tada: "🎉", wave: "👋", eyes: "👀", hourglass: "⌛", rotating_light: "🚨",
   bar_chart: "📊", gear: "⚙️", alarm_clock: "⏰", ok_hand: "👌", no_entry: "⛔",
