@@ -1,8 +1,8 @@
 """What an external select of the set-up modal offers as the agent types: accounts, tax rates
 and tracking options from the organisation's kept books, contacts from Xero itself.
 
-Slack waits 3 seconds for these answers, so nothing here asks Cloud POS (one request a second
-per key) and the books come from the copy `_catalogue` keeps.
+The one asking waits only a few seconds for these answers, so nothing here asks Cloud POS (one
+request a second per key) and the books come from the copy `_catalogue` keeps.
 """
 
 from __future__ import annotations
