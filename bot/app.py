@@ -17,16 +17,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot import scheduler
+from bot import scheduler, webhooks
 from bot.common.metrics import HttpMetrics, metrics_endpoint, observe_slack, slack_labels
 from bot.common.vault import Vault
 from bot.domain import Dependencies
+from bot.domain.api_keys import UsageCounter
 from bot.domain.errors import DomainError
 from bot.domain.notify import LoggingNotifier
 from bot.readiness import Readiness
 from bot.services import MeteredNotifier, dependencies_for
 from bot.settings import Settings
 from handlers import web
+from handlers.api import api_mount
 from handlers.limits import BodyLimit
 from handlers.slack import AccessPolicy, Runtime, build_slack_app
 from handlers.slack.commands.xero import SUBCOMMANDS
@@ -73,15 +75,20 @@ def create_app(
                 else:
                     built = dependencies_for(settings, notifier=notifier)
                     app.state.deps = await stack.enter_async_context(built)
+                stack.push_async_callback(lambda: usage.flush(app.state.deps))
                 if run_jobs:
                     await stack.enter_async_context(scheduler.running(app.state.deps, settings))
+                    await stack.enter_async_context(webhooks.pushing(app.state.deps, settings))
                 yield
         finally:
             await readiness.aclose()
 
+    usage = UsageCounter()
+
     routes: list[BaseRoute] = [
         *web.routes(),
         Route("/readyz", readiness.endpoint, name="ready"),
+        api_mount(lambda: app.state.deps, usage=usage, on_broken=_alert_now),
         *extra_routes,
     ]
     if settings.metrics_token:
@@ -115,6 +122,11 @@ def create_app(
     app.state.csrf = CsrfTokens(settings.token_encryption_keys)
     app.state.slack_bolt = bolt
     return app
+
+
+async def _alert_now(deps: Dependencies) -> None:
+    """A reported problem found a broken connection: run the alerts job now, not in a minute."""
+    await scheduler.run_now(deps, scheduler.alerts_job())
 
 
 def _slack_app(

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_help, scheduler
+from bot import cli_api_keys, cli_help, scheduler
+from bot.cli_schema import require_current_schema
 from bot.common.redaction import install_redaction
 from bot.common.vault import Vault, VaultError
 from bot.domain import grants
@@ -33,8 +34,8 @@ from bot.settings import (
     SettingsError,
     generate_encryption_key,
 )
-from storage.engine import create_engine, describe_failure, missing_sqlite_file, session_factory
-from storage.migrate import is_current, upgrade
+from storage.engine import create_engine, describe_failure, session_factory
+from storage.migrate import upgrade
 
 if TYPE_CHECKING:
     import uvicorn
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         cli_help.CHECK_CONNECTIONS,
     )
     check.set_defaults(run=_check_connections)
+    cli_api_keys.add_commands(command)
     return parser
 
 
@@ -140,7 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=(*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS))
 
     async def run() -> None:
-        await _require_current_schema(settings)
+        await require_current_schema(settings)
         app = create_app(settings, run_jobs=True)
         config = serve_config(app, host=args.host, port=args.port, settings=settings)
         if not settings.slack_app_token:
@@ -238,7 +240,7 @@ def _rotate_keys(_args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=["TOKEN_ENCRYPTION_KEYS"])
 
     async def run() -> None:
-        await _require_current_schema(settings)
+        await require_current_schema(settings)
         engine = create_engine(settings.database_url)
         try:
             report = await rotate_keys(
@@ -260,7 +262,7 @@ def _keep_alive(args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=ALL_SERVICE_SETTINGS)
 
     async def run() -> KeepAliveReport:
-        await _require_current_schema(settings)
+        await require_current_schema(settings)
         async with dependencies_for(settings) as deps:
             return await grants.keep_alive(deps, unused_for=timedelta(days=args.days))
 
@@ -278,7 +280,7 @@ def _check_connections(_args: argparse.Namespace) -> int:
     settings = Settings.from_env(required=ALL_SERVICE_SETTINGS)
 
     async def run() -> ConnectionCheck | None:
-        await _require_current_schema(settings)
+        await require_current_schema(settings)
         async with dependencies_for(settings) as deps:
             return await scheduler.run_now(deps, scheduler.connection_check_job(settings))
 
@@ -297,22 +299,6 @@ def _check_connections(_args: argparse.Namespace) -> int:
     for name, value in dataclasses.asdict(check).items():
         print(f"{name.replace('_', ' ')}: {value}")
     return 0
-
-
-async def _require_current_schema(settings: Settings) -> None:
-    """Checked before anything else runs; a SQLite file is never created by this check."""
-    missing = missing_sqlite_file(settings.database_url)
-    if missing is not None:
-        raise SettingsError(
-            f"There is no database at {missing}: run `xero-bot migrate` first to create it, "
-            "or set DATABASE_URL to the database to use."
-        )
-    engine = create_engine(settings.database_url)
-    try:
-        if not await is_current(engine):
-            raise SettingsError("The database schema is out of date: run `xero-bot migrate` first.")
-    finally:
-        await engine.dispose()
 
 
 def _configured_database() -> str:

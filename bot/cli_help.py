@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "CONSENT_REMINDER_HOURS": "remind a link's issuer after this many hours (24; off)",
     "SLACK_ALERTS_CHANNEL": "channel id for alerts about broken stores (none: log only)",
     "XERO_APP_TIER": "the app's Xero tier, for its connection limit (starter)",
+    "SYNC_WEBHOOK_URL": "push store events here, signed with SYNC_WEBHOOK_SECRET (off)",
     "LOG_FORMAT": "text (default) or json",
 }
 
@@ -50,8 +51,10 @@ SERVE_OPTIONAL = (
     "CONSENT_REMINDER_HOURS",
     "SLACK_ALERTS_CHANNEL",
     "XERO_APP_TIER",
+    "SYNC_WEBHOOK_URL",
     "LOG_FORMAT",
 )
+API_KEY = ((), ("DATABASE_URL", "LOG_FORMAT"))
 SERVE = ((*ALL_SERVICE_SETTINGS, *SLACK_SETTINGS), SERVE_OPTIONAL)
 KEEP_ALIVE = (ALL_SERVICE_SETTINGS, ("DATABASE_URL", *_XERO_AND_POS, "LOG_FORMAT"))
 CHECK_CONNECTIONS = KEEP_ALIVE

@@ -73,6 +73,8 @@ class Settings:
     consent_reminder_after: timedelta | None = timedelta(hours=24)
     """How long a link waits before its issuer is reminded; None: no reminders."""
     xero_app_tier: XeroTier = XeroTier.STARTER
+    sync_webhook_url: str = ""
+    sync_webhook_secret: str = field(default="", repr=False)
     """The app's Xero tier, whose connection limit issuing a link warns about from 80%."""
 
     @property
@@ -148,7 +150,15 @@ class Settings:
             connection_check_interval=parse(_hours, "CONNECTION_CHECK_HOURS", "6"),
             consent_reminder_after=parse(_hours_or_off, "CONSENT_REMINDER_HOURS", "24"),
             xero_app_tier=parse(_tier, "XERO_APP_TIER", "starter"),
+            sync_webhook_url=parse(_url, "SYNC_WEBHOOK_URL", ""),
+            sync_webhook_secret=get("SYNC_WEBHOOK_SECRET", ""),
         )
+        if bool(settings.sync_webhook_url) != bool(settings.sync_webhook_secret):
+            problems.append(
+                "SYNC_WEBHOOK_URL and SYNC_WEBHOOK_SECRET go together: set both to push store "
+                "events to the sync service, or neither. Generate a secret with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+            )
         if problems:
             raise SettingsError(_summary(problems))
         return settings

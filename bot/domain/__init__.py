@@ -6,6 +6,7 @@ results or a `DomainError` whose message is for people.
 """
 
 from . import (
+    api_keys,
     attention,
     audit,
     choice,
@@ -17,11 +18,15 @@ from . import (
     organisations,
     pages,
     posting,
+    sync,
+    sync_events,
+    sync_problems,
 )
 from .dependencies import Dependencies
 
 __all__ = [
     "Dependencies",
+    "api_keys",
     "attention",
     "audit",
     "choice",
@@ -33,4 +38,7 @@ __all__ = [
     "organisations",
     "pages",
     "posting",
+    "sync",
+    "sync_events",
+    "sync_problems",
 ]

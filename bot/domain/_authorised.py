@@ -22,8 +22,9 @@ from storage.models import (
 
 from ._leftovers import discard_at_xero
 from ._queries import linked_stores_of_grant
-from ._requests import consent_view, record_outcome, set_store_status, usable_request
+from ._requests import consent_view, record_outcome, usable_request
 from ._session import audit, notify, transaction
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .errors import (
     ExternalServiceError,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, Store, StoreLink, StoreStatus, XeroConnection
 
-from ._requests import NO_LONGER_AUTHORISED
+from ._store_status import NO_LONGER_AUTHORISED
 from .results import CustomerAttention, StoreAttention
 
 NEEDS_ATTENTION: ColumnElement[bool] = or_(

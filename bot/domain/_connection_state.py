@@ -24,8 +24,8 @@ from storage.models import (
 )
 
 from ._readiness import stop_being_ready
-from ._requests import set_store_status
 from ._session import audit, transaction
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .plans import PlanAssessment
 from .ports import Organisation

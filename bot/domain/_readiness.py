@@ -12,6 +12,7 @@ from sqlalchemy.orm import object_session
 
 from storage.models import AuditEvent, Store, StoreSetup
 
+from ._outbox import StoreEvent, record
 from .dependencies import Dependencies
 
 SYSTEM = "system"
@@ -28,6 +29,7 @@ def stop_being_ready(deps: Dependencies, store: Store, *, reason: str, actor: st
     session = object_session(store)
     if session is not None:
         session.add(_event(deps, store, "store.not_ready", reason=reason, actor=actor))
+        record(deps, store, StoreEvent.NOT_READY, reason=reason)
     return True
 
 
@@ -45,6 +47,7 @@ async def keep_or_clear_setup(
     stop_being_ready(deps, store, reason=ANOTHER_ORGANISATION, actor=actor)
     await session.delete(setup)
     session.add(_event(deps, store, "setup.cleared", reason=ANOTHER_ORGANISATION, actor=actor))
+    record(deps, store, StoreEvent.SETUP_CHANGED, reason=f"cleared: {ANOTHER_ORGANISATION}")
 
 
 def _event(deps: Dependencies, store: Store, action: str, *, reason: str, actor: str) -> AuditEvent:

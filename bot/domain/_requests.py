@@ -28,8 +28,8 @@ from ._queries import (
     store_rows,
     token_hash,
 )
-from ._readiness import stop_being_ready
 from ._session import audit, transaction
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .errors import ConsentLinkUnusable, InvalidRequest, NotFound
 from .results import ConsentView, OpenLink, OrganisationOption
@@ -229,36 +229,6 @@ def close_request(
         for store in request.stores:
             if store.status in WAITING_FOR_CONSENT:
                 set_store_status(deps, store, StoreStatus.NOT_CONNECTED)
-
-
-NO_LONGER_AUTHORISED = (
-    "Xero no longer accepts the authorisation: the customer must connect again with a new link."
-)
-"""The reason a store needs reconnecting when nothing more precise is known."""
-
-
-_NOT_LINKED = (StoreStatus.NOT_CONNECTED, StoreStatus.DISCONNECTED, StoreStatus.NEEDS_RECONNECT)
-_STATE_WORDS = {
-    StoreStatus.NOT_CONNECTED: "no longer connected to Xero",
-    StoreStatus.DISCONNECTED: "disconnected from Xero",
-    StoreStatus.NEEDS_RECONNECT: "needs reconnecting to Xero",
-}
-
-
-def set_store_status(deps: Dependencies, store: Store, status: StoreStatus) -> None:
-    """The one way a store's state changes. Connected again, it needs no attention any more;
-    needing reconnection, it says why (unless a more precise reason is already there)."""
-    if store.status == status:
-        return
-    if status in _NOT_LINKED:
-        stop_being_ready(deps, store, reason=_STATE_WORDS[status])
-    store.status = status
-    store.status_changed_at = deps.clock()
-    if status == StoreStatus.CONNECTED:
-        store.attention_reason = store.attention_since = None
-    elif status == StoreStatus.NEEDS_RECONNECT and store.attention_reason is None:
-        store.attention_reason = NO_LONGER_AUTHORISED
-        store.attention_since = deps.clock()
 
 
 async def consent_view(

@@ -24,11 +24,11 @@ from ._requests import (
     close_request,
     organisation_option,
     request_by_id,
-    set_store_status,
     usable_request,
 )
 from ._session import audit, notify, transaction
 from ._store_links import active_links, link_store
+from ._store_status import set_store_status
 from ._unconnected import check_left_unconnected
 from .dependencies import Dependencies
 from .errors import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -20,8 +20,8 @@ from storage.models import (
 
 from ._leases import LEASED, Leased, leased_grant, release_lease, take_lease, waiting_for_lease
 from ._queries import linked_stores_of_grant
-from ._requests import set_store_status
 from ._session import audit, transaction
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .errors import ExternalServiceError, NotFound, XeroGrantRevoked
 
@@ -38,6 +38,14 @@ RECONNECT_MESSAGE = (
 
 
 @dataclass(frozen=True)
+class AccessToken:
+    """An access token and when Xero stops accepting it."""
+
+    value: str = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class KeepAliveReport:
     refreshed: int
     needs_reconnect: int
@@ -49,7 +57,32 @@ class KeepAliveReport:
 
 async def access_token(deps: Dependencies, *, grant_id: int) -> str:
     """A Xero access token for this grant valid for at least five more minutes."""
-    return await _fresh_access_token(deps, grant_id, refreshed_before=None)
+    return (await fresh_access_token(deps, grant_id=grant_id)).value
+
+
+async def fresh_access_token(
+    deps: Dependencies, *, grant_id: int, refreshed_before: datetime | None = None
+) -> AccessToken:
+    """The grant's access token with its expiry, valid for at least `REFRESH_MARGIN`;
+    refreshed at Xero (once, however many ask at once) when it is not, or when the grant was
+    last refreshed before `refreshed_before`.
+
+    A token that is fresh enough is read without a lock, so callers only queue for the
+    refresh itself.
+    """
+    if refreshed_before is None:
+        async with transaction(deps, read_only=True) as session:
+            grant = await session.get(XeroGrant, grant_id)
+            if (
+                grant is not None
+                and grant.status == GrantStatus.ACTIVE
+                and grant.access_token_expires_at - deps.clock() > REFRESH_MARGIN
+            ):
+                return AccessToken(
+                    deps.vault.decrypt(grant.access_token_encrypted),
+                    grant.access_token_expires_at,
+                )
+    return await _fresh_access_token(deps, grant_id, refreshed_before=refreshed_before)
 
 
 async def keep_alive(deps: Dependencies, *, unused_for: timedelta) -> KeepAliveReport:
@@ -111,7 +144,7 @@ async def keep_alive(deps: Dependencies, *, unused_for: timedelta) -> KeepAliveR
 
 async def _fresh_access_token(
     deps: Dependencies, grant_id: int, *, refreshed_before: datetime | None
-) -> str:
+) -> AccessToken:
     """The grant's access token, refreshed at Xero when it is about to expire.
 
     No database lock is held while Xero answers: the refresh is claimed with a lease on
@@ -121,18 +154,19 @@ async def _fresh_access_token(
     """
     lock = deps.grant_locks.setdefault(grant_id, asyncio.Lock())
     async with lock:
-        claim = await waiting_for_lease(
+        claim: AccessToken | tuple[str, str] = await waiting_for_lease(
             deps, lambda: _claim_refresh(deps, grant_id, refreshed_before=refreshed_before)
         )
-        if isinstance(claim, str):
+        if isinstance(claim, AccessToken):
             return claim
-        return await _refresh_claimed(deps, grant_id, *claim)
+        lease, refresh_token = claim
+        return await _refresh_claimed(deps, grant_id, lease, refresh_token)
 
 
 async def _claim_refresh(
     deps: Dependencies, grant_id: int, *, refreshed_before: datetime | None
-) -> str | tuple[str, str] | Leased:
-    """The current access token (str), or a new lease with the refresh token to use."""
+) -> AccessToken | tuple[str, str] | Leased:
+    """The current access token, or a new lease with the refresh token to use."""
     async with transaction(deps) as session:
         grant = await session.scalar(
             select(XeroGrant).where(XeroGrant.id == grant_id).with_for_update()
@@ -145,7 +179,9 @@ async def _claim_refresh(
         expiring = grant.access_token_expires_at - deps.clock() <= REFRESH_MARGIN
         stale = refreshed_before is not None and grant.refreshed_at < refreshed_before
         if not (expiring or stale):
-            return vault.decrypt(grant.access_token_encrypted)
+            return AccessToken(
+                vault.decrypt(grant.access_token_encrypted), grant.access_token_expires_at
+            )
         lease = take_lease(deps, grant)
         if lease is None:
             return LEASED
@@ -154,7 +190,7 @@ async def _claim_refresh(
 
 async def _refresh_claimed(
     deps: Dependencies, grant_id: int, lease: str, refresh_token: str
-) -> str:
+) -> AccessToken:
     try:
         tokens = await deps.xero.refresh(refresh_token=refresh_token)
     except XeroGrantRevoked:
@@ -172,14 +208,14 @@ async def _refresh_claimed(
         if grant is None:
             # The lease ran out and another worker refreshed; its tokens stand.
             log.warning("refresh of Xero grant %s finished after its lease", grant_id)
-            return tokens.access_token
+            return AccessToken(tokens.access_token, tokens.expires_at)
         grant.refresh_token_encrypted = vault.encrypt(tokens.refresh_token)
         grant.access_token_encrypted = vault.encrypt(tokens.access_token)
         grant.access_token_expires_at = tokens.expires_at
         grant.scopes = " ".join(tokens.scopes) or grant.scopes
         grant.refreshed_at = deps.clock()
     log.info("refreshed Xero grant %s", grant_id)
-    return tokens.access_token
+    return AccessToken(tokens.access_token, tokens.expires_at)
 
 
 async def _revoke_if_unused(

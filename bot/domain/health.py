@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from storage.models import (
     GrantStatus,
+    XeroConnection,
     XeroGrant,
 )
 
@@ -83,6 +84,31 @@ async def check_connections(deps: Dependencies, *, page_size: int = 200) -> Conn
             log.error("connection check: another worker failed too", exc_info=other)
         raise failed.exceptions[0] from None
     return total.result()
+
+
+async def check_grant(
+    deps: Dependencies, *, grant_id: int, refresh: bool = False, plans: bool = False
+) -> ConnectionCheck:
+    """Check one grant now, as the scheduled check would: for a problem someone reported.
+
+    With `refresh`, its token set is renewed at Xero first (a token Xero refused may have
+    been revoked); with `plans`, every organisation's plan is read again, due or not.
+    """
+    if plans:
+        async with transaction(deps) as session:
+            await session.execute(
+                update(XeroConnection)
+                .where(XeroConnection.grant_id == grant_id)
+                .values(plan_checked_at=None)
+            )
+    if refresh:
+        try:
+            await grants.fresh_access_token(deps, grant_id=grant_id, refreshed_before=deps.clock())
+        except XeroGrantRevoked:
+            return Outcome(need_reconnect=1).result()
+        except DomainError as error:
+            return (await _unreachable(deps, grant_id, Outcome(), error)).result()
+    return (await _check_grant(deps, grant_id)).result()
 
 
 async def _active_grant_ids(deps: Dependencies, page_size: int) -> AsyncIterator[int]:

@@ -23,10 +23,10 @@ from ._requests import (
     open_link,
     overlapping_requests,
     request_by_id,
-    set_store_status,
     withdraw_links,
 )
 from ._session import audit, transaction
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .errors import InvalidRequest, LinksStillOpen
 from .results import ConsentLink, ConsentView, OpenLink

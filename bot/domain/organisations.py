@@ -19,9 +19,9 @@ from storage.models import (
 
 from . import grants
 from ._queries import ActiveLink, Snapshot, customer_row, customer_view, read_snapshot
-from ._requests import set_store_status
 from ._session import audit, transaction
 from ._store_links import end_link
+from ._store_status import set_store_status
 from .dependencies import Dependencies
 from .errors import (
     Ambiguous,

@@ -197,3 +197,10 @@ class CloudPos(Protocol):
     async def tenders(self, api_key: str, store_code: str) -> list[Tender]:
         """The store's payment types."""
         ...
+
+
+class WebhookReceiver(Protocol):
+    """Where store events are pushed (the sync service's webhook): `deliver` returns None
+    once the receiver accepted the body, or what went wrong, in a short line."""
+
+    async def deliver(self, *, event_id: int, body: bytes) -> str | None: ...

@@ -18,6 +18,7 @@ from storage.models import Store, StoreLink, StoreSetup, XeroConnection
 
 from . import grants
 from ._catalogue import catalogue
+from ._outbox import StoreEvent, record
 from ._posting_rules import choices_of, problems, recorded
 from ._readiness import stop_being_ready
 from ._session import audit, transaction
@@ -110,6 +111,7 @@ async def save(
                 deps, session, actor=actor, action="setup.changed", customer_id=customer_id,
                 store_id=store.id, store=store.code, before=before, after=after,
             )  # fmt: skip
+            record(deps, store, StoreEvent.SETUP_CHANGED, tenant_id=context.tenant_id)
         checklist = checklist_of(context, setup)
         if not checklist.setup_complete:
             stop_being_ready(deps, store, reason="posting set-up no longer complete", actor=actor)
@@ -164,6 +166,7 @@ async def mark_ready(
                 deps, session, actor=actor, action="store.ready", customer_id=customer_id,
                 store_id=store.id, store=store.code, organisation=context.tenant_name,
             )  # fmt: skip
+            record(deps, store, StoreEvent.READY, tenant_id=context.tenant_id)
         return replace(checklist, ready=True)
 
 

@@ -18,9 +18,11 @@ from .consent import ConsentRequest, OAuthState, consent_request_stores
 from .customers import Customer, CustomerAlert, Store
 from .operations import AuditEvent, JobLease, JobRun
 from .setups import StoreSetup
+from .sync import ApiKey, SyncEvent
 from .xero import StoreLink, XeroConnection, XeroGrant
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Base",
     "ConnectionStatus",
@@ -36,6 +38,7 @@ __all__ = [
     "StoreLink",
     "StoreSetup",
     "StoreStatus",
+    "SyncEvent",
     "UtcDateTime",
     "XeroConnection",
     "XeroGrant",

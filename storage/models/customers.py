@@ -51,6 +51,9 @@ class Store(Base):
     ready_at: Mapped[datetime | None]
     """When the helpdesk marked it ready for sync; cleared as soon as a step stops holding."""
     ready_by: Mapped[str | None] = mapped_column(String(200))
+    first_connected_at: Mapped[datetime | None]
+    """When it was first connected: connected again after that, the sync service hears
+    "store.reconnected"."""
 
     customer: Mapped[Customer] = relationship(back_populates="stores")
 

@@ -1,0 +1,118 @@
+"""Problems the sync service met posting a store's sales: recorded, then the store's
+connection is checked at once, so the helpdesk hears of a broken one within the minute
+rather than at the next scheduled check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from storage.models import Customer, Store, StoreLink, XeroConnection, XeroGrant
+
+from . import health
+from ._session import audit, transaction
+from .dependencies import Dependencies
+from .errors import InvalidRequest, NotFound
+from .results import ConnectionCheck
+from .sync import SyncStatus
+
+MAX_DETAIL = 1000
+CHECKED_WITHIN = timedelta(minutes=1)
+"""A grant checked this recently is not checked again for another report: a failing sync
+run reports many times a minute, and each check costs Xero calls."""
+
+
+class ProblemKind(StrEnum):
+    UNAUTHORIZED = "unauthorized"
+    """Xero refused the access token (401)."""
+    FORBIDDEN = "forbidden"
+    """Xero refused the organisation (403): the connection may have been removed."""
+    PLAN = "plan"
+    """Xero refused for the organisation's plan."""
+    OTHER = "other"
+
+
+class CheckOutcome(StrEnum):
+    CHECKED = "checked"
+    RECENTLY_CHECKED = "recently_checked"
+    NOT_CONNECTED = "not_connected"
+    """The store has no organisation to check (it is known broken or not connected)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProblemReceived:
+    check: CheckOutcome
+    status: SyncStatus
+    """The store's status after the check."""
+    broken: bool
+    """The check found the connection broken (the helpdesk is alerted)."""
+
+
+async def report_problem(
+    deps: Dependencies,
+    *,
+    group: str,
+    store_code: str,
+    kind: str,
+    detail: str,
+    reporter: str,
+) -> ProblemReceived:
+    """Record what Xero told the sync service about a store, and check its connection now."""
+    try:
+        problem = ProblemKind(kind)
+    except ValueError:
+        kinds = ", ".join(member.value for member in ProblemKind)
+        raise InvalidRequest(f"kind must be one of {kinds}.", field="kind") from None
+    async with transaction(deps) as session:
+        row = (
+            await session.execute(
+                select(Store, XeroGrant)
+                .join(Customer, Customer.id == Store.customer_id)
+                .outerjoin(StoreLink, (StoreLink.store_id == Store.id) & StoreLink.active.is_(True))
+                .outerjoin(XeroConnection, XeroConnection.id == StoreLink.connection_id)
+                .outerjoin(XeroGrant, XeroGrant.id == XeroConnection.grant_id)
+                .where(Customer.cloudpos_group == group, Store.code == store_code)
+            )
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"There is no store {store_code[:100]!r} in the Cloud POS group {group[:200]!r}."
+            )
+        store, grant = row
+        audit(
+            deps, session, actor=reporter, action="sync.problem", customer_id=store.customer_id,
+            store_id=store.id, store=store.code, kind=problem.value, problem=detail[:MAX_DETAIL],
+        )  # fmt: skip
+        store_id = store.id
+        recent = (
+            grant is not None
+            and grant.checked_at is not None
+            and (deps.clock() - grant.checked_at < CHECKED_WITHIN)
+        )
+    if grant is None:
+        outcome, check = CheckOutcome.NOT_CONNECTED, ConnectionCheck()
+    elif recent:
+        outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
+    else:
+        outcome = CheckOutcome.CHECKED
+        check = await health.check_grant(
+            deps,
+            grant_id=grant.id,
+            refresh=problem == ProblemKind.UNAUTHORIZED,
+            plans=problem == ProblemKind.PLAN,
+        )
+    async with transaction(deps, read_only=True) as session:
+        now = await session.get(Store, store_id)
+        status = SyncStatus.NOT_CONNECTED
+        if now is not None:
+            status = SyncStatus.READY if now.ready_at else SyncStatus(now.status.value)
+    broken = bool(
+        check.connections_gone
+        or check.grants_need_reconnect
+        or check.plans_flagged
+        or check.stores_no_longer_ready
+    )
+    return ProblemReceived(check=outcome, status=status, broken=broken)
