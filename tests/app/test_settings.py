@@ -248,3 +248,31 @@ def test_an_unknown_xero_app_tier_is_one_line_naming_the_tiers() -> None:
     assert str(raised.value) == (
         "XERO_APP_TIER must be one of starter, core, plus, advanced, enterprise, got 'gold'."
     )
+
+
+def test_the_sync_webhook_is_off_unless_both_its_settings_are_set() -> None:
+    assert Settings.from_env(COMPLETE).sync_webhook_url == ""
+    secret = "webhook-secret-value"
+    both = COMPLETE | {
+        "SYNC_WEBHOOK_URL": "https://sync.internal/hook",
+        "SYNC_WEBHOOK_SECRET": secret,
+    }
+    settings = Settings.from_env(both)
+    assert settings.sync_webhook_url == "https://sync.internal/hook"
+    assert settings.sync_webhook_secret == secret
+    assert secret not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{"SYNC_WEBHOOK_URL": "https://sync.internal/hook"}, {"SYNC_WEBHOOK_SECRET": "only-a-secret"}],
+)
+def test_half_a_sync_webhook_is_refused_saying_both_go_together(given: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="SYNC_WEBHOOK_URL and SYNC_WEBHOOK_SECRET go together"):
+        Settings.from_env(COMPLETE | given)
+
+
+def test_a_sync_webhook_that_is_not_a_url_is_refused() -> None:
+    env = COMPLETE | {"SYNC_WEBHOOK_URL": "sync.internal", "SYNC_WEBHOOK_SECRET": "s"}
+    with pytest.raises(SettingsError, match="SYNC_WEBHOOK_URL must be an http"):
+        Settings.from_env(env)

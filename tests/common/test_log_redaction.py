@@ -148,3 +148,11 @@ def test_redaction_keeps_uvicorns_access_arguments_and_is_idempotent() -> None:
         record.args[2] == f"/xero/callback?code={fingerprint('c0de')}&state={fingerprint('s7a7e')}"
     )
     assert redact(record.getMessage()) == record.getMessage()
+
+
+def test_an_api_key_keeps_its_id_and_loses_its_secret() -> None:
+    secret = "YtlE3X9TpUr_uV2jFedpOT8mna7Usfv6W5FprJC7ago"
+    line = redact(f"Authorization: Bearer xbk_wnjjcys6wxst_{secret} refused")
+    assert secret not in line
+    assert f"xbk_wnjjcys6wxst_{fingerprint(secret)} refused" in line
+    assert redact(line) == line
