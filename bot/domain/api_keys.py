@@ -78,7 +78,7 @@ async def create(deps: Dependencies, *, name: str, actor: str) -> str:
     except IntegrityError:
         raise Conflict(
             f"There is already a key named {name} (a revoked key keeps its name). Pick another "
-            "name, e.g. {name[:60]}-2."
+            f"name, e.g. {name[:60]}-2."
         ) from None
     return f"{PREFIX}_{key_id}_{secret}"
 
