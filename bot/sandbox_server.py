@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import secrets
 import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
@@ -28,8 +29,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import scheduler
 from bot.app import create_app
 from bot.common.redaction import install_redaction
-from bot.domain import Dependencies
+from bot.domain import Dependencies, api_keys
 from bot.domain import jobs as domain_jobs
+from bot.services import dependencies_for
 from bot.settings import Settings
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.console import ConsoleUser, console_routes
@@ -259,6 +261,7 @@ async def serve_sandbox(
         await upgrade(engine)
     finally:
         await engine.dispose()
+    api_key = await sandbox_api_key(sandbox.settings)
     host, port = sock.getsockname()[:2]
     server = _QuietServer(uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning"))
     install_redaction()
@@ -269,7 +272,8 @@ async def serve_sandbox(
     while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
         await asyncio.sleep(0.05)
     if server.started:
-        print(welcome(sandbox.settings.public_base_url, str(database), xero_file), flush=True)
+        base_url = sandbox.settings.public_base_url
+        print(welcome(base_url, str(database), xero_file, api_key=api_key), flush=True)
     await serving
     print("Sandbox stopped.", flush=True)
 
@@ -282,11 +286,25 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def welcome(base_url: str, database: str, xero_file: Path | None = None) -> str:
+async def sandbox_api_key(settings: Settings) -> str:
+    """A new key for trying the sync service's API (a kept database gathers one a run)."""
+    async with dependencies_for(settings) as deps:
+        return await api_keys.create(deps, name=f"sandbox-{secrets.token_hex(3)}", actor="sandbox")
+
+
+def welcome(
+    base_url: str, database: str, xero_file: Path | None = None, *, api_key: str = ""
+) -> str:
     kept = (
         f"Xero emulator: {xero_file} (kept with the database; the Slack console starts empty)"
         if xero_file is not None
         else "The emulators and the Slack console keep nothing between runs."
+    )
+    api = (
+        f"The sync service's API, with this run's key (once a store is ready for sync):\n"
+        f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/stores?status=ready\n"
+        if api_key
+        else ""
     )
     return f"""
 xero-bot sandbox is running. Open {base_url}/sandbox/ in your browser.
@@ -302,7 +320,7 @@ Try first, in the Slack console as Ada Agent (helpdesk agent):
 The scheduled jobs run only when you press "Run jobs now" in the console's sidebar;
 broken stores are alerted in #xero-alerts, and "Home" shows what needs attention.
 Emulators: {base_url}/xero-emulator/ (Xero) and {base_url}/cloudpos/ (Cloud POS API keys).
-Database: {database}
+{api}Database: {database}
 {kept}
 Press Ctrl+C to stop.
 """

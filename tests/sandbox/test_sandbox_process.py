@@ -217,3 +217,32 @@ def test_a_kept_database_without_its_xero_starts_with_a_note(tmp_path: Path) -> 
         "emulator (kept.sqlite3.xero-emulator.json), so Xero starts afresh and knows none of its "
         "connections: they fail when the bot next calls Xero. Use --reset to start clean.\n"
     )
+
+
+def test_the_sandbox_prints_a_key_for_the_sync_api_that_works(tmp_path: Path) -> None:
+    port = free_port()
+    process = start_sandbox(tmp_path, port)
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not any("Press Ctrl+C" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        found = re.search(
+            r"Bearer (xbk_[\w-]+)' (http://\S+/api/v1/stores\?status=ready)", "".join(lines)
+        )
+        assert found, "".join(lines)
+        key, url = found.groups()
+        answered = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=5)
+        refused = httpx.get(url, headers={"Authorization": f"Bearer {key[:-2]}xx"}, timeout=5)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {"stores": [], "next_cursor": None}
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
