@@ -180,6 +180,16 @@ SENTENCES: dict[str, Callable[[_Facts], str]] = {
         f"{_sentence_start(f.store())} stopped being ready for sync: "
         f"{f.text('reason') or 'no reason given'}."
     ),
+    "sync.problem": lambda f: (
+        f"The sync service ({escape(f.entry.actor.removeprefix('api:'))}) reported that Xero "
+        f"refused {f.store()} ({f.text('kind') or 'other'}): "
+        f"{clip(f.text('problem'), 200) or 'no detail'}."
+    ),
+    "webhook.abandoned": lambda f: (
+        f"The bot gave up pushing event {f.text('event') or '?'} ({f.text('type')}) of "
+        f"{f.store()} to the sync webhook after {f.text('attempts') or '?'} tries: "
+        f"{f.text('error') or 'no detail'}."
+    ),
 }
 
 

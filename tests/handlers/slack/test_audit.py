@@ -70,3 +70,29 @@ def test_posting_set_up_events_read_as_sentences() -> None:
         "Store `S001` stopped being ready for sync: disconnected from Xero.",
         "The posting set-up of store `S001` was cleared: connected to another Xero organisation.",
     ]
+
+
+def test_what_the_sync_service_reports_and_abandoned_pushes_read_as_sentences() -> None:
+    problem = entry(
+        "sync.problem",
+        {"store": "S001", "kind": "forbidden", "problem": "403 <!channel> *Invoices*"},
+        actor="api:pos-sync",
+    )
+    abandoned = entry(
+        "webhook.abandoned",
+        {
+            "event": 12,
+            "type": "store.ready",
+            "attempts": 17,
+            "error": "the webhook answered HTTP 503",
+        },
+        actor="system",
+    )
+    assert audit.sentence(problem) == (
+        "The sync service (pos-sync) reported that Xero refused store `S001` (forbidden): "
+        "403 &lt;!channel&gt; *Invoices*."
+    )
+    assert audit.sentence(abandoned) == (
+        "The bot gave up pushing event 12 (store.ready) of store `S001` to the sync webhook "
+        "after 17 tries: the webhook answered HTTP 503."
+    )
