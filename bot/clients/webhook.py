@@ -9,6 +9,7 @@ the event's id for deduplication: a delivery is retried until answered with a 2x
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -45,6 +46,7 @@ class WebhookClient:
         self._url = url
         self._secret = secret
         self._clock = clock
+        self._timeout = timeout
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
@@ -61,8 +63,11 @@ class WebhookClient:
             EVENT_ID_HEADER: str(event_id),
         }
         try:
-            response = await self._http.post(self._url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            # httpx's timeout bounds each read, not the answer: a receiver trickling it
+            # byte by byte would hold a round past the pusher's lease.
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(self._url, content=body, headers=headers)
+        except (TimeoutError, httpx.TimeoutException):
             return "the webhook did not answer in time"
         except httpx.HTTPError as error:
             return f"the webhook could not be reached ({type(error).__name__})"

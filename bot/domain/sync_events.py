@@ -63,9 +63,12 @@ class WebhookState:
     """How pushing events is going, for the helpdesk's attention page."""
 
     waiting: int
-    """Events tried at least once and not delivered yet."""
+    """Events neither delivered nor abandoned yet: failing, or waiting their turn."""
     oldest_waiting_since: datetime | None
+    """When the oldest event tried and not delivered happened, once that is `STUCK_AFTER`
+    ago (None before: a failure or two is not news)."""
     last_error: str | None
+    """The latest failure of a waiting event, else of one abandoned in the last day."""
     abandoned_last_day: int
 
     @property
@@ -166,28 +169,37 @@ async def deliver_due(deps: Dependencies, *, receiver: WebhookReceiver) -> Deliv
 
 async def webhook_state(deps: Dependencies) -> WebhookState:
     """Whether pushes are stuck: tried and failing for `STUCK_AFTER`, or abandoned lately."""
-    now = deps.clock()
     async with transaction(deps, read_only=True) as session:
-        waiting = SyncEvent.delivered_at.is_(None) & SyncEvent.abandoned_at.is_(None)
-        count, oldest = (
-            await session.execute(
-                select(func.count(), func.min(SyncEvent.occurred_at)).where(
-                    waiting, SyncEvent.attempts > 0
-                )
-            )
-        ).one()
+        return await webhook_state_in(session, deps.clock())
+
+
+async def webhook_state_in(session: AsyncSession, now: datetime) -> WebhookState:
+    """`webhook_state` in the caller's transaction (the attention overview reads it all in
+    one)."""
+    waiting = (SyncEvent.delivered_at.is_(None), SyncEvent.abandoned_at.is_(None))
+    tried = (*waiting, SyncEvent.attempts > 0)
+    count = await session.scalar(select(func.count()).select_from(SyncEvent).where(*waiting))
+    oldest = await session.scalar(select(func.min(SyncEvent.occurred_at)).where(*tried))
+    recently_abandoned = SyncEvent.abandoned_at >= now - GIVE_UP_AFTER
+    abandoned = await session.scalar(
+        select(func.count()).select_from(SyncEvent).where(recently_abandoned)
+    )
+    last_error = await session.scalar(
+        select(SyncEvent.last_error)
+        .where(*tried)
+        .order_by(SyncEvent.next_attempt_at.desc(), SyncEvent.id.desc())
+        .limit(1)
+    )
+    if last_error is None and abandoned:
         last_error = await session.scalar(
             select(SyncEvent.last_error)
-            .where(waiting, SyncEvent.attempts > 0)
-            .order_by(SyncEvent.next_attempt_at.desc())
+            .where(recently_abandoned)
+            .order_by(SyncEvent.abandoned_at.desc(), SyncEvent.id.desc())
             .limit(1)
-        )
-        abandoned = await session.scalar(
-            select(func.count()).where(SyncEvent.abandoned_at >= now - GIVE_UP_AFTER)
         )
     stuck_since = oldest if oldest is not None and now - oldest >= STUCK_AFTER else None
     return WebhookState(
-        waiting=count,
+        waiting=count or 0,
         oldest_waiting_since=stuck_since,
         last_error=last_error,
         abandoned_last_day=abandoned or 0,
@@ -234,7 +246,8 @@ async def _record(
         values.update(abandoned_at=now, last_error=failure[:MAX_ERROR])
         report.abandoned += 1
     else:
-        wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+        # The exponent stops where the wait passed the longest: a big one overflows timedelta.
+        wait = min(FIRST_RETRY * 2 ** min(attempts - 1, 16), LONGEST_RETRY)
         values.update(next_attempt_at=now + wait, last_error=failure[:MAX_ERROR])
         report.failed += 1
     async with transaction(deps) as session:
