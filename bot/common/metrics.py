@@ -20,7 +20,7 @@ import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
@@ -148,20 +148,29 @@ class HttpMetrics:
                 status = message["status"]
             await send(message)
 
+        route = self._route(dict(scope))  # before the router rewrites `scope` for mounts
         try:
             await self._app(scope, receive, send_status)
         finally:
-            route = self._route(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
             HTTP_LATENCY.labels(route=route).observe(time.perf_counter() - started)
 
     def _route(self, scope: Scope) -> str:
-        for route in self._routes:
-            match, _ = route.matches(scope)
-            if match is not Match.NONE:
-                return str(getattr(route, "path", "other")) or "/"
-        return "other"
+        return _template(scope, self._routes, prefix="") or "other"
+
+
+def _template(scope: Scope, routes: Sequence[BaseRoute], *, prefix: str) -> str | None:
+    """The template of the route `scope` matches, looking inside mounted apps' routes."""
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        path = prefix + str(getattr(route, "path", ""))
+        if isinstance(route, Mount) and route.routes:
+            return _template({**scope, **child}, route.routes, prefix=path) or path
+        return path or "/"
+    return None
 
 
 def metrics_endpoint(token: str) -> Callable[[Request], Awaitable[Response]]:

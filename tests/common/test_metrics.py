@@ -144,3 +144,26 @@ async def test_slack_requests_are_counted_by_subcommand_and_unsigned_ones_apart(
     assert "invented-label" not in text
     seconds = "xero_bot_slack_request_duration_seconds_count"
     assert grew(before, after, seconds, kind="command", name="/xero stores") == 1
+
+
+async def test_api_requests_are_counted_by_the_mounted_route_template_never_the_store(
+    web_deps: Dependencies,
+) -> None:
+    key = await domain.api_keys.create(web_deps, name="pos-sync", actor="test")
+    _, before = await scrape()
+    app = metrics_app(web_deps)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=BOT,
+        headers={"Authorization": f"Bearer {key}"},
+    ) as api:
+        assert (await api.get("/api/v1/stores/secret-group/S001")).status_code == 404
+        assert (await api.post("/api/v1/stores/secret-group/S001/token")).status_code == 404
+        assert (await api.get("/api/v1/no-such-route")).status_code == 404
+    text, after = await scrape()
+    route = "xero_bot_http_requests_total"
+    one = "/api/v1/stores/{group}/{store_code}"
+    assert grew(before, after, route, route=one, method="GET", status="404") == 1
+    assert grew(before, after, route, route=f"{one}/token", method="POST", status="404") == 1
+    assert grew(before, after, route, route="/api/v1", method="GET", status="404") == 1
+    assert "secret-group" not in text
