@@ -1,5 +1,6 @@
 """What needs the helpdesk now, on one page: broken stores, waiting and expiring links,
-organisations whose plan cannot be integrated, the app's connection limit, the jobs.
+organisations whose plan cannot be integrated, the app's connection limit, the jobs, and the
+sync webhook when its pushes are stuck.
 
 `overview` reads it all in one read-only transaction. Every list is bounded and comes
 with its total, so a front door can say "and N more" instead of running out of room.
@@ -31,6 +32,7 @@ from ._session import transaction
 from .dependencies import Dependencies
 from .jobs import FAILED
 from .results import CustomerAttention, JobRunView, OpenLink
+from .sync_events import WebhookState, webhook_state_in
 from .tiers import WARN_AT, capacity_warning
 
 EXPIRING_WITHIN = timedelta(days=1)
@@ -87,6 +89,9 @@ class Attention:
     capacity: Capacity
     jobs: tuple[JobRunView, ...]
     """The latest run of each job that ever ran, by job name."""
+    webhook: WebhookState | None = None
+    """How pushing store events goes, only when it is stuck (tried and failing for five
+    minutes, or events abandoned in the last day)."""
 
     @property
     def all_good(self) -> bool:
@@ -97,6 +102,7 @@ class Attention:
             or self.plans_total
             or self.capacity.near_limit
             or any(run.outcome == FAILED for run in self.jobs)
+            or self.webhook is not None
         )
 
 
@@ -111,6 +117,7 @@ async def overview(deps: Dependencies, *, limit: int = 20) -> Attention:
         plans, plans_total = await _flagged_plans(session, limit=limit)
         used = await organisations_connected(session)
         jobs = await last_runs_in(session)
+        webhook = await webhook_state_in(session, now)
     return Attention(
         as_of=now,
         customers=customers,
@@ -129,6 +136,7 @@ async def overview(deps: Dependencies, *, limit: int = 20) -> Attention:
             warning=capacity_warning(used=used, tier=deps.tier),
         ),
         jobs=jobs,
+        webhook=webhook if webhook.stuck else None,
     )
 
 

@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import domain
-from bot.domain import Dependencies
+from bot.domain import Dependencies, sync_events
 from bot.domain.errors import XeroGrantRevoked
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import XeroEmulator
 from storage.engine import transaction
 from storage.models import Store, StoreStatus
 from tests.conftest import Clock
+from tests.domain.test_sync_webhook import add_events
 from tests.domain_helpers import CUSTOMER, connected_grant, consented, option_id
 
 
@@ -62,3 +63,44 @@ async def test_a_revoked_grant_says_why_and_a_new_consent_clears_it(
         None,
     )
     assert (await domain.attention.overview(deps)).customers == ()
+
+
+class Failing:
+    """A webhook answering 503, or accepting once `up`."""
+
+    up = False
+
+    async def deliver(self, *, event_id: int, body: bytes) -> str | None:
+        return None if self.up else "the webhook answered HTTP 503"
+
+
+async def test_the_overview_has_the_sync_webhook_only_while_its_pushes_are_stuck(
+    deps: Dependencies, clock: Clock
+) -> None:
+    await add_events(deps, "A", "A", "B")
+    receiver = Failing()
+    await sync_events.deliver_due(deps, receiver=receiver)
+    since = clock.now
+    assert (await domain.attention.overview(deps)).webhook is None  # a failure is not news
+
+    clock.advance(minutes=5)
+    await sync_events.deliver_due(deps, receiver=receiver)
+    found = await domain.attention.overview(deps)
+    assert found.webhook is not None
+    assert (found.webhook.waiting, found.webhook.oldest_waiting_since) == (3, since)
+    assert found.webhook.last_error == "the webhook answered HTTP 503"
+    assert found.webhook.abandoned_last_day == 0
+    assert not found.all_good
+
+    clock.advance(days=1)
+    await sync_events.deliver_due(deps, receiver=receiver)  # A's first and B's abandoned
+    receiver.up = True
+    await sync_events.deliver_due(deps, receiver=receiver)  # A's second goes on
+    found = await domain.attention.overview(deps)
+    assert found.webhook is not None
+    assert (found.webhook.waiting, found.webhook.abandoned_last_day) == (0, 2)
+    assert found.webhook.oldest_waiting_since is None
+    assert found.webhook.last_error == "the webhook answered HTTP 503"
+
+    clock.advance(days=1, seconds=1)
+    assert (await domain.attention.overview(deps)).webhook is None

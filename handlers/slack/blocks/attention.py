@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 from bot.domain.attention import Attention, Capacity, FlaggedPlan
 from bot.domain.jobs import FAILED
 from bot.domain.results import CustomerAttention, JobRunView, OpenLink
+from bot.domain.sync_events import WebhookState
 
 from .common import (
     MAX_BLOCKS,
@@ -85,6 +86,8 @@ def summary(found: Attention) -> str:
         parts.append("Xero connections near the limit")
     if failed := sum(run.outcome == FAILED for run in found.jobs):
         parts.append(_agree(failed, "job", "failed", "failed") + " last time")
+    if found.webhook is not None:
+        parts.append("Sync webhook failing")
     return ", ".join(parts)
 
 
@@ -105,6 +108,8 @@ def _body(found: Attention, *, budget: int) -> list[Block]:
         rest.append(_expiring(found))
     if found.plans_total:
         rest.append(_plans(found.plans, total=found.plans_total))
+    if found.webhook is not None:
+        rest.append(_webhook(found.webhook))
     rest.append(_capacity(found.capacity))
     rest.append(_jobs(found.jobs))
     if not found.stores_total:
@@ -209,6 +214,23 @@ def _plans(plans: Sequence[FlaggedPlan], *, total: int) -> Block:
             + f" · since {when(plan.since)}"
         )
     return section(_within(title, lines, hidden=total - len(plans), noun="organisation"))
+
+
+def _webhook(state: WebhookState) -> Block:
+    """Stuck pushes to the sync service; the error comes from the network, escaped here."""
+    waiting = counted(state.waiting, "event") + " waiting"
+    if state.oldest_waiting_since is not None:
+        waiting += f" since {when(state.oldest_waiting_since)}"
+    parts = [waiting] if state.waiting else []
+    if state.abandoned_last_day:
+        parts.append(
+            f"{counted(state.abandoned_last_day, 'event')} abandoned in the last day "
+            "(still in the events feed)"
+        )
+    text = ":satellite_antenna: *Sync webhook*: " + "; ".join(parts)
+    if state.last_error:
+        text += f" — last error: {escape(clip(state.last_error, 300))}"
+    return section(text)
 
 
 def _capacity(capacity: Capacity) -> Block:

@@ -7,9 +7,12 @@ import json
 import pytest
 
 from bot import domain
+from bot.domain import sync_events
 from handlers.slack.blocks.attention import ALL_GOOD
+from handlers.slack.blocks.common import when
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from tests.conftest import Clock
+from tests.domain.test_sync_webhook import add_events
 from tests.domain_helpers import registered
 from tests.handlers.slack.admin_helpers import timed
 from tests.handlers.slack.attention_helpers import (
@@ -91,3 +94,29 @@ async def test_two_hundred_broken_stores_keep_within_a_messages_blocks(slack: Sl
     answer = await slack.answer()
     assert answer.text == "200 stores need attention"
     assert_many_within(answer.blocks, most=50)
+
+
+class Unavailable:
+    async def deliver(self, *, event_id: int, body: bytes) -> str | None:
+        return "the webhook answered HTTP 503 <!here>"
+
+
+async def test_a_stuck_sync_webhook_needs_attention_and_its_error_is_escaped(
+    slack: Slack, clock: Clock
+) -> None:
+    await add_events(slack.deps, "A", "B")
+    await sync_events.deliver_due(slack.deps, receiver=Unavailable())
+    since = clock.now
+    clock.advance(minutes=6)
+    await sync_events.deliver_due(slack.deps, receiver=Unavailable())
+
+    await timed(slack.command("attention"))
+
+    answer = await slack.answer()
+    assert answer.text == "Sync webhook failing"
+    within_block_kit(answer.blocks, most=50)
+    assert (
+        f":satellite_antenna: *Sync webhook*: 2 events waiting since {when(since)} — last "
+        "error: the webhook answered HTTP 503 &lt;!here&gt;"
+    ) in shown(answer.blocks)
+    assert "<!here>" not in json.dumps(answer.blocks)

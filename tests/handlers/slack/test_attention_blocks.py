@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.attention import Attention, Capacity
 from bot.domain.results import CustomerAttention, JobRunView, OpenLink, StoreAttention
+from bot.domain.sync_events import WebhookState
 from handlers.slack.blocks.attention import (
     ALL_GOOD,
     attention_message,
@@ -14,6 +15,7 @@ from handlers.slack.blocks.attention import (
     outsider_home_view,
     summary,
 )
+from handlers.slack.blocks.common import when
 from storage.models import StoreStatus
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -108,3 +110,37 @@ def test_an_outsiders_home_is_one_line() -> None:
     assert view["type"] == "home"
     (block,) = view["blocks"]
     assert "helpdesk" in block["text"]["text"]
+
+
+def test_a_stuck_sync_webhook_shows_its_count_since_and_error_escaped() -> None:
+    since = NOW - timedelta(minutes=28)
+    stuck = WebhookState(
+        waiting=12,
+        oldest_waiting_since=since,
+        last_error="the webhook answered HTTP 503 <!channel> & co",
+        abandoned_last_day=2,
+    )
+    found = replace(CALM, webhook=stuck)
+    assert not found.all_good
+    assert summary(found) == "Sync webhook failing"
+
+    for blocks in (attention_message(found).blocks, home_view(found)["blocks"]):
+        (block,) = [b for b in blocks if "Sync webhook" in str(b)]
+        assert block["text"]["text"] == (
+            f":satellite_antenna: *Sync webhook*: 12 events waiting since {when(since)}; "
+            "2 events abandoned in the last day (still in the events feed) — last error: "
+            "the webhook answered HTTP 503 &lt;!channel&gt; &amp; co"
+        )
+    abandoned_only = WebhookState(
+        waiting=0, oldest_waiting_since=None, last_error=None, abandoned_last_day=1
+    )
+    (block,) = [
+        b
+        for b in attention_message(replace(CALM, webhook=abandoned_only)).blocks
+        if "Sync webhook" in str(b)
+    ]
+    assert block["text"]["text"] == (
+        ":satellite_antenna: *Sync webhook*: 1 event abandoned in the last day "
+        "(still in the events feed)"
+    )
+    assert "Sync webhook" not in str(attention_message(CALM).blocks)
