@@ -99,7 +99,7 @@ async def test_a_refused_connection_is_a_short_line() -> None:
 
 
 async def slow(request: Request) -> Response:
-    await asyncio.sleep(3)
+    await asyncio.sleep(1.6)
     return Response(status_code=204)
 
 
