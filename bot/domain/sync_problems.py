@@ -4,6 +4,7 @@ rather than at the next scheduled check."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -97,13 +98,20 @@ async def report_problem(
     elif recent:
         outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
     else:
-        outcome = CheckOutcome.CHECKED
-        check = await health.check_grant(
-            deps,
-            grant_id=grant.id,
-            refresh=problem == ProblemKind.UNAUTHORIZED,
-            plans=problem == ProblemKind.PLAN,
-        )
+        # Reports arriving together (a sync run's workers) wait for one check, not one each.
+        # Keyed by -id: the grant's own lock (its id) is the refresh's, taken in the check.
+        lock = deps.grant_locks.setdefault(-grant.id, asyncio.Lock())
+        async with lock:
+            if await _checked_recently(deps, grant.id):
+                outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
+            else:
+                outcome = CheckOutcome.CHECKED
+                check = await health.check_grant(
+                    deps,
+                    grant_id=grant.id,
+                    refresh=problem == ProblemKind.UNAUTHORIZED,
+                    plans=problem == ProblemKind.PLAN,
+                )
     async with transaction(deps, read_only=True) as session:
         now = await session.get(Store, store_id)
         status = SyncStatus.NOT_CONNECTED
@@ -116,3 +124,13 @@ async def report_problem(
         or check.stores_no_longer_ready
     )
     return ProblemReceived(check=outcome, status=status, broken=broken)
+
+
+async def _checked_recently(deps: Dependencies, grant_id: int) -> bool:
+    """Whether the grant was checked within `CHECKED_WITHIN` (by a report that held the
+    check's lock before this one)."""
+    async with transaction(deps, read_only=True) as session:
+        checked_at = await session.scalar(
+            select(XeroGrant.checked_at).where(XeroGrant.id == grant_id)
+        )
+    return checked_at is not None and deps.clock() - checked_at < CHECKED_WITHIN
