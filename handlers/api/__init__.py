@@ -6,6 +6,7 @@ documents rather than the customer pages' HTML.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -50,4 +51,8 @@ def api_mount(
         ],
         exception_handlers={HTTPException: http_problem, Exception: unexpected_problem},
     )
-    return Mount(PREFIX, app=app, name="api")
+    mount = Mount(PREFIX, app=app, name="api")
+    # Starlette's pattern stops at a newline (`.`), so /api/v1/stores/a/%0A would fall through to
+    # the customer pages' HTML 404; everything under the prefix is the API's to answer.
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount

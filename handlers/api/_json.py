@@ -28,15 +28,22 @@ def json_response(body: Any, *, status: int = 200) -> Response:
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    """The request's body as a JSON object, or a 400/413/415 problem saying what is wrong."""
+    """The request's body as a JSON object, or a 400/413/415 problem saying what is wrong.
+    An oversized body is refused as soon as it is known to be (never read whole)."""
+    too_large = ApiProblem(413, "Body too large", f"The body may be at most {MAX_BODY} bytes.")
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise ApiProblem(
             415, "Unsupported media type", "Send the body as JSON (Content-Type: application/json)."
         )
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ApiProblem(413, "Body too large", f"The body may be at most {MAX_BODY} bytes.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise too_large
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):

@@ -26,6 +26,7 @@ MAX_GROUP = 200
 MAX_CODE = 100
 MAX_CURSOR = 40
 MAX_DETAIL = sync_problems.MAX_DETAIL
+MAX_WHOLE = 2**53 - 1  # the largest whole number every JSON reader holds exactly
 
 __all__ = ["Api", "json_response"]
 
@@ -49,7 +50,7 @@ class Api:
                 {"stores": [_store(s) for s in page.stores], "next_cursor": page.next_cursor}
             )
 
-        return await self._answer(request, work)
+        return await self._answer(request, work, query=("status", "cursor", "limit"))
 
     async def store(self, request: Request) -> Response:
         async def work(deps: Dependencies, _caller: Caller) -> Response:
@@ -112,14 +113,21 @@ class Api:
             page = await sync_events.feed(deps, after=after, limit=limit)
             return json_response({"events": list(page.events), "last_id": page.last_id})
 
-        return await self._answer(request, work)
+        return await self._answer(request, work, query=("after", "limit"))
 
     async def _answer(
-        self, request: Request, work: Callable[[Dependencies, Caller], Awaitable[Response]]
+        self,
+        request: Request,
+        work: Callable[[Dependencies, Caller], Awaitable[Response]],
+        *,
+        query: tuple[str, ...] = (),
     ) -> Response:
+        """Authenticate, refuse query parameters the route does not take (a misspelt one
+        would otherwise be ignored), then `work`."""
         deps = self.deps()
         try:
             caller = await caller_of(request, deps, self.usage)
+            _only(request, query)
             return await work(deps, caller)
         except ApiProblem as problem:
             return problem_response(problem)
@@ -132,6 +140,14 @@ class Api:
             await self.on_broken(deps)
         except Exception:
             log.exception("could not alert the helpdesk after a reported problem")
+
+
+def _only(request: Request, names: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.query_params) - set(names))
+    if unknown:
+        name = clean_text(unknown[0], limit=40)
+        takes = f"it takes {', '.join(names)}" if names else "it takes none"
+        raise invalid(f"{name!r} is not a query parameter of this route: {takes}.", field=name)
 
 
 def _named(request: Request) -> tuple[str, str]:
@@ -159,8 +175,9 @@ def _status(value: str | None) -> SyncStatus | None:
 def _whole(value: str | None, name: str, *, default: int, least: int = 1) -> int:
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or len(value) > 12 or int(value) < least:
-        raise invalid(f"{name} must be a whole number of at least {least}.", field=name)
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_WHOLE))
+    if not digits or not least <= int(value) <= MAX_WHOLE:
+        raise invalid(f"{name} must be a whole number from {least} to {MAX_WHOLE}.", field=name)
     return int(value)
 
 

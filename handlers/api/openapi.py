@@ -6,32 +6,22 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bot.domain.sync import MAX_PAGE_SIZE, SyncStatus
+from bot.domain.sync import MAX_PAGE_SIZE
 from bot.domain.sync_events import MAX_FEED_PAGE
-from bot.domain.sync_problems import MAX_DETAIL, ProblemKind
 
-_STATUSES = [status.value for status in SyncStatus]
-_TIME = {"type": "string", "format": "date-time"}
-_TEXT = {"type": "string"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+from ._schemas import SCHEMAS, STATUSES, ref
+from .endpoints import MAX_WHOLE
 
 
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
     }
 
 
 def _ok(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 _UNAUTHORIZED = _problem("No key, or one that is unknown or revoked.")
@@ -42,6 +32,7 @@ _PATH = [
         "required": True,
         "description": "The customer's Cloud POS licence group.",
         "schema": {"type": "string", "maxLength": 200},
+        "example": "acme",
     },
     {
         "name": "store_code",
@@ -49,6 +40,10 @@ _PATH = [
         "required": True,
         "description": "The store's Cloud POS store code.",
         "schema": {"type": "string", "maxLength": 100},
+        "examples": {
+            "ready": {"summary": "Ready for sync", "value": "S001"},
+            "connected": {"summary": "Connected, not ready", "value": "S002"},
+        },
     },
 ]
 _LIMIT = {
@@ -56,169 +51,6 @@ _LIMIT = {
     "in": "query",
     "description": "How many to return at most.",
     "schema": {"type": "integer", "minimum": 1},
-}
-
-_SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details.",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": _TEXT,
-            "status": {"type": "integer"},
-            "detail": _TEXT,
-            "field": {"type": "string", "description": "The input at fault."},
-            "store_status": {"enum": _STATUSES, "description": "Why no token (409)."},
-            "reference": {"type": "string", "description": "Quote it to the helpdesk (500)."},
-        },
-    },
-    "Payment": {
-        "type": "object",
-        "required": ["tender_id", "tender_name", "account_id"],
-        "properties": {
-            "tender_id": _TEXT,
-            "tender_name": _nullable(_TEXT),
-            "account_id": _nullable(_TEXT),
-        },
-    },
-    "Setup": {
-        "type": "object",
-        "description": "Where the store's sales post, by Xero id, in its organisation.",
-        "required": [
-            "sales_account_id",
-            "tax_type",
-            "rounding_account_id",
-            "gift_card_account_id",
-            "tracking",
-            "contact",
-            "invoice_status",
-            "start_date",
-            "payments",
-            "updated_at",
-            "validated_at",
-        ],
-        "properties": {
-            "sales_account_id": _nullable(_TEXT),
-            "tax_type": _nullable(_TEXT),
-            "rounding_account_id": _nullable(_TEXT),
-            "gift_card_account_id": _nullable(_TEXT),
-            "tracking": _nullable(
-                {
-                    "type": "object",
-                    "required": ["category_id", "option_id"],
-                    "properties": {"category_id": _TEXT, "option_id": _TEXT},
-                }
-            ),
-            "contact": _nullable(
-                {
-                    "type": "object",
-                    "required": ["id", "name"],
-                    "properties": {"id": _TEXT, "name": _nullable(_TEXT)},
-                }
-            ),
-            "invoice_status": _nullable({"enum": ["DRAFT", "AUTHORISED"]}),
-            "start_date": _nullable({"type": "string", "format": "date"}),
-            "payments": {"type": "array", "items": _ref("Payment")},
-            "updated_at": _TIME,
-            "validated_at": _nullable(_TIME),
-        },
-    },
-    "Store": {
-        "type": "object",
-        "required": [
-            "group",
-            "store_code",
-            "store_name",
-            "customer_name",
-            "status",
-            "ready_at",
-            "tenant_id",
-            "organisation_name",
-            "setup",
-            "attention",
-            "updated_at",
-        ],
-        "properties": {
-            "group": _TEXT,
-            "store_code": _TEXT,
-            "store_name": _TEXT,
-            "customer_name": _TEXT,
-            "status": {"enum": _STATUSES, "description": "ready: connected and marked ready."},
-            "ready_at": _nullable(_TIME),
-            "tenant_id": _nullable(_TEXT),
-            "organisation_name": _nullable(_TEXT),
-            "setup": _nullable(_ref("Setup")),
-            "attention": _nullable({"type": "string", "description": "Why it needs the helpdesk."}),
-            "updated_at": _TIME,
-        },
-    },
-    "StorePage": {
-        "type": "object",
-        "required": ["stores", "next_cursor"],
-        "properties": {
-            "stores": {"type": "array", "items": _ref("Store")},
-            "next_cursor": _nullable({"type": "string", "description": "null: the last page."}),
-        },
-    },
-    "Token": {
-        "type": "object",
-        "required": ["access_token", "tenant_id", "expires_at"],
-        "properties": {
-            "access_token": {"type": "string", "description": "Send as Bearer to Xero's API."},
-            "tenant_id": {"type": "string", "description": "Send as the xero-tenant-id header."},
-            "expires_at": {**_TIME, "description": "At least five minutes from now."},
-        },
-    },
-    "ProblemReport": {
-        "type": "object",
-        "required": ["kind"],
-        "properties": {
-            "kind": {"enum": [kind.value for kind in ProblemKind]},
-            "detail": {"type": "string", "maxLength": MAX_DETAIL},
-        },
-    },
-    "ProblemReceived": {
-        "type": "object",
-        "required": ["check", "status", "broken"],
-        "properties": {
-            "check": {"enum": ["checked", "recently_checked", "not_connected"]},
-            "status": {"enum": _STATUSES, "description": "The store's status after the check."},
-            "broken": {"type": "boolean", "description": "The check found it broken now."},
-        },
-    },
-    "Event": {
-        "type": "object",
-        "required": ["id", "type", "occurred_at", "store", "data"],
-        "properties": {
-            "id": {"type": "integer", "description": "Increasing; deduplicate on it."},
-            "type": {
-                "enum": [
-                    "store.ready",
-                    "store.setup_changed",
-                    "store.not_ready",
-                    "store.disconnected",
-                    "store.needs_reconnect",
-                    "store.reconnected",
-                ]
-            },
-            "occurred_at": _TIME,
-            "store": {
-                "type": "object",
-                "required": ["group", "store_code"],
-                "properties": {"group": _TEXT, "store_code": _TEXT},
-            },
-            "data": {"type": "object", "description": "reason, tenant_id, where they apply."},
-        },
-    },
-    "EventPage": {
-        "type": "object",
-        "required": ["events", "last_id"],
-        "properties": {
-            "events": {"type": "array", "items": _ref("Event")},
-            "last_id": {"type": "integer", "description": "Ask `after` this next time."},
-        },
-    },
 }
 
 
@@ -238,7 +70,7 @@ def description() -> dict[str, Any]:
         "security": [{"apiKey": []}],
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
         },
         "paths": {
             "/api/v1/openapi.json": {
@@ -257,12 +89,19 @@ def description() -> dict[str, Any]:
                 "get": {
                     "summary": "Stores, a page at a time",
                     "parameters": [
-                        {"name": "status", "in": "query", "schema": {"enum": _STATUSES}},
+                        {"name": "status", "in": "query", "schema": {"enum": STATUSES}},
                         {
                             "name": "cursor",
                             "in": "query",
-                            "schema": {"type": "string"},
-                            "description": "next_cursor of the previous page.",
+                            "schema": {
+                                "type": "string",
+                                "format": "cursor",
+                                "pattern": "^[A-Za-z0-9_-]+$",
+                                "minLength": 1,
+                                "maxLength": 40,
+                            },
+                            "description": "next_cursor of the previous page, as it was; "
+                            "one the API did not give is refused (400).",
                         },
                         {
                             **_LIMIT,
@@ -310,7 +149,7 @@ def description() -> dict[str, Any]:
                     "summary": "Report what Xero told the sync service; the bot checks at once",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("ProblemReport")}},
+                        "content": {"application/json": {"schema": ref("ProblemReport")}},
                     },
                     "responses": {
                         "200": _ok("Recorded, and checked.", "ProblemReceived"),
@@ -329,7 +168,7 @@ def description() -> dict[str, Any]:
                         {
                             "name": "after",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 0},
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_WHOLE},
                         },
                         {
                             **_LIMIT,
