@@ -11,8 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool, QueuePool
 
-from storage.engine import create_engine, session_factory, transaction
+from storage.engine import MAX_OVERFLOW, POOL_SIZE, create_engine, session_factory, transaction
 from storage.migrate import is_current
 from storage.models import (
     Base,
@@ -157,3 +158,18 @@ def _request(customer_id: int, digest: str) -> ConsentRequest:
         status=ConsentStatus.ISSUED,
         expires_at=NOW + timedelta(hours=1),
     )
+
+
+async def test_postgresql_engines_keep_a_pool_sized_for_concurrent_requests(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    unpooled = create_engine(database_url, poolclass=NullPool)
+    try:
+        if engine.dialect.name == "postgresql":
+            assert isinstance(engine.pool, QueuePool)
+            assert (engine.pool.size(), engine.pool._max_overflow) == (POOL_SIZE, MAX_OVERFLOW)
+        assert isinstance(unpooled.pool, NullPool)
+    finally:
+        await engine.dispose()
+        await unpooled.dispose()
