@@ -36,6 +36,8 @@ from .errors import Conflict, InvalidRequest, NotFound
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+MAX_STORE_ID = 2**31 - 1
+"""Store ids are 32-bit integers: a cursor past them is not one this API gave."""
 
 
 class SyncStatus(StrEnum):
@@ -244,9 +246,12 @@ def _encode_cursor(store_id: int) -> str:
 def _decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s") or not text[1:].isdigit() or len(text) > 20:
+        digits = text[1:]
+        if not text.startswith("s") or not (digits.isascii() and digits.isdigit()):
             raise ValueError(cursor)
-        return int(text[1:])
+        if len(digits) > 10 or int(digits) > MAX_STORE_ID:
+            raise ValueError(cursor)  # no store has such an id; PostgreSQL would refuse it
+        return int(digits)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidRequest(
             "cursor is not one this API gave: pass next_cursor from the previous page as it "

@@ -199,6 +199,7 @@ async def test_stores_are_filtered_by_status(
         ({"cursor": "czEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MA"}, "cursor"),
         ({"cursor": "x" * 41}, "cursor"),
         ({"cursor": "cw"}, "cursor"),
+        ({"cursor": "czk5OTk5OTk5OTk5"}, "cursor"),  # s99999999999: beyond 32-bit store ids
         ({"cursor": "\u00e9t\u00e9"}, "cursor"),
     ],
 )
