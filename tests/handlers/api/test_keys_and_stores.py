@@ -4,6 +4,8 @@ organisation the store is linked to."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import select, update
@@ -16,7 +18,7 @@ from sandbox.xero_emulator import XeroEmulator
 from storage.engine import transaction
 from storage.models import Store, StoreSetup
 from tests.conftest import Clock
-from tests.domain.posting_helpers import connected, ready_store, set_up
+from tests.domain.posting_helpers import audited, connected, ready_store, set_up
 from tests.domain_helpers import AGENT, connected_organisation, registered
 from tests.handlers.api.api_helpers import grants, ok, problem
 from tests.web_fixtures import BOT
@@ -97,6 +99,19 @@ async def test_the_scheme_is_not_case_sensitive_and_the_description_needs_no_key
     async with client(api_app, None) as anyone:
         description = ok(await anyone.get("/api/v1/openapi.json"))
     assert "/api/v1/stores" in description["paths"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_twenty_first_requests_at_once_audit_one_first_use(
+    api: httpx.AsyncClient, web_deps: Dependencies
+) -> None:
+    answers = await asyncio.gather(*(api.get("/api/v1/stores") for _ in range(20)))
+
+    assert [answer.status_code for answer in answers] == [200] * 20
+    assert await audited(web_deps, "api_key.first_used") == [{"key": "pos-sync"}]
+    [view] = await domain.api_keys.listing(web_deps)
+    assert view.first_used_at == web_deps.clock()
 
 
 # --- stores ---------------------------------------------------------------------------------
