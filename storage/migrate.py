@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -32,7 +34,15 @@ async def is_current(engine: AsyncEngine) -> bool:
     """Whether the database is at the newest migration (the server refuses to start if not)."""
 
     def read(connection: Connection) -> bool:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        # Alembic says at INFO which backend it found; a check (every command's, every
+        # /readyz) is not the place for that line.
+        log = logging.getLogger("alembic.runtime.migration")
+        level = log.level
+        log.setLevel(logging.WARNING)
+        try:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        finally:
+            log.setLevel(level)
         return current == set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
     async with engine.connect() as connection:

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import ConsentRequest, Store, StoreLink, XeroConnection
+from storage.models import ConsentRequest, Store, StoreLink, StoreStatus, XeroConnection
 
+from ._outbox import StoreEvent, record
 from ._session import audit
 from .dependencies import Dependencies
 from .errors import Conflict
@@ -56,6 +57,9 @@ def link_store(
             organisation=current.connection.tenant_name,
             reason="replaced",
         )
+        if store.status == StoreStatus.CONNECTED:
+            # It stays connected, so no change of status tells the sync service it moved.
+            record(deps, store, StoreEvent.RECONNECTED, tenant_id=connection.tenant_id)
     session.add(
         StoreLink(
             store_id=store.id,

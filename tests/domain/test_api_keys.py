@@ -208,11 +208,9 @@ async def test_the_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
     unknown = await asyncio.to_thread(run_cli, environment, "revoke", "nope")
     assert unknown.returncode == 2
     assert unknown.stdout == ""
-    said = [line for line in unknown.stderr.splitlines() if line.startswith("xero-bot:")]
-    assert said == ["xero-bot: There is no key named nope. `xero-bot api-key list` lists them."], (
-        unknown.stderr
-    )
-    assert "Traceback" not in unknown.stderr
+    assert unknown.stderr.splitlines() == [
+        "xero-bot: There is no key named nope. `xero-bot api-key list` lists them."
+    ], "one line, without Alembic's notes of the schema check"
 
     async with transaction(session_factory(engine), read_only=True) as session:
         row = await session.scalar(select(ApiKey))

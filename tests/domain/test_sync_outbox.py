@@ -235,10 +235,34 @@ async def test_linking_to_another_organisation_writes_setup_changed_and_not_read
     written = (await events(deps))[before:]
     assert sorted((e.kind, e.code) for e in written) == [
         ("store.not_ready", "S001"),
+        ("store.reconnected", "S001"),
         ("store.setup_changed", "S001"),
     ]
     [cleared] = [e for e in written if e.kind == "store.setup_changed"]
     assert cleared.data == {"reason": "cleared: connected to another Xero organisation"}
+    [moved] = [e for e in written if e.kind == "store.reconnected"]
+    assert moved.data == {"tenant_id": other.tenant_id}
+
+
+async def test_a_store_moved_to_another_organisation_without_a_set_up_says_where(
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+) -> None:
+    store = await connected(deps, cloudpos, emulator)
+    other = emulator.add_organisation("Other Ltd")
+    customer = await domain.customers.get(deps, customer_id=store.customer_id)
+    token, view = await consented(deps, emulator, customer, [other], codes=["S001"])
+
+    await domain.choice.confirm(
+        deps,
+        token=token,
+        choices={"S001": option_id(view, "Other Ltd")},
+        actor=CUSTOMER,
+        replace=True,
+    )
+
+    assert [(e.kind, e.code, e.data) for e in await events(deps)] == [
+        ("store.reconnected", "S001", {"tenant_id": other.tenant_id})
+    ]
 
 
 async def test_an_event_is_written_only_if_its_transaction_commits(
