@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -18,6 +18,7 @@ from storage.models import (
     XeroGrant,
 )
 
+from ._grant_revoke import revoke_if_unused
 from ._leases import LEASED, Leased, leased_grant, release_lease, take_lease, waiting_for_lease
 from ._queries import linked_stores_of_grant
 from ._session import audit, transaction
@@ -120,7 +121,7 @@ async def keep_alive(deps: Dependencies, *, unused_for: timedelta) -> KeepAliveR
         )
     revoked = 0
     for grant_id in orphans:
-        if await _revoke_if_unused(deps, grant_id, except_connection_id=None, customer_id=None):
+        if await revoke_if_unused(deps, grant_id, except_connection_id=None, customer_id=None):
             revoked += 1
     refreshed, lost, failed = 0, 0, 0
     for grant_id in stale:
@@ -216,82 +217,6 @@ async def _refresh_claimed(
         grant.refreshed_at = deps.clock()
     log.info("refreshed Xero grant %s", grant_id)
     return AccessToken(tokens.access_token, tokens.expires_at)
-
-
-async def _revoke_if_unused(
-    deps: Dependencies, grant_id: int, *, except_connection_id: int | None, customer_id: int | None
-) -> bool:
-    """Revoke the grant at Xero if no other organisation of it is active.
-
-    Claimed with the grant's lease, so no refresh runs meanwhile and the token revoked
-    is the newest; Xero is called outside any transaction. A consent by the same Xero
-    user that stored new tokens meanwhile keeps the grant active.
-    """
-    lock = deps.grant_locks.setdefault(grant_id, asyncio.Lock())
-    async with lock:
-        claim = await waiting_for_lease(
-            deps, lambda: _claim_revoke(deps, grant_id, except_connection_id)
-        )
-        if claim is None:
-            return False
-        lease, stored = claim
-        vault = deps.vault
-        failure = ""
-        try:
-            await deps.xero.revoke(refresh_token=vault.decrypt(stored))
-        except XeroGrantRevoked:
-            pass  # Xero had already dropped it: nothing left to revoke.
-        except ExternalServiceError as error:
-            failure = error.message
-        except BaseException:
-            await release_lease(deps, grant_id, lease)
-            raise
-        async with transaction(deps) as session:
-            grant = await leased_grant(deps, session, grant_id, lease)
-            if grant is None:
-                return False
-            if failure:
-                audit(
-                    deps,
-                    session,
-                    actor="system",
-                    action="grant.revoke_failed",
-                    customer_id=customer_id,
-                    xero_user=grant.user_email or grant.xero_user_id,
-                    error=failure,
-                )
-                log.warning("could not revoke Xero grant %s: %s", grant_id, failure)
-                return False
-            if grant.refresh_token_encrypted != stored:
-                return False
-            grant.status = GrantStatus.REVOKED
-            return True
-
-
-async def _claim_revoke(
-    deps: Dependencies, grant_id: int, except_connection_id: int | None
-) -> tuple[str, str] | Leased | None:
-    async with transaction(deps) as session:
-        grant = await session.scalar(
-            select(XeroGrant).where(XeroGrant.id == grant_id).with_for_update()
-        )
-        if grant is None or grant.status != GrantStatus.ACTIVE:
-            return None
-        others = await session.scalar(
-            select(func.count())
-            .select_from(XeroConnection)
-            .where(
-                XeroConnection.grant_id == grant_id,
-                XeroConnection.id != (except_connection_id or 0),
-                XeroConnection.status == ConnectionStatus.ACTIVE,
-            )
-        )
-        if others:
-            return None
-        lease = take_lease(deps, grant)
-        if lease is None:
-            return LEASED
-        return lease, grant.refresh_token_encrypted
 
 
 async def _mark_needs_reconnect(

@@ -18,6 +18,7 @@ from storage.models import (
 )
 
 from . import grants
+from ._grant_revoke import revoke_if_unused
 from ._queries import ActiveLink, Snapshot, customer_row, customer_view, read_snapshot
 from ._session import audit, transaction
 from ._store_links import end_link
@@ -111,7 +112,7 @@ async def disconnect(
             )
             removed_at_xero = removed_at_xero or removed
             if grant_usable:
-                revoked = await grants._revoke_if_unused(
+                revoked = await revoke_if_unused(
                     deps, grant_id, except_connection_id=connection_id, customer_id=customer_id
                 )
                 token_revoked = token_revoked or revoked
