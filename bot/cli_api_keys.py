@@ -17,7 +17,7 @@ from bot.settings import Settings
 
 _T = TypeVar("_T")
 
-REQUIRED = ("TOKEN_ENCRYPTION_KEYS",)
+REQUIRED = cli_help.API_KEY[0]
 
 
 def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
