@@ -1,6 +1,6 @@
 """The periodic jobs, run inside `xero-bot serve`: keep-alive daily, the connection check
 every CONNECTION_CHECK_HOURS, alerts every minute (after the check, in the same tick),
-link reminders hourly.
+link reminders hourly, and store events older than 90 days deleted daily.
 
 Every replica ticks once a minute and, for each job, tries `jobs.run`: the job's lease lets
 one process at a time run it, and whether it is due is read from its last recorded run, so
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from bot.domain import Dependencies, alerts, grants, health, reminders
+from bot.domain import Dependencies, alerts, grants, health, reminders, sync_events
 from bot.domain import jobs as domain_jobs
 from bot.domain.results import ConnectionCheck
 from bot.settings import Settings
@@ -34,6 +34,7 @@ KEEP_ALIVE = "keep-alive"
 CONNECTION_CHECK = "connection-check"
 ALERTS = "alerts"
 REMINDERS = "link-reminders"
+EVENTS_PRUNE = "events-prune"
 KEEP_ALIVE_EVERY = timedelta(days=1)
 KEEP_ALIVE_UNUSED_FOR = timedelta(days=30)
 """Grants not refreshed for this long are refreshed (Xero drops them after 60 days)."""
@@ -76,11 +77,19 @@ def reminders_job(after: timedelta) -> Job[reminders.ReminderReport]:
     return Job(REMINDERS, REMINDERS_EVERY, lambda deps: reminders.send_due(deps, after=after))
 
 
+def events_prune_job() -> Job[dict[str, int]]:
+    async def prune(deps: Dependencies) -> dict[str, int]:
+        return {"deleted": await sync_events.prune(deps)}
+
+    return Job(EVENTS_PRUNE, KEEP_ALIVE_EVERY, prune)
+
+
 def default_jobs(settings: Settings) -> tuple[Job[Any], ...]:
     """The jobs in the order a tick tries them: alerts right after the check."""
     jobs: list[Job[Any]] = [keep_alive_job(), connection_check_job(settings), alerts_job()]
     if settings.consent_reminder_after is not None:
         jobs.append(reminders_job(settings.consent_reminder_after))
+    jobs.append(events_prune_job())
     return tuple(jobs)
 
 

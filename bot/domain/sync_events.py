@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -42,6 +42,8 @@ CONCURRENT_DELIVERIES = 8
 DELIVERY_ROUND = 3 * CONCURRENT_DELIVERIES
 """Events pushed per round: with the client's 10 s timeout a round ends within 30 s."""
 MAX_ERROR = 300
+KEPT_FOR = timedelta(days=90)
+"""How long the pull feed keeps an event: a reader further behind reads /stores again."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +126,22 @@ async def feed(deps: Dependencies, *, after: int = 0, limit: int = FEED_PAGE) ->
         )
     last_id = (events[-1].position or after) if events else after
     return EventPage(events=tuple(event_body(event) for event in events), last_id=last_id)
+
+
+async def prune(deps: Dependencies, *, older_than: timedelta = KEPT_FOR) -> int:
+    """Delete events older than `older_than` (the webhook gave up on them after a day); how
+    many. The newest event always stays, so numbering goes on from it."""
+    await number_committed(deps)
+    newest = select(func.max(SyncEvent.position)).scalar_subquery()
+    async with transaction(deps) as session:
+        deleted = await session.execute(
+            delete(SyncEvent).where(
+                SyncEvent.occurred_at < deps.clock() - older_than,
+                SyncEvent.position.is_not(None),
+                SyncEvent.position < newest,
+            )
+        )
+        return int(getattr(deleted, "rowcount", 0) or 0)
 
 
 def event_body(event: SyncEvent) -> dict[str, Any]:

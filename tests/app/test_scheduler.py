@@ -223,6 +223,7 @@ def test_the_jobs_and_their_intervals_come_from_settings() -> None:
         ("connection-check", timedelta(hours=2)),
         ("alerts", timedelta(minutes=1)),
         ("link-reminders", timedelta(hours=1)),
+        ("events-prune", timedelta(days=1)),
     ]
     without_reminders = Settings.from_env({"CONSENT_REMINDER_HOURS": "off"})
     assert "link-reminders" not in [job.name for job in scheduler.default_jobs(without_reminders)]
@@ -250,14 +251,14 @@ async def test_the_app_runs_the_real_jobs_while_it_runs_only_when_asked(
     before = other_tasks()
     async with app.router.lifespan_context(app):
         if run_jobs:
-            await eventually(lambda: _finished(engine, 4), "the jobs never ran")
+            await eventually(lambda: _finished(engine, 5), "the jobs never ran")
         else:
             await asyncio.sleep(0.2)
     recorded = [(row.job, row.outcome) for row in await runs(engine)]
     if run_jobs:
         assert sorted(recorded) == [
-            ("alerts", "ok"), ("connection-check", "ok"), ("keep-alive", "ok"),
-            ("link-reminders", "ok"),
+            ("alerts", "ok"), ("connection-check", "ok"), ("events-prune", "ok"),
+            ("keep-alive", "ok"), ("link-reminders", "ok"),
         ]  # fmt: skip
     else:
         assert recorded == []
@@ -268,7 +269,7 @@ async def _finished(engine: AsyncEngine, count: int) -> bool:
     return sum(1 for row in await runs(engine) if row.outcome) >= count
 
 
-JOB_NAMES = ["alerts", "connection-check", "keep-alive", "link-reminders"]
+JOB_NAMES = ["alerts", "connection-check", "events-prune", "keep-alive", "link-reminders"]
 
 
 async def recorded_runs(database_url: str) -> list[tuple[str, str | None]]:
@@ -308,7 +309,7 @@ async def test_serve_runs_the_jobs_and_stops_cleanly_on_sigterm(
         assert recorded == [(job, "ok") for job in JOB_NAMES]
         assert (
             "scheduled jobs: keep-alive every 24 h, connection-check every 6 h, "
-            "alerts every 1 min, link-reminders every 1 h"
+            "alerts every 1 min, link-reminders every 1 h, events-prune every 24 h"
         ) in output
     else:
         assert recorded == []
