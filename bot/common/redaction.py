@@ -31,6 +31,8 @@ SECRET_PARAMETERS = (
 _LINK = re.compile(r"(/connect/)(?!~)([^/?#\s\"'<>]{8,})")
 _API_KEY = re.compile(r"(xbk_[a-z0-9]{12}_)([A-Za-z0-9_-]{20,})")
 """The sync service's API keys: the id part is kept, to tell which key a line is about."""
+_BEARER = re.compile(r"(Bearer\s+)(?!xbk_)(?!~)([A-Za-z0-9._~+/=-]{16,})", re.IGNORECASE)
+"""A bearer token quoted whole (an access token in a request someone pasted)."""
 _PARAMETER = re.compile(
     rf"(?<![A-Za-z0-9_])((?:{'|'.join(SECRET_PARAMETERS)})=)(?!~)([^&#\s\"'<>]+)", re.IGNORECASE
 )
@@ -42,9 +44,11 @@ def fingerprint(secret: str) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with link tokens and OAuth codes, states and tokens replaced by fingerprints."""
+    """`text` with link tokens, OAuth codes, states and tokens, API keys and bearer tokens
+    replaced by fingerprints."""
     text = _LINK.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
     text = _API_KEY.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
+    text = _BEARER.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
     return _PARAMETER.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
 
 

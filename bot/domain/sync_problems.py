@@ -11,7 +11,8 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from storage.models import Customer, Store, StoreLink, XeroConnection, XeroGrant
+from bot.common.redaction import redact
+from storage.models import Customer, GrantStatus, Store, StoreLink, XeroConnection, XeroGrant
 
 from . import health
 from ._session import audit, transaction
@@ -85,7 +86,8 @@ async def report_problem(
         store, grant = row
         audit(
             deps, session, actor=reporter, action="sync.problem", customer_id=store.customer_id,
-            store_id=store.id, store=store.code, kind=problem.value, problem=detail[:MAX_DETAIL],
+            store_id=store.id, store=store.code, kind=problem.value,
+            problem=redact(detail[:MAX_DETAIL]),
         )  # fmt: skip
         store_id = store.id
         recent = (
@@ -93,7 +95,7 @@ async def report_problem(
             and grant.checked_at is not None
             and (deps.clock() - grant.checked_at < CHECKED_WITHIN)
         )
-    if grant is None:
+    if grant is None or grant.status != GrantStatus.ACTIVE:
         outcome, check = CheckOutcome.NOT_CONNECTED, ConnectionCheck()
     elif recent:
         outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()

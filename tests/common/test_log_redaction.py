@@ -156,3 +156,12 @@ def test_an_api_key_keeps_its_id_and_loses_its_secret() -> None:
     assert secret not in line
     assert f"xbk_wnjjcys6wxst_{fingerprint(secret)} refused" in line
     assert redact(line) == line
+
+
+def test_a_bearer_token_quoted_whole_is_replaced() -> None:
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
+    line = redact(f"401 from Xero; request had Authorization: Bearer {jwt}")
+    assert jwt not in line
+    assert line.endswith(f"Bearer {fingerprint(jwt)}")
+    assert redact(line) == line
+    assert redact("Bearer realm") == "Bearer realm", "short words are not tokens"

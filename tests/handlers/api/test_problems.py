@@ -154,6 +154,15 @@ async def test_a_problem_whose_refresh_is_refused_marks_the_stores_for_reconnect
     assert await store_status(web_deps, "S002") == StoreStatus.NEEDS_RECONNECT
     assert len(alerts(web_deps)) == 1
 
+    # Known broken now: later reports are recorded, never checked again, never alerted again.
+    calls = xero_calls(emulator)
+    clock.advance(minutes=5)
+    for kind in ("unauthorized", "forbidden"):
+        again = ok(await api.post(PATH, json={"kind": kind, "detail": "401 again"}))
+        assert again == {"check": "not_connected", "status": "needs_reconnect", "broken": False}
+    assert xero_calls(emulator) == calls
+    assert len(alerts(web_deps)) == 1
+
 
 async def test_a_store_with_no_organisation_is_recorded_but_not_checked(
     api: httpx.AsyncClient, web_deps: Dependencies, cloudpos: CloudPosEmulator
@@ -177,6 +186,23 @@ async def test_the_detail_is_stored_without_control_characters(
     ok(await api.post(PATH, json={"kind": "plan", "detail": "bad\x00 plan\x1b[31m é"}))
     [reported] = await audited(web_deps, "sync.problem")
     assert reported["problem"] == "bad plan[31m é"
+
+
+async def test_a_token_quoted_in_the_detail_is_not_kept(
+    api: httpx.AsyncClient,
+    web_deps: Dependencies,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    api_key: str,
+) -> None:
+    await connected(web_deps, cloudpos, emulator)
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
+    detail = f"POST /Invoices 401 (Authorization: Bearer {jwt}; our key {api_key})"
+    ok(await api.post(PATH, json={"kind": "unauthorized", "detail": detail}))
+    [reported] = await audited(web_deps, "sync.problem")
+    assert jwt not in reported["problem"]
+    assert api_key not in reported["problem"]
+    assert reported["problem"].startswith("POST /Invoices 401 (Authorization: Bearer ~")
 
 
 @pytest.mark.parametrize(
