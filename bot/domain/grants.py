@@ -19,7 +19,16 @@ from storage.models import (
 )
 
 from ._grant_revoke import revoke_if_unused
-from ._leases import LEASED, Leased, leased_grant, release_lease, take_lease, waiting_for_lease
+from ._leases import (
+    LEASE,
+    LEASE_WAIT,
+    LEASED,
+    Leased,
+    leased_grant,
+    release_lease,
+    take_lease,
+    waiting_for_lease,
+)
 from ._queries import linked_stores_of_grant
 from ._session import audit, transaction
 from ._store_status import set_store_status
@@ -30,6 +39,9 @@ log = logging.getLogger(__name__)
 
 
 REFRESH_MARGIN = timedelta(minutes=5)
+REFRESH_WITHIN = LEASE - timedelta(seconds=15)
+"""A refresh (with the client's retries) must end well inside its lease."""
+SLOW_REFRESH = "Xero is slow to renew this connection's authorisation. Try again in a minute."
 
 
 RECONNECT_MESSAGE = (
@@ -154,7 +166,12 @@ async def _fresh_access_token(
     token set is still refreshed once.
     """
     lock = deps.grant_locks.setdefault(grant_id, asyncio.Lock())
-    async with lock:
+    try:
+        async with asyncio.timeout(LEASE_WAIT.total_seconds()):
+            await lock.acquire()
+    except TimeoutError:
+        raise ExternalServiceError(SLOW_REFRESH, retryable=True) from None
+    try:
         claim: AccessToken | tuple[str, str] = await waiting_for_lease(
             deps, lambda: _claim_refresh(deps, grant_id, refreshed_before=refreshed_before)
         )
@@ -162,6 +179,8 @@ async def _fresh_access_token(
             return claim
         lease, refresh_token = claim
         return await _refresh_claimed(deps, grant_id, lease, refresh_token)
+    finally:
+        lock.release()
 
 
 async def _claim_refresh(
@@ -193,7 +212,13 @@ async def _refresh_claimed(
     deps: Dependencies, grant_id: int, lease: str, refresh_token: str
 ) -> AccessToken:
     try:
-        tokens = await deps.xero.refresh(refresh_token=refresh_token)
+        async with asyncio.timeout(REFRESH_WITHIN.total_seconds()):
+            tokens = await deps.xero.refresh(refresh_token=refresh_token)
+    except TimeoutError:
+        # Given up before the lease runs out, so no other replica refreshes meanwhile; if
+        # Xero did rotate, it still takes the old refresh token for 30 minutes.
+        await release_lease(deps, grant_id, lease)
+        raise ExternalServiceError(SLOW_REFRESH, retryable=True) from None
     except XeroGrantRevoked:
         async with transaction(deps) as session:
             grant = await leased_grant(deps, session, grant_id, lease)

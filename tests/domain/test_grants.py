@@ -14,6 +14,7 @@ from bot import domain
 from bot.common.vault import Vault
 from bot.domain import Dependencies
 from bot.domain.errors import ExternalServiceError, XeroGrantRevoked
+from bot.domain.ports import TokenSet
 from sandbox.cloudpos_emulator import CloudPosEmulator
 from sandbox.xero_emulator import RefreshTokenInfo, XeroEmulator
 from storage.engine import create_engine, session_factory, transaction
@@ -282,3 +283,57 @@ async def test_a_failed_refresh_gives_its_lease_back(
         await domain.grants.access_token(deps, grant_id=grant_id)
 
     assert (await stored_grant(deps)).refresh_lease is None
+
+
+async def test_a_refresh_xero_is_slow_to_answer_gives_up_inside_its_lease(
+    deps: Dependencies,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    grant_id, old_refresh = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=4)
+    monkeypatch.setattr(domain.grants, "REFRESH_WITHIN", timedelta(seconds=0.2))
+    answer = deps.xero.refresh
+    slow_once = [True]
+
+    async def slow_first(*, refresh_token: str) -> TokenSet:
+        if slow_once:
+            slow_once.clear()
+            await asyncio.sleep(5)  # Xero (and the client's retries) taking longer than that
+        return await answer(refresh_token=refresh_token)
+
+    monkeypatch.setattr(deps.xero, "refresh", slow_first)
+
+    with pytest.raises(ExternalServiceError) as slow:
+        await domain.grants.access_token(deps, grant_id=grant_id)
+
+    assert slow.value.retryable
+    assert "slow to renew" in slow.value.message
+    grant = await stored_grant(deps)
+    assert grant.refresh_lease is None, "the lease is given back, not left to run out"
+    token = await domain.grants.access_token(deps, grant_id=grant_id)
+    assert refreshes(emulator)[-1] == old_refresh, "Xero never answered: the old token is good"
+    assert (
+        Vault([ENCRYPTION_KEY]).decrypt((await stored_grant(deps)).access_token_encrypted) == token
+    )
+
+
+async def test_a_caller_waiting_for_this_process_to_finish_a_refresh_waits_a_bounded_time(
+    deps: Dependencies,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    grant_id, _ = await connected_grant(deps, cloudpos, emulator)
+    await expire_soon(deps, minutes=4)
+    monkeypatch.setattr(domain.grants, "LEASE_WAIT", timedelta(seconds=0.2))
+    busy = deps.grant_locks.setdefault(grant_id, asyncio.Lock())
+    await busy.acquire()  # a refresh of this grant in this process that does not end
+    try:
+        with pytest.raises(ExternalServiceError) as waited:
+            await domain.grants.access_token(deps, grant_id=grant_id)
+    finally:
+        busy.release()
+    assert waited.value.retryable
+    assert refreshes(emulator) == []
