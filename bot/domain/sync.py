@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -76,7 +76,7 @@ class StorePage:
 
 @dataclass(frozen=True, kw_only=True)
 class StoreToken:
-    access_token: str
+    access_token: str = field(repr=False)
     tenant_id: str
     expires_at: datetime
 
@@ -154,9 +154,11 @@ async def token(deps: Dependencies, *, group: str, store_code: str) -> StoreToke
             status=SyncStatus.NEEDS_RECONNECT,
         )
     if found.status != StoreStatus.CONNECTED or grant_id is None or tenant_id is None:
+        status = SyncStatus(found.status.value)
+        if status == SyncStatus.CONNECTED:
+            status = SyncStatus.NOT_CONNECTED  # its organisation went meanwhile
         raise NotConnected(
-            f"Store {found.code} is not connected to Xero ({found.status.value}).",
-            status=SyncStatus(found.status.value),
+            f"Store {found.code} is not connected to Xero ({status.value}).", status=status
         )
     fresh = await grants.fresh_access_token(deps, grant_id=grant_id)
     return StoreToken(access_token=fresh.value, tenant_id=tenant_id, expires_at=fresh.expires_at)

@@ -27,7 +27,7 @@ from storage.models import SyncEvent
 
 from ._session import audit, transaction
 from .dependencies import Dependencies
-from .errors import InvalidRequest
+from .errors import DomainError, InvalidRequest
 from .ports import WebhookReceiver
 
 FEED_PAGE = 100
@@ -44,6 +44,14 @@ DELIVERY_ROUND = 3 * CONCURRENT_DELIVERIES
 MAX_ERROR = 300
 KEPT_FOR = timedelta(days=90)
 """How long the pull feed keeps an event: a reader further behind reads /stores again."""
+
+
+class EventsDeleted(DomainError):
+    """A reader asked for events older than the feed keeps; `last_id` is where it goes on."""
+
+    def __init__(self, message: str, *, last_id: int) -> None:
+        super().__init__(message)
+        self.last_id = last_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +124,13 @@ async def feed(deps: Dependencies, *, after: int = 0, limit: int = FEED_PAGE) ->
         raise InvalidRequest(f"limit must be 1 to {MAX_FEED_PAGE}.", field="limit")
     await number_committed(deps)
     async with transaction(deps, read_only=True) as session:
+        oldest = await session.scalar(select(func.min(SyncEvent.position)))
+        if oldest is not None and 0 < after < oldest - 1:
+            raise EventsDeleted(
+                f"The events after {after} were deleted: events are kept {KEPT_FOR.days} days. "
+                f"Read /api/v1/stores again, then follow the feed from {oldest - 1}.",
+                last_id=oldest - 1,
+            )
         events = list(
             await session.scalars(
                 select(SyncEvent)
@@ -280,5 +295,5 @@ async def _record(
 
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat().replace("+00:00", "Z")  # as the pull feed writes it
     raise TypeError(type(value).__name__)

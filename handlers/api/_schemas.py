@@ -34,6 +34,7 @@ SCHEMAS: dict[str, Any] = {
             "field": {"type": "string", "description": "The input at fault."},
             "store_status": {"enum": STATUSES, "description": "Why no token (409)."},
             "reference": {"type": "string", "description": "Quote it to the helpdesk (500)."},
+            "last_id": {"type": "integer", "description": "Follow the feed from here (410)."},
         },
     },
     "Payment": {

@@ -121,6 +121,7 @@ def description() -> dict[str, Any]:
                     "summary": "One store",
                     "responses": {
                         "200": _ok("The store.", "Store"),
+                        "400": bad,
                         "401": _UNAUTHORIZED,
                         "404": missing,
                     },
@@ -132,6 +133,7 @@ def description() -> dict[str, Any]:
                     "summary": "A Xero access token for the store's organisation",
                     "responses": {
                         "200": _ok("Valid for at least five more minutes.", "Token"),
+                        "400": bad,
                         "401": _UNAUTHORIZED,
                         "404": missing,
                         "409": _problem("Not connected, or needs reconnecting: `store_status`."),
@@ -179,6 +181,10 @@ def description() -> dict[str, Any]:
                         "200": _ok("The events, in order.", "EventPage"),
                         "400": bad,
                         "401": _UNAUTHORIZED,
+                        "410": _problem(
+                            "Events after `after` were deleted (kept 90 days): read /stores "
+                            "again, then follow the feed from `last_id` in the problem."
+                        ),
                     },
                 }
             },

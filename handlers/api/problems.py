@@ -21,6 +21,7 @@ from bot.domain.errors import (
     XeroGrantRevoked,
 )
 from bot.domain.sync import NotConnected, SyncStatus
+from bot.domain.sync_events import EventsDeleted
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def from_domain(error: DomainError) -> ApiProblem:
             type_=NEEDS_RECONNECT if reconnect else NOT_CONNECTED,
             store_status=error.status.value,
         )
+    if isinstance(error, EventsDeleted):
+        return ApiProblem(410, "Events deleted", error.message, last_id=error.last_id)
     if isinstance(error, XeroGrantRevoked):
         return ApiProblem(
             409,

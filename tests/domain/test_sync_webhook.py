@@ -152,7 +152,7 @@ async def test_events_arrive_signed_with_their_ids_one_per_store_at_a_time(
     assert one["type"] == "store.ready"
     assert one["store"] == {"group": "acme", "store_code": "A"}
     assert one["data"] == {"n": 0}
-    assert one["occurred_at"] == stored[0].occurred_at.isoformat()
+    assert one["occurred_at"] == stored[0].occurred_at.isoformat().replace("+00:00", "Z")
     assert all(e.delivered_at == deps.clock() and e.attempts == 1 for e in stored)
     state = await sync_events.webhook_state(deps)
     assert (state.waiting, state.stuck, state.last_error) == (0, False, None)

@@ -143,3 +143,24 @@ async def test_polling_while_stores_are_marked_ready_misses_and_repeats_nothing(
         assert [e["id"] for e in pulled] == list(range(1, 2 * STORES + 1))
         ready = sorted(e["store"]["store_code"] for e in pulled if e["type"] == "store.ready")
         assert ready == sorted(store.codes)
+
+
+async def test_a_reader_behind_the_ninety_days_kept_gets_410_saying_where_to_go_on(
+    api: httpx.AsyncClient,
+    web_deps: Dependencies,
+    cloudpos: CloudPosEmulator,
+    emulator: XeroEmulator,
+    clock: Clock,
+) -> None:
+    store = await ready_store(web_deps, cloudpos, emulator)
+    clock.advance(days=89)
+    await set_up(web_deps, emulator, store, "S002")
+    clock.advance(days=2)
+    assert await domain.sync_events.prune(web_deps) == 2
+
+    gone = await api.get("/api/v1/events", params={"after": 1})
+
+    body = problem(gone, 410)
+    assert body["last_id"] == 2
+    assert "kept 90 days" in body["detail"]
+    assert [event["id"] for event in ok(await api.get("/api/v1/events"))["events"]] == [3]
