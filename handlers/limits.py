@@ -8,10 +8,14 @@ counted as it streams and cut off at the limit.
 
 from __future__ import annotations
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_BODY_BYTES = 512 * 1024
 TOO_LARGE = b"Request body too large: this service takes at most %d bytes.\n"
+PROBLEM_PATHS = ("/api/",)
+"""Where a refusal is a problem document (RFC 9457), as the API's other errors are."""
 
 
 class BodyLimit:
@@ -26,8 +30,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
+        problem = scope["path"].startswith(PROBLEM_PATHS)
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(send, problem=problem)
             return
         received = 0
         started = refused = False
@@ -42,7 +47,7 @@ class BodyLimit:
                 if received > self.max_bytes:
                     refused = True
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, problem=problem)
                     return {"type": "http.disconnect"}
             return message
 
@@ -59,14 +64,21 @@ class BodyLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, send: Send) -> None:
-        body = TOO_LARGE % self.max_bytes
+    async def _refuse(self, send: Send, *, problem: bool) -> None:
+        if problem:
+            detail = (TOO_LARGE % self.max_bytes).decode().strip()
+            body = json.dumps(
+                {"type": "about:blank", "title": "Body too large", "status": 413, "detail": detail}
+            ).encode()
+            media = b"application/problem+json"
+        else:
+            body, media = TOO_LARGE % self.max_bytes, b"text/plain; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-type", media),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

@@ -51,3 +51,23 @@ async def test_a_streamed_body_without_length_is_cut_off_at_the_limit(
 async def test_a_body_within_the_limit_reaches_the_app(slack: Slack) -> None:
     response = await slack.http.post("/slack/events", content=b"x" * (OVER - 1))
     assert response.status_code == 401  # unsigned, so Bolt refuses it: it was read and checked
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_an_oversized_api_body_is_a_413_problem_document(
+    slack: Slack, streamed: bool
+) -> None:
+    response = await slack.http.post(
+        "/api/v1/stores/acme/S001/problems",
+        content=chunks(2 * OVER) if streamed else b"{" * OVER,
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Body too large",
+        "status": 413,
+        "detail": f"Request body too large: this service takes at most {OVER - 1} bytes.",
+    }
