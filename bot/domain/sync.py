@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -131,19 +132,9 @@ async def token(deps: Dependencies, *, group: str, store_code: str) -> StoreToke
     ExternalServiceError (retryable) when Xero cannot be reached to refresh it.
     """
     async with transaction(deps, read_only=True) as session:
-        row = (
-            await session.execute(
-                select(Store, XeroConnection.tenant_id, XeroGrant.id, XeroGrant.status)
-                .join(Customer, Customer.id == Store.customer_id)
-                .outerjoin(StoreLink, (StoreLink.store_id == Store.id) & StoreLink.active.is_(True))
-                .outerjoin(XeroConnection, XeroConnection.id == StoreLink.connection_id)
-                .outerjoin(XeroGrant, XeroGrant.id == XeroConnection.grant_id)
-                .where(*_named(group, store_code))
-            )
-        ).first()
-    if row is None:
-        raise NotFound(_unknown(group, store_code))
-    found, tenant_id, grant_id, grant_status = row
+        found, connection, grant = await linked_store(session, group=group, store_code=store_code)
+    tenant_id = connection.tenant_id if connection else None
+    grant_id, grant_status = (grant.id, grant.status) if grant else (None, None)
     if found.status == StoreStatus.NEEDS_RECONNECT or grant_status not in (
         None,
         GrantStatus.ACTIVE,
@@ -162,6 +153,26 @@ async def token(deps: Dependencies, *, group: str, store_code: str) -> StoreToke
         )
     fresh = await grants.fresh_access_token(deps, grant_id=grant_id)
     return StoreToken(access_token=fresh.value, tenant_id=tenant_id, expires_at=fresh.expires_at)
+
+
+async def linked_store(
+    session: AsyncSession, *, group: str, store_code: str
+) -> tuple[Store, XeroConnection | None, XeroGrant | None]:
+    """The store Cloud POS names so, with the organisation and grant of its active link."""
+    row = (
+        await session.execute(
+            select(Store, XeroConnection, XeroGrant)
+            .join(Customer, Customer.id == Store.customer_id)
+            .outerjoin(StoreLink, (StoreLink.store_id == Store.id) & StoreLink.active.is_(True))
+            .outerjoin(XeroConnection, XeroConnection.id == StoreLink.connection_id)
+            .outerjoin(XeroGrant, XeroGrant.id == XeroConnection.grant_id)
+            .where(*_named(group, store_code))
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_unknown(group, store_code))
+    store, connection, grant = row
+    return store, connection, grant
 
 
 def _store_rows() -> Any:

@@ -12,14 +12,14 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from bot.common.redaction import redact
-from storage.models import Customer, GrantStatus, Store, StoreLink, XeroConnection, XeroGrant
+from storage.models import GrantStatus, Store, XeroGrant
 
 from . import health
 from ._session import audit, transaction
 from .dependencies import Dependencies
-from .errors import InvalidRequest, NotFound
+from .errors import InvalidRequest
 from .results import ConnectionCheck
-from .sync import SyncStatus
+from .sync import SyncStatus, linked_store
 
 MAX_DETAIL = 1000
 CHECKED_WITHIN = timedelta(minutes=1)
@@ -69,21 +69,7 @@ async def report_problem(
         kinds = ", ".join(member.value for member in ProblemKind)
         raise InvalidRequest(f"kind must be one of {kinds}.", field="kind") from None
     async with transaction(deps) as session:
-        row = (
-            await session.execute(
-                select(Store, XeroGrant)
-                .join(Customer, Customer.id == Store.customer_id)
-                .outerjoin(StoreLink, (StoreLink.store_id == Store.id) & StoreLink.active.is_(True))
-                .outerjoin(XeroConnection, XeroConnection.id == StoreLink.connection_id)
-                .outerjoin(XeroGrant, XeroGrant.id == XeroConnection.grant_id)
-                .where(Customer.cloudpos_group == group, Store.code == store_code)
-            )
-        ).first()
-        if row is None:
-            raise NotFound(
-                f"There is no store {store_code[:100]!r} in the Cloud POS group {group[:200]!r}."
-            )
-        store, grant = row
+        store, _, grant = await linked_store(session, group=group, store_code=store_code)
         audit(
             deps, session, actor=reporter, action="sync.problem", customer_id=store.customer_id,
             store_id=store.id, store=store.code, kind=problem.value,
