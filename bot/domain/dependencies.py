@@ -39,3 +39,6 @@ class Dependencies:
     catalogues: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Each organisation's accounts, tax rates and tracking, kept a few minutes (`_catalogue`)."""
     catalogue_lifetime: timedelta = timedelta(minutes=5)
+    problem_checks: dict[int, datetime] = field(default_factory=dict, compare=False, repr=False)
+    """When this process last checked each grant for a reported problem, whether or not Xero
+    answered: while Xero is down, reports do not each start another check."""

@@ -90,10 +90,14 @@ async def report_problem(
         # Keyed by -id: the grant's own lock (its id) is the refresh's, taken in the check.
         lock = deps.grant_locks.setdefault(-grant.id, asyncio.Lock())
         async with lock:
-            if await _checked_recently(deps, grant.id):
+            tried = deps.problem_checks.get(grant.id)
+            if await _checked_recently(deps, grant.id) or (
+                tried is not None and deps.clock() - tried < CHECKED_WITHIN
+            ):
                 outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
             else:
                 outcome = CheckOutcome.CHECKED
+                deps.problem_checks[grant.id] = deps.clock()
                 check = await health.check_grant(
                     deps,
                     grant_id=grant.id,

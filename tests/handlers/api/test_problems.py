@@ -288,11 +288,12 @@ async def test_reports_racing_for_one_store_check_it_once(
     assert emulator.call_count("connections") == before + 1
 
 
-async def test_a_problem_while_xero_is_down_marks_nothing_broken(
+async def test_a_problem_while_xero_is_down_marks_nothing_broken_and_is_checked_once(
     api: httpx.AsyncClient,
     web_deps: Dependencies,
     cloudpos: CloudPosEmulator,
     emulator: XeroEmulator,
+    clock: Clock,
 ) -> None:
     await ready_store(web_deps, cloudpos, emulator)
     emulator.fail_next("connections", status=503, times=None)
@@ -303,3 +304,15 @@ async def test_a_problem_while_xero_is_down_marks_nothing_broken(
     assert await store_status(web_deps, "S001") == StoreStatus.CONNECTED
     assert alerts(web_deps) == []
     assert len(await audited(web_deps, "sync.problem")) == 1
+
+    # Still down: later reports within the minute do not each ask Xero again.
+    calls = emulator.call_count("connections")
+    for _ in range(3):
+        again = ok(await api.post(PATH, json={"kind": "unauthorized", "detail": "401"}))
+        assert again == {"check": "recently_checked", "status": "ready", "broken": False}
+    assert emulator.call_count("connections") == calls
+    assert len(await audited(web_deps, "sync.problem")) == 4
+    clock.advance(seconds=61)
+    later = ok(await api.post(PATH, json={"kind": "other", "detail": "timeout"}))
+    assert later["check"] == "checked"
+    assert emulator.call_count("connections") > calls
