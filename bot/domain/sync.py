@@ -175,6 +175,11 @@ async def linked_store(
     return store, connection, grant
 
 
+def sync_status(store: Store) -> SyncStatus:
+    """How the sync service sees the store: `ready` once marked ready, else its state."""
+    return SyncStatus.READY if store.ready_at else SyncStatus(store.status.value)
+
+
 def _store_rows() -> Any:
     active = aliased(StoreLink)
     return (
@@ -200,7 +205,7 @@ def _sync_store(
     connection: XeroConnection | None,
     setup: StoreSetup | None,
 ) -> SyncStore:
-    status = SyncStatus.READY if store.ready_at else SyncStatus(store.status.value)
+    status = sync_status(store)
     linked = (
         connection is not None and setup is not None and setup.tenant_id == connection.tenant_id
     )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import SyncEvent
 
+from ._outbox import StoreEvent as StoreEvent  # the kinds, for the API's description
 from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import DomainError, InvalidRequest

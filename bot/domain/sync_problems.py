@@ -19,7 +19,7 @@ from ._session import audit, transaction
 from .dependencies import Dependencies
 from .errors import InvalidRequest
 from .results import ConnectionCheck
-from .sync import SyncStatus, linked_store
+from .sync import SyncStatus, linked_store, sync_status
 
 MAX_DETAIL = 1000
 CHECKED_WITHIN = timedelta(minutes=1)
@@ -76,24 +76,14 @@ async def report_problem(
             problem=redact(detail[:MAX_DETAIL]),
         )  # fmt: skip
         store_id = store.id
-        recent = (
-            grant is not None
-            and grant.checked_at is not None
-            and (deps.clock() - grant.checked_at < CHECKED_WITHIN)
-        )
     if grant is None or grant.status != GrantStatus.ACTIVE:
         outcome, check = CheckOutcome.NOT_CONNECTED, ConnectionCheck()
-    elif recent:
-        outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
     else:
         # Reports arriving together (a sync run's workers) wait for one check, not one each.
         # Keyed by -id: the grant's own lock (its id) is the refresh's, taken in the check.
         lock = deps.grant_locks.setdefault(-grant.id, asyncio.Lock())
         async with lock:
-            tried = deps.problem_checks.get(grant.id)
-            if await _checked_recently(deps, grant.id) or (
-                tried is not None and deps.clock() - tried < CHECKED_WITHIN
-            ):
+            if await _checked_recently(deps, grant.id):
                 outcome, check = CheckOutcome.RECENTLY_CHECKED, ConnectionCheck()
             else:
                 outcome = CheckOutcome.CHECKED
@@ -106,9 +96,7 @@ async def report_problem(
                 )
     async with transaction(deps, read_only=True) as session:
         now = await session.get(Store, store_id)
-        status = SyncStatus.NOT_CONNECTED
-        if now is not None:
-            status = SyncStatus.READY if now.ready_at else SyncStatus(now.status.value)
+        status = sync_status(now) if now is not None else SyncStatus.NOT_CONNECTED
     broken = bool(
         check.connections_gone
         or check.grants_need_reconnect
@@ -119,10 +107,13 @@ async def report_problem(
 
 
 async def _checked_recently(deps: Dependencies, grant_id: int) -> bool:
-    """Whether the grant was checked within `CHECKED_WITHIN` (by a report that held the
-    check's lock before this one)."""
+    """Whether the grant was checked within `CHECKED_WITHIN`: by any replica's check that
+    reached Xero, or by this process's last try, answered or not."""
     async with transaction(deps, read_only=True) as session:
         checked_at = await session.scalar(
             select(XeroGrant.checked_at).where(XeroGrant.id == grant_id)
         )
-    return checked_at is not None and deps.clock() - checked_at < CHECKED_WITHIN
+    tried = deps.problem_checks.get(grant_id)
+    return any(
+        when is not None and deps.clock() - when < CHECKED_WITHIN for when in (checked_at, tried)
+    )

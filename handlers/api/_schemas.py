@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.sync import SyncStatus
-from bot.domain.sync_problems import MAX_DETAIL, ProblemKind
+from bot.domain.sync_events import StoreEvent
+from bot.domain.sync_problems import MAX_DETAIL, CheckOutcome, ProblemKind
 
 STATUSES = [status.value for status in SyncStatus]
 _TIME = {"type": "string", "format": "date-time"}
@@ -146,7 +147,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["check", "status", "broken"],
         "properties": {
-            "check": {"enum": ["checked", "recently_checked", "not_connected"]},
+            "check": {"enum": [outcome.value for outcome in CheckOutcome]},
             "status": {"enum": STATUSES, "description": "The store's status after the check."},
             "broken": {"type": "boolean", "description": "The check found it broken now."},
         },
@@ -156,16 +157,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "type", "occurred_at", "store", "data"],
         "properties": {
             "id": {"type": "integer", "description": "Increasing; deduplicate on it."},
-            "type": {
-                "enum": [
-                    "store.ready",
-                    "store.setup_changed",
-                    "store.not_ready",
-                    "store.disconnected",
-                    "store.needs_reconnect",
-                    "store.reconnected",
-                ]
-            },
+            "type": {"enum": [kind.value for kind in StoreEvent]},
             "occurred_at": _TIME,
             "store": {
                 "type": "object",

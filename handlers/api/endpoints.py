@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -14,7 +13,7 @@ from starlette.responses import Response
 from bot.domain import Dependencies, sync, sync_events, sync_problems
 from bot.domain.api_keys import Caller, UsageCounter
 from bot.domain.errors import DomainError
-from bot.domain.sync import SyncStatus, SyncStore
+from bot.domain.sync import SyncStatus
 
 from ._json import clean_text, is_clean, json_object, json_response
 from .auth import caller_of
@@ -46,16 +45,14 @@ class Api:
                 raise invalid("cursor is not one this API gave.", field="cursor")
             limit = _whole(query.get("limit"), "limit", default=sync.PAGE_SIZE)
             page = await sync.stores(deps, status=status, cursor=cursor, limit=limit)
-            return json_response(
-                {"stores": [_store(s) for s in page.stores], "next_cursor": page.next_cursor}
-            )
+            return json_response(page)
 
         return await self._answer(request, work, query=("status", "cursor", "limit"))
 
     async def store(self, request: Request) -> Response:
         async def work(deps: Dependencies, _caller: Caller) -> Response:
             group, code = _named(request)
-            return json_response(_store(await sync.store(deps, group=group, store_code=code)))
+            return json_response(await sync.store(deps, group=group, store_code=code))
 
         return await self._answer(request, work)
 
@@ -179,19 +176,3 @@ def _whole(value: str | None, name: str, *, default: int, least: int = 1) -> int
     if not digits or not least <= int(value) <= MAX_WHOLE:
         raise invalid(f"{name} must be a whole number from {least} to {MAX_WHOLE}.", field=name)
     return int(value)
-
-
-def _store(store: SyncStore) -> dict[str, Any]:
-    return {
-        "group": store.group,
-        "store_code": store.store_code,
-        "store_name": store.store_name,
-        "customer_name": store.customer_name,
-        "status": store.status,
-        "ready_at": store.ready_at,
-        "tenant_id": store.tenant_id,
-        "organisation_name": store.organisation_name,
-        "setup": store.setup,
-        "attention": store.attention,
-        "updated_at": store.updated_at,
-    }
