@@ -20,7 +20,7 @@ from bot.domain._session import transaction as domain_transaction
 from bot.domain.errors import Conflict, DomainError, XeroGrantRevoked
 from bot.domain.posting_values import PostingChoices
 from sandbox.cloudpos_emulator import CloudPosEmulator
-from sandbox.xero_emulator import XeroEmulator
+from sandbox.xero_emulator import EmulatedOrganisation, XeroEmulator
 from storage.engine import transaction
 from storage.models import Store, SyncEvent
 from tests.conftest import Clock
@@ -215,15 +215,13 @@ async def test_reconnecting_after_a_disconnection_writes_reconnected_but_a_first
     ]
 
 
-async def test_linking_to_another_organisation_writes_setup_changed_and_not_ready(
-    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
-) -> None:
-    store = await ready_store(deps, cloudpos, emulator)
-    before = len(await events(deps))
+async def moved_to_another_organisation(
+    deps: Dependencies, emulator: XeroEmulator, customer_id: int
+) -> EmulatedOrganisation:
+    """S001 connected by its customer to a new organisation, replacing its link."""
     other = emulator.add_organisation("Other Ltd")
-    customer = await domain.customers.get(deps, customer_id=store.customer_id)
+    customer = await domain.customers.get(deps, customer_id=customer_id)
     token, view = await consented(deps, emulator, customer, [other], codes=["S001"])
-
     await domain.choice.confirm(
         deps,
         token=token,
@@ -231,6 +229,15 @@ async def test_linking_to_another_organisation_writes_setup_changed_and_not_read
         actor=CUSTOMER,
         replace=True,
     )
+    return other
+
+
+async def test_linking_to_another_organisation_writes_setup_changed_and_not_ready(
+    deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
+) -> None:
+    store = await ready_store(deps, cloudpos, emulator)
+    before = len(await events(deps))
+    other = await moved_to_another_organisation(deps, emulator, store.customer_id)
 
     written = (await events(deps))[before:]
     assert sorted((e.kind, e.code) for e in written) == [
@@ -248,17 +255,7 @@ async def test_a_store_moved_to_another_organisation_without_a_set_up_says_where
     deps: Dependencies, cloudpos: CloudPosEmulator, emulator: XeroEmulator
 ) -> None:
     store = await connected(deps, cloudpos, emulator)
-    other = emulator.add_organisation("Other Ltd")
-    customer = await domain.customers.get(deps, customer_id=store.customer_id)
-    token, view = await consented(deps, emulator, customer, [other], codes=["S001"])
-
-    await domain.choice.confirm(
-        deps,
-        token=token,
-        choices={"S001": option_id(view, "Other Ltd")},
-        actor=CUSTOMER,
-        replace=True,
-    )
+    other = await moved_to_another_organisation(deps, emulator, store.customer_id)
 
     assert [(e.kind, e.code, e.data) for e in await events(deps)] == [
         ("store.reconnected", "S001", {"tenant_id": other.tenant_id})
